@@ -1,0 +1,34 @@
+# vaec: thin wrapper over CMake. `make` builds, `make test` builds and runs the suite,
+# `make demo` installs, builds and runs the demo job. See README.md.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build test test-asan demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@./$(BUILD)/bin/vaec_tests
+
+# the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (CUDA off: no GPU to check there)
+test-asan: deps
+	@cmake -S . -B build-asan -DVAEC_SANITIZE=ON -DVAEC_CUDA=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ./build-asan/bin/vaec_tests
+
+demo: build
+	@./$(BUILD)/bin/vaec demo
+
+bench: build
+	@bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) build-asan

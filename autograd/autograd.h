@@ -1,0 +1,73 @@
+/* autograd.h: tape-based reverse-mode automatic differentiation.
+ *
+ * Every differentiable op (core/ops/) that runs while grad mode is on and has an input with
+ * requires_grad appends one node to the current tape: its backward function, its inputs (retained),
+ * the tensors it saved, and a small context of its arguments. ag_backward(loss) walks the tape in
+ * reverse (forward order is a topological order), accumulating into .grad of every tensor that
+ * requires it, then frees the tape, so saved activations die as soon as backward has used them.
+ *
+ *   x->requires_grad = true;
+ *   tensor *loss = op_sum_all(op_square(x));
+ *   ag_backward(loss);                 // x->grad = 2x
+ *
+ *   bool prev = ag_set_grad_enabled(false);   // no-grad scope: nothing recorded, nothing kept
+ *   ... frozen spatial VAE forward ...
+ *   ag_set_grad_enabled(prev);
+ *
+ * Writing an op's node (see core/ops/README.md):
+ *   ag_node *n = ag_record("silu", silu_backward, out, 1, (tensor *[]){x});
+ *   if (n) ag_save(n, x);              // NULL when nothing is recorded
+ */
+#ifndef VAEC_AUTOGRAD_H
+#define VAEC_AUTOGRAD_H
+#include <stdbool.h>
+#include "core/rng.h"      // defines: rng_state
+#include "core/tensor.h"   // defines: tensor
+
+#define AG_MAX_INPUTS 4
+#define AG_MAX_SAVED 4
+
+typedef struct ag_node ag_node;
+typedef void (*ag_backward_fn)(ag_node *node);
+
+struct ag_node {
+    const char *op;                     /* for messages and debug dumps */
+    ag_backward_fn backward;
+    tensor *out;                        /* weak: cleared when the output dies */
+    tensor *inputs[AG_MAX_INPUTS];      /* retained */
+    int n_inputs;
+    tensor *saved[AG_MAX_SAVED];        /* retained */
+    int n_saved;
+    void *ctx;                          /* op arguments, freed with the node */
+    void (*ctx_free)(void *ctx);        /* optional extra cleanup of ctx's contents */
+};
+
+/* grad mode */
+bool ag_set_grad_enabled(bool enabled);  /* returns the previous mode */
+bool ag_grad_enabled(void);
+
+/* recording (for op implementations); returns NULL when nothing needs recording */
+ag_node *ag_record(const char *op, ag_backward_fn backward, tensor *out, int n_inputs, tensor **inputs);
+void ag_save(ag_node *n, tensor *t);
+void *ag_ctx(ag_node *n, size_t bytes);  /* zeroed, owned by the node */
+void ag_node_forget_output(ag_node *n, tensor *out);
+
+/* gradient of an input: does it need one? */
+static inline bool ag_needs_grad(const ag_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }
+
+/* accumulate g into t->grad (same shape). _owned takes g over (the caller must not use it after). */
+void ag_grad_add(tensor *t, const tensor *g);
+void ag_grad_add_owned(tensor *t, tensor *g);
+
+/* backward */
+void ag_backward(tensor *loss);                       /* loss must have one element; seeds 1 */
+void ag_backward_with_grad(tensor *out, const tensor *grad_out);
+void ag_tape_clear(void);                             /* drop the graph without a backward */
+int ag_tape_size(void);
+void ag_zero_grad(tensor **params, int n);            /* frees the grads */
+
+/* activation checkpointing: run fn without recording; recompute with recording in backward */
+typedef tensor *(*ag_segment_fn)(void *ctx, tensor **inputs);
+tensor *ag_checkpoint(ag_segment_fn fn, void *ctx, int n_inputs, tensor **inputs);
+
+#endif

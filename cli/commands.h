@@ -1,0 +1,8 @@
+/* commands.h: one entry point per `vaec` command; argv[0] is the command's own name. */
+#ifndef VAEC_CLI_COMMANDS_H
+#define VAEC_CLI_COMMANDS_H
+
+int cmd_ckpt(int argc, char **argv);   /* cli/cmd_ckpt.c */
+int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c */
+
+#endif

@@ -1,0 +1,25 @@
+/* main.c: the `vaec` command: dispatches to one file per command (cli/cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+#include "cli/commands.h"   // defines: cmd_ckpt, cmd_demo
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: vaec <command> [options]\n\n"
+            "commands:\n"
+            "  ckpt info FILE     keys, shapes, dtypes and parameter count of a safetensors file\n"
+            "  demo               train a small causal-conv VAE on synthetic moving shapes (CPU)\n"
+            "  mem                print the allocator report after a small workload\n\n"
+            "`vaec <command> --help` describes a command. Documentation: docs/ in the source tree.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "ckpt")) return cmd_ckpt(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 1, argv + 1);
+    fprintf(stderr, "vaec: error: unknown command '%s'\n  ---> HINT: run `vaec --help` for the list\n", argv[1]);
+    return 2;
+}

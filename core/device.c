@@ -1,0 +1,74 @@
+/* device.c: device names, discovery and raw memory per device (see device.h). */
+#include "core/device.h"
+#include "core/check.h"
+#include <stdlib.h>
+#include <string.h>
+#ifdef VAEC_HAVE_CUDA
+#include "core/device_cuda.h"   // defines: cuda_malloc, cuda_memcpy, cuda_device_count
+#endif
+
+const char *device_name(device_t d) { return d == DEVICE_CPU ? "cpu" : d == DEVICE_CUDA ? "cuda" : "?"; }
+
+int device_cuda_compiled(void) {
+#ifdef VAEC_HAVE_CUDA
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int device_cuda_available(void) {
+#ifdef VAEC_HAVE_CUDA
+    static int cached = -1;
+    if (cached < 0) cached = cuda_device_count() > 0;
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+static void require_cuda(void) {
+    CHECK_HINT(device_cuda_available(), "build with nvcc present and run on a machine with a GPU",
+               "a CUDA tensor was requested but %s", device_cuda_compiled() ? "no GPU is visible" : "this build has no CUDA");
+}
+
+void *device_malloc(device_t d, size_t bytes) {
+    if (d == DEVICE_CPU) {
+        /* 64-byte alignment: whole cache lines, AVX-512 loads */
+        size_t n = (bytes + 63) & ~(size_t)63;
+        void *p = aligned_alloc(64, n ? n : 64);
+        CHECK_HINT(p != NULL, "the machine is out of memory; use a smaller batch or clip",
+                   "allocating %zu bytes of CPU memory failed", bytes);
+        return p;
+    }
+    require_cuda();
+#ifdef VAEC_HAVE_CUDA
+    return cuda_malloc(bytes);
+#else
+    return NULL;
+#endif
+}
+
+void device_free(device_t d, void *p) {
+    if (d == DEVICE_CPU) { free(p); return; }
+#ifdef VAEC_HAVE_CUDA
+    cuda_free(p);
+#endif
+}
+
+void device_memcpy(void *dst, device_t dst_dev, const void *src, device_t src_dev, size_t bytes) {
+    if (dst_dev == DEVICE_CPU && src_dev == DEVICE_CPU) { memcpy(dst, src, bytes); return; }
+    require_cuda();
+#ifdef VAEC_HAVE_CUDA
+    int kind = src_dev == DEVICE_CPU ? 0 : dst_dev == DEVICE_CPU ? 1 : 2;
+    cuda_memcpy(dst, src, bytes, kind);
+#endif
+}
+
+void device_memset0(device_t d, void *p, size_t bytes) {
+    if (d == DEVICE_CPU) { memset(p, 0, bytes); return; }
+    require_cuda();
+#ifdef VAEC_HAVE_CUDA
+    cuda_memset0(p, bytes);
+#endif
+}

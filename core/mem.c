@@ -1,0 +1,151 @@
+/* mem.c: size-class caching allocator with per-tag accounting (see mem.h). */
+#include "core/mem.h"
+#include "core/check.h"
+#include <pthread.h>
+#include <string.h>
+
+#define NBINS 256
+#define NDEV 2
+
+typedef struct {
+    mem_block *free_list[NBINS];
+    mem_stats stats;
+} dev_cache;
+
+static dev_cache caches[NDEV];
+static mem_block *spare_blocks;     /* recycled block headers: no malloc per tensor either */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local mem_tag current_tag = MEM_ACTIVATIONS;
+
+static const char *tag_names[MEM_NTAGS] = {"activations", "parameters", "gradients", "optimizer",
+                                           "workspace", "data"};
+
+const char *mem_tag_name(mem_tag tag) { return tag < MEM_NTAGS ? tag_names[tag] : "?"; }
+mem_tag mem_set_tag(mem_tag tag) { mem_tag old = current_tag; current_tag = tag; return old; }
+mem_tag mem_get_tag(void) { return current_tag; }
+
+/* Size class: 256-byte granules below 4 KiB, then 4 classes per power of two (<= 25% slack). */
+static int size_bin(size_t bytes, size_t *class_bytes) {
+    if (bytes <= 4096) {
+        size_t n = (bytes + 255) / 256;
+        if (n == 0) n = 1;
+        *class_bytes = n * 256;
+        return (int)n - 1;                      /* bins 0..15 */
+    }
+    int p = 63 - __builtin_clzll((unsigned long long)(bytes - 1));  /* 2^p < bytes <= 2^(p+1) */
+    size_t base = (size_t)1 << p, step = base / 4;
+    size_t k = (bytes - base + step - 1) / step; /* 1..4 */
+    *class_bytes = base + k * step;
+    int bin = 16 + (p - 12) * 4 + (int)(k - 1);
+    CHECK(bin < NBINS, "allocation of %zu bytes is beyond the allocator's size classes", bytes);
+    return bin;
+}
+
+mem_block *mem_alloc(size_t bytes, device_t device) {
+    size_t cls;
+    int bin = size_bin(bytes, &cls);
+    pthread_mutex_lock(&lock);
+    dev_cache *c = &caches[device];
+    mem_block *b = c->free_list[bin];
+    if (b) {
+        c->free_list[bin] = b->next_free;
+        c->stats.cached -= b->bytes;
+        c->stats.hits++;
+    } else {
+        c->stats.misses++;
+        if (spare_blocks) { b = spare_blocks; spare_blocks = b->next_free; }
+        else b = xmalloc(sizeof *b);
+        pthread_mutex_unlock(&lock);
+        void *p = device_malloc(device, cls);  /* outside the lock: may be slow */
+        pthread_mutex_lock(&lock);
+        b->ptr = p;
+        b->bytes = cls;
+        b->device = device;
+        b->bin = bin;
+        c->stats.reserved += cls;
+    }
+    b->requested = bytes;
+    b->tag = current_tag;
+    b->refcount = 1;
+    b->next_free = NULL;
+    mem_stats *s = &c->stats;
+    s->in_use[b->tag] += b->bytes;
+    s->in_use_total += b->bytes;
+    if (s->in_use[b->tag] > s->peak[b->tag]) s->peak[b->tag] = s->in_use[b->tag];
+    if (s->in_use_total > s->peak_total) s->peak_total = s->in_use_total;
+    pthread_mutex_unlock(&lock);
+    return b;
+}
+
+void mem_block_retain(mem_block *b) {
+    __atomic_add_fetch(&b->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void mem_block_release(mem_block *b) {
+    if (!b) return;
+    if (__atomic_sub_fetch(&b->refcount, 1, __ATOMIC_ACQ_REL) > 0) return;
+    pthread_mutex_lock(&lock);
+    dev_cache *c = &caches[b->device];
+    c->stats.in_use[b->tag] -= b->bytes;
+    c->stats.in_use_total -= b->bytes;
+    c->stats.cached += b->bytes;
+    b->next_free = c->free_list[b->bin];
+    c->free_list[b->bin] = b;
+    pthread_mutex_unlock(&lock);
+}
+
+void mem_get_stats(device_t device, mem_stats *out) {
+    pthread_mutex_lock(&lock);
+    *out = caches[device].stats;
+    pthread_mutex_unlock(&lock);
+}
+
+void mem_reset_peak(void) {
+    pthread_mutex_lock(&lock);
+    for (int d = 0; d < NDEV; d++) {
+        mem_stats *s = &caches[d].stats;
+        for (int t = 0; t < MEM_NTAGS; t++) s->peak[t] = s->in_use[t];
+        s->peak_total = s->in_use_total;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
+
+void mem_report(FILE *f) {
+    for (int d = 0; d < NDEV; d++) {
+        mem_stats s;
+        mem_get_stats((device_t)d, &s);
+        if (s.reserved == 0) continue;
+        fprintf(f, "memory on %s:            in use MiB    peak MiB\n", device_name((device_t)d));
+        for (int t = 0; t < MEM_NTAGS; t++)
+            fprintf(f, "  %-22s %11.2f %11.2f\n", tag_names[t], mib(s.in_use[t]), mib(s.peak[t]));
+        fprintf(f, "  %-22s %11.2f %11.2f\n", "total", mib(s.in_use_total), mib(s.peak_total));
+        uint64_t n = s.hits + s.misses;
+        fprintf(f, "  cached %.2f MiB, reserved %.2f MiB, cache hits %.1f%% of %llu allocations\n",
+                mib(s.cached), mib(s.reserved), n ? 100.0 * (double)s.hits / (double)n : 0.0,
+                (unsigned long long)n);
+    }
+}
+
+void mem_empty_cache(void) {
+    pthread_mutex_lock(&lock);
+    for (int d = 0; d < NDEV; d++) {
+        dev_cache *c = &caches[d];
+        for (int i = 0; i < NBINS; i++) {
+            mem_block *b = c->free_list[i];
+            while (b) {
+                mem_block *next = b->next_free;
+                device_free(b->device, b->ptr);
+                c->stats.reserved -= b->bytes;
+                c->stats.cached -= b->bytes;
+                b->next_free = spare_blocks;
+                spare_blocks = b;
+                b = next;
+            }
+            c->free_list[i] = NULL;
+        }
+    }
+    while (spare_blocks) { mem_block *n = spare_blocks->next_free; free(spare_blocks); spare_blocks = n; }
+    pthread_mutex_unlock(&lock);
+}

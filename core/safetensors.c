@@ -1,0 +1,447 @@
+/* safetensors.c: safetensors reader (with a small JSON parser for its header) and atomic writer. */
+#include "core/safetensors.h"
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- a JSON reader just large enough for safetensors headers ---- */
+typedef struct { const char *s, *end; const char *err; } jparser;
+
+static void jskip(jparser *p) { while (p->s < p->end && isspace((unsigned char)*p->s)) p->s++; }
+static int jfail(jparser *p, const char *msg) { if (!p->err) p->err = msg; return -1; }
+static int jexpect(jparser *p, char c) {
+    jskip(p);
+    if (p->s >= p->end || *p->s != c) return jfail(p, "unexpected character");
+    p->s++;
+    return 0;
+}
+
+/* string -> malloc'd, handles the escapes JSON allows (\uXXXX kept as '?' outside ASCII) */
+static char *jstring(jparser *p) {
+    jskip(p);
+    if (p->s >= p->end || *p->s != '"') { jfail(p, "expected a string"); return NULL; }
+    p->s++;
+    size_t cap = 32, n = 0;
+    char *out = xmalloc(cap);
+    while (p->s < p->end && *p->s != '"') {
+        char c = *p->s++;
+        if (c == '\\') {
+            if (p->s >= p->end) break;
+            char e = *p->s++;
+            switch (e) {
+                case 'n': c = '\n'; break;
+                case 't': c = '\t'; break;
+                case 'r': c = '\r'; break;
+                case 'b': c = '\b'; break;
+                case 'f': c = '\f'; break;
+                case 'u': {
+                    if (p->end - p->s < 4) { free(out); jfail(p, "bad \\u escape"); return NULL; }
+                    unsigned v = 0;
+                    for (int i = 0; i < 4; i++) {
+                        char h = *p->s++;
+                        v = v * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+                    }
+                    c = v < 128 ? (char)v : '?';
+                    break;
+                }
+                default: c = e;
+            }
+        }
+        if (n + 2 > cap) out = xrealloc(out, cap *= 2);
+        out[n++] = c;
+    }
+    if (p->s >= p->end) { free(out); jfail(p, "unterminated string"); return NULL; }
+    p->s++;
+    out[n] = 0;
+    return out;
+}
+
+static int jint(jparser *p, int64_t *v) {
+    jskip(p);
+    char *e;
+    errno = 0;
+    long long x = strtoll(p->s, &e, 10);
+    if (e == p->s || errno) return jfail(p, "expected an integer");
+    p->s = e;
+    *v = x;
+    return 0;
+}
+
+static int jskip_value(jparser *p) {
+    jskip(p);
+    if (p->s >= p->end) return jfail(p, "unexpected end");
+    char c = *p->s;
+    if (c == '"') { free(jstring(p)); return p->err ? -1 : 0; }
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        p->s++;
+        jskip(p);
+        if (p->s < p->end && *p->s == close) { p->s++; return 0; }
+        for (;;) {
+            if (c == '{') { free(jstring(p)); if (p->err || jexpect(p, ':')) return -1; }
+            if (jskip_value(p)) return -1;
+            jskip(p);
+            if (p->s < p->end && *p->s == ',') { p->s++; continue; }
+            return jexpect(p, close);
+        }
+    }
+    while (p->s < p->end && (isalnum((unsigned char)*p->s) || *p->s == '-' || *p->s == '+' || *p->s == '.')) p->s++;
+    return 0;
+}
+
+static int parse_entry(jparser *p, st_entry *e) {
+    if (jexpect(p, '{')) return -1;
+    int seen = 0;
+    for (;;) {
+        char *key = jstring(p);
+        if (!key || jexpect(p, ':')) { free(key); return -1; }
+        if (!strcmp(key, "dtype")) {
+            char *d = jstring(p);
+            if (!d) { free(key); return -1; }
+            snprintf(e->dtype, sizeof e->dtype, "%s", d);
+            free(d);
+            seen |= 1;
+        } else if (!strcmp(key, "shape")) {
+            if (jexpect(p, '[')) { free(key); return -1; }
+            e->ndim = 0;
+            jskip(p);
+            if (p->s < p->end && *p->s == ']') p->s++;
+            else for (;;) {
+                int64_t v;
+                if (e->ndim >= TENSOR_MAX_DIMS || jint(p, &v) || v < 0) { free(key); return jfail(p, "bad shape"); }
+                e->shape[e->ndim++] = v;
+                jskip(p);
+                if (p->s < p->end && *p->s == ',') { p->s++; continue; }
+                if (jexpect(p, ']')) { free(key); return -1; }
+                break;
+            }
+            seen |= 2;
+        } else if (!strcmp(key, "data_offsets")) {
+            int64_t b, en;
+            if (jexpect(p, '[') || jint(p, &b) || jexpect(p, ',') || jint(p, &en) || jexpect(p, ']')) { free(key); return -1; }
+            if (b < 0 || en < b) { free(key); return jfail(p, "bad data_offsets"); }
+            e->begin = (uint64_t)b;
+            e->end = (uint64_t)en;
+            seen |= 4;
+        } else if (jskip_value(p)) { free(key); return -1; }
+        free(key);
+        jskip(p);
+        if (p->s < p->end && *p->s == ',') { p->s++; continue; }
+        if (jexpect(p, '}')) return -1;
+        break;
+    }
+    return seen == 7 ? 0 : jfail(p, "tensor entry lacks dtype, shape or data_offsets");
+}
+
+static int parse_meta(jparser *p, st_file *f) {
+    if (jexpect(p, '{')) return -1;
+    jskip(p);
+    if (p->s < p->end && *p->s == '}') { p->s++; return 0; }
+    for (;;) {
+        char *k = jstring(p);
+        if (!k || jexpect(p, ':')) { free(k); return -1; }
+        char *v = jstring(p);
+        if (!v) { free(k); return -1; }
+        f->meta_keys = xrealloc(f->meta_keys, (size_t)(f->n_meta + 1) * sizeof(char *));
+        f->meta_values = xrealloc(f->meta_values, (size_t)(f->n_meta + 1) * sizeof(char *));
+        f->meta_keys[f->n_meta] = k;
+        f->meta_values[f->n_meta++] = v;
+        jskip(p);
+        if (p->s < p->end && *p->s == ',') { p->s++; continue; }
+        return jexpect(p, '}');
+    }
+}
+
+static size_t st_dtype_bytes(const char *d) {
+    if (!strcmp(d, "F64") || !strcmp(d, "I64") || !strcmp(d, "U64")) return 8;
+    if (!strcmp(d, "F32") || !strcmp(d, "I32") || !strcmp(d, "U32")) return 4;
+    if (!strcmp(d, "F16") || !strcmp(d, "BF16") || !strcmp(d, "I16") || !strcmp(d, "U16")) return 2;
+    if (!strcmp(d, "U8") || !strcmp(d, "I8") || !strcmp(d, "BOOL")) return 1;
+    return 0;
+}
+
+st_file *st_open(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) { vaec_set_error("cannot open '%s': %s", path, strerror(errno)); return NULL; }
+    struct stat sb;
+    fstat(fileno(fp), &sb);
+    uint64_t size = (uint64_t)sb.st_size;
+    unsigned char lenbuf[8];
+    if (size < 8 || fread(lenbuf, 1, 8, fp) != 8) {
+        fclose(fp);
+        vaec_set_error("'%s' is not a safetensors file: only %llu bytes", path, (unsigned long long)size);
+        return NULL;
+    }
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | lenbuf[i];
+    if (hlen == 0 || hlen > 100u * 1024 * 1024 || 8 + hlen > size) {
+        fclose(fp);
+        vaec_set_error("'%s' is not a safetensors file or is truncated: header length %llu, file size %llu",
+                       path, (unsigned long long)hlen, (unsigned long long)size);
+        return NULL;
+    }
+    char *hdr = xmalloc(hlen + 1);
+    if (fread(hdr, 1, hlen, fp) != hlen) {
+        free(hdr);
+        fclose(fp);
+        vaec_set_error("'%s': cannot read its %llu-byte header", path, (unsigned long long)hlen);
+        return NULL;
+    }
+    hdr[hlen] = 0;
+    st_file *f = xcalloc(1, sizeof *f);
+    f->path = strdup(path);
+    f->fp = fp;
+    f->data_start = 8 + hlen;
+    f->file_size = size;
+    jparser p = {hdr, hdr + hlen, NULL};
+    int cap = 0;
+    if (jexpect(&p, '{') == 0) {
+        jskip(&p);
+        if (p.s < p.end && *p.s == '}') p.s++;
+        else for (;;) {
+            char *name = jstring(&p);
+            if (!name || jexpect(&p, ':')) { free(name); break; }
+            if (!strcmp(name, "__metadata__")) {
+                free(name);
+                if (parse_meta(&p, f)) break;
+            } else {
+                if (f->n_entries == cap) {
+                    cap = cap ? 2 * cap : 64;
+                    f->entries = xrealloc(f->entries, (size_t)cap * sizeof *f->entries);
+                }
+                st_entry *e = &f->entries[f->n_entries];
+                memset(e, 0, sizeof *e);
+                e->name = name;
+                f->n_entries++;
+                if (parse_entry(&p, e)) break;
+            }
+            jskip(&p);
+            if (p.s < p.end && *p.s == ',') { p.s++; continue; }
+            jexpect(&p, '}');
+            break;
+        }
+    }
+    if (p.err) {
+        vaec_set_error("'%s': malformed safetensors header (%s at byte %ld of the header)", path, p.err,
+                       (long)(p.s - hdr));
+        free(hdr);
+        st_close(f);
+        return NULL;
+    }
+    free(hdr);
+    for (int i = 0; i < f->n_entries; i++) {
+        st_entry *e = &f->entries[i];
+        size_t es = st_dtype_bytes(e->dtype);
+        uint64_t numel = 1;
+        for (int d = 0; d < e->ndim; d++) numel *= (uint64_t)e->shape[d];
+        if (!es) {
+            vaec_set_error("'%s': tensor '%s' has unsupported dtype %s", path, e->name, e->dtype);
+            st_close(f);
+            return NULL;
+        }
+        if (e->end - e->begin != numel * es || f->data_start + e->end > size) {
+            vaec_set_error("'%s': tensor '%s' (%s, %llu elements) has data_offsets [%llu, %llu] that do not fit "
+                           "its shape or the file (%llu data bytes): the file is truncated or corrupt",
+                           path, e->name, e->dtype, (unsigned long long)numel, (unsigned long long)e->begin,
+                           (unsigned long long)e->end, (unsigned long long)(size - f->data_start));
+            st_close(f);
+            return NULL;
+        }
+    }
+    return f;
+}
+
+void st_close(st_file *f) {
+    if (!f) return;
+    if (f->fp) fclose(f->fp);
+    for (int i = 0; i < f->n_entries; i++) free(f->entries[i].name);
+    for (int i = 0; i < f->n_meta; i++) { free(f->meta_keys[i]); free(f->meta_values[i]); }
+    free(f->meta_keys);
+    free(f->meta_values);
+    free(f->entries);
+    free(f->path);
+    free(f);
+}
+
+const st_entry *st_find(const st_file *f, const char *name) {
+    for (int i = 0; i < f->n_entries; i++) if (!strcmp(f->entries[i].name, name)) return &f->entries[i];
+    return NULL;
+}
+
+const char *st_meta(const st_file *f, const char *key) {
+    for (int i = 0; i < f->n_meta; i++) if (!strcmp(f->meta_keys[i], key)) return f->meta_values[i];
+    return NULL;
+}
+
+static float half_to_float(uint16_t h, int bf16) {
+    if (bf16) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
+    if (exp == 0) { float f = (float)man * 5.9604644775390625e-08f; return sign ? -f : f; }
+    u = exp == 31 ? (sign | 0x7f800000u | (man << 13)) : (sign | ((exp + 112) << 23) | (man << 13));
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+tensor *st_load(const st_file *f, const char *name) {
+    const st_entry *e = st_find(f, name);
+    if (!e) return NULL;
+    size_t nbytes = (size_t)(e->end - e->begin);
+    tensor *t = tensor_empty(e->ndim, e->shape);
+    float *out = tensor_f32(t);
+    void *raw = !strcmp(e->dtype, "F32") ? (void *)out : xmalloc(nbytes);
+    if (fseeko(f->fp, (off_t)(f->data_start + e->begin), SEEK_SET) != 0 ||
+        (nbytes && fread(raw, 1, nbytes, f->fp) != nbytes))
+        FATAL("'%s': reading tensor '%s' failed (file truncated?)", f->path, name);
+    if (raw != out) {
+        int64_t n = t->numel;
+        const char *d = e->dtype;
+        for (int64_t i = 0; i < n; i++) {
+            if (!strcmp(d, "F16")) out[i] = half_to_float(((uint16_t *)raw)[i], 0);
+            else if (!strcmp(d, "BF16")) out[i] = half_to_float(((uint16_t *)raw)[i], 1);
+            else if (!strcmp(d, "F64")) out[i] = (float)((double *)raw)[i];
+            else if (!strcmp(d, "I64")) out[i] = (float)((int64_t *)raw)[i];
+            else if (!strcmp(d, "I32")) out[i] = (float)((int32_t *)raw)[i];
+            else if (!strcmp(d, "U8") || !strcmp(d, "BOOL")) out[i] = (float)((uint8_t *)raw)[i];
+            else if (!strcmp(d, "I8")) out[i] = (float)((int8_t *)raw)[i];
+            else FATAL("'%s': tensor '%s' has dtype %s, which vaec does not load", f->path, name, d);
+        }
+        free(raw);
+    }
+    return t;
+}
+
+tensor *st_load_checked(const st_file *f, const char *name) {
+    tensor *t = st_load(f, name);
+    CHECK_HINT(t != NULL, "list the file's keys with `vaec ckpt info FILE`", "'%s' has no tensor named '%s'",
+               f->path, name);
+    return t;
+}
+
+/* ---- writer ---- */
+typedef struct { char *name; tensor *t; dtype_t dtype; } st_item;
+struct st_writer {
+    st_item *items;
+    int n, cap;
+    char **mk, **mv;
+    int nm;
+};
+
+st_writer *st_writer_new(void) { return xcalloc(1, sizeof(st_writer)); }
+
+void st_writer_add(st_writer *w, const char *name, tensor *t, dtype_t dtype) {
+    for (int i = 0; i < w->n; i++) CHECK(strcmp(w->items[i].name, name), "safetensors: key '%s' added twice", name);
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 64;
+        w->items = xrealloc(w->items, (size_t)w->cap * sizeof *w->items);
+    }
+    tensor_retain(t);
+    w->items[w->n++] = (st_item){strdup(name), t, dtype};
+}
+
+void st_writer_meta(st_writer *w, const char *key, const char *value) {
+    w->mk = xrealloc(w->mk, (size_t)(w->nm + 1) * sizeof(char *));
+    w->mv = xrealloc(w->mv, (size_t)(w->nm + 1) * sizeof(char *));
+    w->mk[w->nm] = strdup(key);
+    w->mv[w->nm++] = strdup(value);
+}
+
+void st_writer_free(st_writer *w) {
+    if (!w) return;
+    for (int i = 0; i < w->n; i++) { free(w->items[i].name); tensor_release(w->items[i].t); }
+    for (int i = 0; i < w->nm; i++) { free(w->mk[i]); free(w->mv[i]); }
+    free(w->items);
+    free(w->mk);
+    free(w->mv);
+    free(w);
+}
+
+typedef struct { char *s; size_t n, cap; } sbuf;
+static void sb_put(sbuf *b, const char *fmt, ...) VAEC_PRINTF(2, 3);
+#include <stdarg.h>
+static void sb_put(sbuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if ((size_t)k < b->cap - b->n) { b->n += (size_t)k; return; }
+        b->cap = b->cap * 2 + (size_t)k + 64;
+        b->s = xrealloc(b->s, b->cap);
+    }
+}
+static void sb_json_string(sbuf *b, const char *s) {
+    sb_put(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') sb_put(b, "\\%c", *s);
+        else if ((unsigned char)*s < 32) sb_put(b, "\\u%04x", *s);
+        else sb_put(b, "%c", *s);
+    }
+    sb_put(b, "\"");
+}
+
+int st_writer_save(st_writer *w, const char *path) {
+    sbuf h = {xmalloc(256), 0, 256};
+    h.s[0] = 0;
+    sb_put(&h, "{");
+    uint64_t off = 0;
+    if (w->nm) {
+        sb_put(&h, "\"__metadata__\":{");
+        for (int i = 0; i < w->nm; i++) {
+            if (i) sb_put(&h, ",");
+            sb_json_string(&h, w->mk[i]);
+            sb_put(&h, ":");
+            sb_json_string(&h, w->mv[i]);
+        }
+        sb_put(&h, "}");
+    }
+    for (int i = 0; i < w->n; i++) {
+        st_item *it = &w->items[i];
+        uint64_t nb = (uint64_t)it->t->numel * dtype_size(it->dtype);
+        sb_put(&h, "%s", (i || w->nm) ? "," : "");
+        sb_json_string(&h, it->name);
+        sb_put(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(it->dtype));
+        for (int d = 0; d < it->t->ndim; d++) sb_put(&h, d ? ",%lld" : "%lld", (long long)it->t->shape[d]);
+        sb_put(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + nb));
+        off += nb;
+    }
+    sb_put(&h, "}");
+    while (h.n % 8) sb_put(&h, " ");   /* the reference writer aligns the data to 8 bytes */
+
+    size_t plen = strlen(path);
+    char *tmp = xmalloc(plen + 32);
+    snprintf(tmp, plen + 32, "%s.tmp.%d", path, (int)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        int rc = vaec_set_error("cannot create '%s': %s", tmp, strerror(errno));
+        free(tmp); free(h.s);
+        return rc;
+    }
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+    int ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(h.s, 1, h.n, fp) == h.n;
+    for (int i = 0; ok && i < w->n; i++) {
+        st_item *it = &w->items[i];
+        tensor *host = it->t->device == DEVICE_CPU ? it->t : tensor_to(it->t, DEVICE_CPU);
+        tensor *conv = host->dtype == it->dtype ? host : tensor_to_dtype(host, it->dtype);
+        size_t nb = (size_t)conv->numel * dtype_size(conv->dtype);
+        ok = fwrite(conv->data, 1, nb, fp) == nb;
+        if (conv != host) tensor_release(conv);
+        if (host != it->t) tensor_release(host);
+    }
+    ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
+    int err = errno;
+    ok = (fclose(fp) == 0) && ok;
+    free(h.s);
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok) err = errno;
+        unlink(tmp);
+        int rc = vaec_set_error("writing '%s' failed: %s (nothing was replaced)", path, strerror(err));
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    return 0;
+}

@@ -1,0 +1,33 @@
+"""Helpers shared by the golden generators (tests/golden/gen_*.py).
+
+vaec stores activations channels-last: images (N,H,W,C), video (B,T,H,W,C); conv weights
+(Cout, kt, kh, kw, Cin). PyTorch works channels-first, so generators compute in PyTorch's layout and
+convert with to_vaec() / weight_to_vaec() before saving. All tensors are saved as float32.
+"""
+import torch
+
+
+def to_vaec(t):
+    """(N,C,...) channels-first -> (N,...,C) channels-last."""
+    if t.dim() < 3:
+        return t
+    perm = [0] + list(range(2, t.dim())) + [1]
+    return t.permute(*perm).contiguous()
+
+
+def weight_to_vaec(w):
+    """(Cout,Cin,k...) -> (Cout,k...,Cin)."""
+    perm = [0] + list(range(2, w.dim())) + [1]
+    return w.permute(*perm).contiguous()
+
+
+def randn(*shape, gen, scale=1.0, dtype=torch.float64):
+    """Reference math in float64; saved as float32. gen: a seeded torch.Generator."""
+    return (torch.randn(*shape, generator=gen, dtype=dtype) * scale).requires_grad_(True)
+
+
+def backward(out, inputs, gen):
+    """Upstream gradient gy ~ N(0,1); returns gy and d(sum(out*gy))/d(input) for each input."""
+    gy = torch.randn(out.shape, generator=gen, dtype=out.dtype)
+    grads = torch.autograd.grad(out, inputs, gy, allow_unused=True)
+    return gy, grads

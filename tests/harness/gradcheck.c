@@ -1,0 +1,151 @@
+/* gradcheck.c: finite differences and golden comparisons (see gradcheck.h). */
+#include "tests/harness/gradcheck.h"
+#include <math.h>
+#include <string.h>
+#include "autograd/autograd.h"    // defines: ag_backward_with_grad
+#include "core/rng.h"             // defines: rng_fill_normal
+#include "tests/harness/test.h"   // defines: EXPECT
+
+static uint64_t hash_str(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+tensor *gc_input_scaled(int ndim, const int64_t *shape, uint64_t seed, float scale) {
+    tensor *t = tensor_empty(ndim, shape);
+    rng_state r = rng_seed(seed);
+    rng_fill_normal(&r, tensor_f32(t), t->numel, 0.0f, scale);
+    t->requires_grad = true;
+    return t;
+}
+
+tensor *gc_input(int ndim, const int64_t *shape, uint64_t seed) { return gc_input_scaled(ndim, shape, seed, 1.0f); }
+
+static double dot_with(const tensor *out, const tensor *r) {
+    tensor *o = out->device == DEVICE_CPU ? (tensor *)out : tensor_to(out, DEVICE_CPU);
+    const float *a = tensor_f32(o), *b = tensor_f32(r);
+    double s = 0;
+    for (int64_t i = 0; i < o->numel; i++) s += (double)a[i] * (double)b[i];
+    if (o != out) tensor_release(o);
+    return s;
+}
+
+int gradcheck(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs, const gc_opts *opts) {
+    gc_opts o = {1e-2, 2e-2, 2e-3, 256};
+    if (opts) {
+        if (opts->eps > 0) o.eps = opts->eps;
+        if (opts->rtol > 0) o.rtol = opts->rtol;
+        if (opts->atol > 0) o.atol = opts->atol;
+        if (opts->max_elems > 0) o.max_elems = opts->max_elems;
+    }
+    for (int i = 0; i < n_inputs; i++) { tensor_release(inputs[i]->grad); inputs[i]->grad = NULL; }
+
+    /* analytic */
+    tensor_scope_begin();
+    tensor *out = f(ctx, inputs);
+    tensor *r = tensor_empty(out->ndim, out->shape);
+    rng_state rs = rng_seed(hash_str(label));
+    rng_fill_normal(&rs, tensor_f32(r), r->numel, 0.0f, 1.0f);
+    EXPECT(out->requires_grad, "%s: output does not require grad", label);
+    if (out->requires_grad) ag_backward_with_grad(out, r);
+    tensor_scope_end(NULL);
+
+    int ok = 1;
+    bool prev = ag_set_grad_enabled(false);
+    for (int i = 0; i < n_inputs; i++) {
+        tensor *x = inputs[i];
+        if (!x->requires_grad) continue;
+        EXPECT(x->grad != NULL, "%s: input %d got no gradient", label, i);
+        if (!x->grad) { ok = 0; continue; }
+        float *xd = tensor_f32(x);
+        const float *g = tensor_f32(x->grad);
+        double gmax = 0;
+        for (int64_t k = 0; k < x->numel; k++) gmax = fmax(gmax, fabs(g[k]));
+        int64_t count = x->numel < o.max_elems ? x->numel : o.max_elems;
+        rng_state pick = rng_seed(hash_str(label) + (uint64_t)i);
+        double worst = 0;
+        int64_t worst_k = -1;
+        double worst_num = 0, worst_ana = 0;
+        for (int64_t c = 0; c < count; c++) {
+            int64_t k = x->numel <= o.max_elems ? c : (int64_t)(rng_next_u32(&pick) % (uint32_t)x->numel);
+            float orig = xd[k];
+            tensor_scope_begin();
+            xd[k] = orig + (float)o.eps;
+            double lp = dot_with(f(ctx, inputs), r);
+            xd[k] = orig - (float)o.eps;
+            double lm = dot_with(f(ctx, inputs), r);
+            tensor_scope_end(NULL);
+            xd[k] = orig;
+            double num = (lp - lm) / (2 * o.eps), ana = g[k];
+            double excess = fabs(num - ana) - (o.atol * fmax(1.0, gmax) + o.rtol * fmax(fabs(num), fabs(ana)));
+            if (excess > worst || worst_k < 0) {
+                if (excess > worst) worst = excess;
+                if (excess > 0 || worst_k < 0) { worst_k = k; worst_num = num; worst_ana = ana; }
+            }
+        }
+        if (worst > 0) {
+            ok = 0;
+            EXPECT(0, "%s: input %d element %lld: analytic %.6g, finite difference %.6g", label, i,
+                   (long long)worst_k, worst_ana, worst_num);
+        }
+    }
+    ag_set_grad_enabled(prev);
+    tensor_release(r);
+    return ok;
+}
+
+golden_file *golden_open(const char *name) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/golden/%s.safetensors", name);
+    char *path = test_path(rel);
+    st_file *f = st_open(path);
+    CHECK_HINT(f != NULL, "regenerate goldens with: python3 tests/golden/gen.py (needs torch)", "%s",
+               vaec_last_error());
+    free(path);
+    return f;
+}
+
+void golden_close(golden_file *g) { st_close(g); }
+tensor *golden_get(golden_file *g, const char *key) { return st_load_checked(g, key); }
+
+tensor *golden_leaf(golden_file *g, const char *key) {
+    tensor *t = golden_get(g, key);
+    t->requires_grad = true;
+    return t;
+}
+
+double rel_error(const tensor *got, const tensor *want) {
+    tensor *a = got->device == DEVICE_CPU ? (tensor *)got : tensor_to(got, DEVICE_CPU);
+    const float *x = tensor_f32(a), *y = tensor_f32(want);
+    double dmax = 0, ymax = 0;
+    for (int64_t i = 0; i < want->numel; i++) {
+        double d = fabs((double)x[i] - (double)y[i]);
+        if (!(d <= dmax)) dmax = isnan(d) ? INFINITY : d;
+        ymax = fmax(ymax, fabs((double)y[i]));
+    }
+    if (a != got) tensor_release(a);
+    return dmax / fmax(ymax, 1e-12);
+}
+
+double golden_compare(const char *label, const tensor *got, const tensor *want, double tol) {
+    char a[96], b[96];
+    tensor_shape_str(got, a, sizeof a);
+    tensor_shape_str(want, b, sizeof b);
+    if (got->numel != want->numel || !tensor_same_shape(got, want)) {
+        EXPECT(0, "%s: shape %s, golden %s", label, a, b);
+        return INFINITY;
+    }
+    double e = rel_error(got, want);
+    test_note_error(label, e);
+    EXPECT(e <= tol, "%s: relative error %.3e above %.1e (shape %s)", label, e, tol, a);
+    return e;
+}
+
+double golden_check(const char *label, const tensor *got, golden_file *g, const char *key, double tol) {
+    tensor *want = golden_get(g, key);
+    double e = got ? golden_compare(label, got, want, tol) : INFINITY;
+    if (!got) EXPECT(0, "%s: no tensor to compare (missing gradient?)", label);
+    tensor_release(want);
+    return e;
+}

@@ -1,0 +1,47 @@
+/* gradcheck.h: finite-difference gradient checks and PyTorch golden comparisons for op tests.
+ *
+ * gradcheck: loss = sum(f(inputs) * R) for a fixed random R; analytic gradients from ag_backward are
+ * compared with central differences (loss accumulated in double) on every element of small inputs,
+ * or on a seeded sample of max_elems elements of larger ones.
+ *
+ *   static tensor *f(void *ctx, tensor **in) { return op_silu(in[0]); }
+ *   tensor *x = gc_input(SHAPE(2, 3, 5), 1);       // random N(0,1), requires_grad
+ *   gradcheck("silu.odd", f, NULL, 1, (tensor *[]){x}, NULL);
+ *
+ * golden: tests/golden/<file>.safetensors written by tests/golden/gen.py.
+ *   golden_file *g = golden_open("silu");
+ *   golden_check("silu.fwd", out, g, "silu.y", 1e-5);
+ */
+#ifndef VAEC_GRADCHECK_H
+#define VAEC_GRADCHECK_H
+#include "core/safetensors.h"   // defines: st_file
+#include "core/tensor.h"        // defines: tensor
+
+typedef tensor *(*gc_fn)(void *ctx, tensor **inputs);
+
+typedef struct {
+    double eps;        /* step, default 1e-2 */
+    double rtol;       /* default 2e-2 */
+    double atol;       /* absolute floor relative to the largest gradient, default 2e-3 */
+    int max_elems;     /* per input, default 256 */
+} gc_opts;
+
+/* returns 1 if all gradients match; failures are reported through EXPECT */
+int gradcheck(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs, const gc_opts *opts);
+
+/* random N(0, scale^2) leaf tensor with requires_grad, from a seed */
+tensor *gc_input(int ndim, const int64_t *shape, uint64_t seed);
+tensor *gc_input_scaled(int ndim, const int64_t *shape, uint64_t seed, float scale);
+
+typedef st_file golden_file;
+golden_file *golden_open(const char *name);          /* fatal with a hint if missing */
+void golden_close(golden_file *g);
+tensor *golden_get(golden_file *g, const char *key); /* caller releases; fatal if missing */
+tensor *golden_leaf(golden_file *g, const char *key);/* same, with requires_grad */
+/* max|got - want| / max|want|; EXPECTs it <= tol and the shapes equal; returns the error */
+double golden_compare(const char *label, const tensor *got, const tensor *want, double tol);
+double rel_error(const tensor *got, const tensor *want);
+/* golden_compare against golden tensor `key`, loaded and released here */
+double golden_check(const char *label, const tensor *got, golden_file *g, const char *key, double tol);
+
+#endif

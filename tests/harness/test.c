@@ -1,0 +1,130 @@
+/* test.c: the test runner's main (see test.h). */
+#include "tests/harness/test.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct { const char *name, *file; test_fn fn; } test_case;
+static test_case *cases;
+static int n_cases, cap_cases;
+static int cur_failed, cur_skipped;
+
+typedef struct { char what[96]; double err; } err_note;
+static err_note worst[64];
+static int n_worst;
+
+void test_register(const char *name, const char *file, test_fn fn) {
+    if (n_cases == cap_cases) {
+        cap_cases = cap_cases ? 2 * cap_cases : 128;
+        cases = realloc(cases, (size_t)cap_cases * sizeof *cases);
+    }
+    cases[n_cases++] = (test_case){name, file, fn};
+}
+
+void test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stdout, "    FAIL %s:%d: ", file, line);
+    vfprintf(stdout, fmt, ap);
+    fprintf(stdout, "\n");
+    va_end(ap);
+    cur_failed++;
+}
+
+void test_skip(const char *why) {
+    fprintf(stdout, "    SKIPPED: %s\n", why);
+    cur_skipped = 1;
+}
+
+void test_note_error(const char *what, double rel_err) {
+    /* keep the worst error per op family (the text before the first '.') */
+    char key[96];
+    snprintf(key, sizeof key, "%s", what);
+    char *dot = strchr(key, '.');
+    if (dot) *dot = 0;
+    for (int i = 0; i < n_worst; i++)
+        if (!strcmp(worst[i].what, key)) { if (rel_err > worst[i].err) worst[i].err = rel_err; return; }
+    if (n_worst < 64) { snprintf(worst[n_worst].what, sizeof worst[n_worst].what, "%s", key); worst[n_worst++].err = rel_err; }
+}
+
+const char *test_source_dir(void) {
+    const char *env = getenv("VAEC_SOURCE_DIR");
+    return env ? env : VAEC_SOURCE_DIR;
+}
+
+char *test_path(const char *rel) {
+    const char *root = test_source_dir();
+    size_t n = strlen(root) + strlen(rel) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", root, rel);
+    return p;
+}
+
+bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle) {
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return false;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        dup2(pipefd[1], 2);
+        fn(ctx);
+        _exit(0);
+    }
+    close(pipefd[1]);
+    char buf[8192];
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(pipefd[0], buf + n, sizeof buf - 1 - n)) > 0) n += (size_t)k;
+    buf[n] = 0;
+    close(pipefd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    bool exited_nonzero = WIFEXITED(status) && WEXITSTATUS(status) != 0;
+    bool found = !needle || strstr(buf, needle) != NULL;
+    if (!exited_nonzero || !found)
+        fprintf(stdout, "    expected a fatal error containing '%s'; got exit status %d and stderr:\n%s\n",
+                needle ? needle : "", WIFEXITED(status) ? WEXITSTATUS(status) : -1, buf);
+    return exited_nonzero && found;
+}
+
+static int cmp_case(const void *a, const void *b) {
+    const test_case *x = a, *y = b;
+    int c = strcmp(x->file, y->file);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    qsort(cases, (size_t)n_cases, sizeof *cases, cmp_case);
+    int passed = 0, failed = 0, skipped = 0;
+    bool list = argc > 1 && !strcmp(argv[1], "--list");
+    for (int i = 0; i < n_cases; i++) {
+        bool match = argc <= 1 || list;
+        for (int a = 1; a < argc && !match; a++) match = strstr(cases[i].name, argv[a]) != NULL;
+        if (!match) continue;
+        if (list) { printf("%s\n", cases[i].name); continue; }
+        cur_failed = 0;
+        cur_skipped = 0;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        printf("[ RUN  ] %s\n", cases[i].name);
+        cases[i].fn();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        if (cur_failed) { failed++; printf("[ FAIL ] %s (%d checks failed, %.0f ms)\n", cases[i].name, cur_failed, ms); }
+        else if (cur_skipped) { skipped++; printf("[ SKIP ] %s\n", cases[i].name); }
+        else { passed++; printf("[  OK  ] %s (%.0f ms)\n", cases[i].name, ms); }
+    }
+    if (list) return 0;
+    if (n_worst) {
+        printf("\nworst relative error per op against PyTorch goldens:\n");
+        for (int i = 0; i < n_worst; i++) printf("  %-28s %.3e\n", worst[i].what, worst[i].err);
+    }
+    printf("\n%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,37 @@
+/* test.h: vaec's test runner. Tests register themselves; one binary runs them all.
+ *
+ *   TEST(test_silu_grad) {
+ *       EXPECT(cond, "what went wrong: %d", value);   // records a failure, the test goes on
+ *   }
+ *
+ * Run `vaec_tests` for all, `vaec_tests conv` for those whose name contains "conv". The last line is
+ * "N passed, N failed, N skipped". A test that cannot run here (no GPU, no Python) calls
+ * TEST_SKIP("why"), which is printed loudly and counted. */
+#ifndef VAEC_TEST_H
+#define VAEC_TEST_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "core/check.h"   // defines: VAEC_PRINTF
+
+typedef void (*test_fn)(void);
+void test_register(const char *name, const char *file, test_fn fn);
+void test_fail(const char *file, int line, const char *fmt, ...) VAEC_PRINTF(3, 4);
+void test_skip(const char *why);
+void test_note_error(const char *what, double rel_err);   /* worst-error table in the summary */
+const char *test_source_dir(void);                          /* the repository root */
+char *test_path(const char *rel);                           /* source dir + rel; caller frees */
+
+#define TEST(name)                                                                      \
+    static void name(void);                                                             \
+    __attribute__((constructor)) static void register_##name(void) {                    \
+        test_register(#name, __FILE__, name);                                           \
+    }                                                                                   \
+    static void name(void)
+
+#define EXPECT(cond, ...) do { if (!(cond)) test_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+#define TEST_SKIP(why) do { test_skip(why); return; } while (0)
+
+/* Runs fn(ctx) in a child process and checks it exits non-zero with `needle` in its stderr. */
+bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle);
+
+#endif
