@@ -18,13 +18,13 @@ ag_node *ag_record(const char *op, ag_backward_fn backward, tensor *out, int n_i
     bool any = false;
     for (int i = 0; i < n_inputs; i++) any |= inputs[i] && inputs[i]->requires_grad;
     if (!any) return NULL;
-    CHECK(n_inputs <= AG_MAX_INPUTS, "op %s has %d inputs (at most %d)", op, n_inputs, AG_MAX_INPUTS);
     CHECK(out->grad_fn == NULL, "op %s: output already has a producer", op);
     ag_node *n = xcalloc(1, sizeof *n);
     n->op = op;
     n->backward = backward;
     n->out = out;
     n->n_inputs = n_inputs;
+    n->inputs = xmalloc((size_t)n_inputs * sizeof *n->inputs);
     for (int i = 0; i < n_inputs; i++) { n->inputs[i] = inputs[i]; tensor_retain(inputs[i]); }
     out->requires_grad = true;
     out->grad_fn = n;
@@ -55,6 +55,7 @@ static void node_free(ag_node *n) {
     if (n->out) n->out->grad_fn = NULL;
     for (int i = 0; i < n->n_inputs; i++) tensor_release(n->inputs[i]);
     for (int i = 0; i < n->n_saved; i++) tensor_release(n->saved[i]);
+    free(n->inputs);
     if (n->ctx_free) n->ctx_free(n->ctx);
     free(n->ctx);
     free(n);
@@ -147,7 +148,7 @@ static void checkpoint_backward(ag_node *n) {
     ckpt_ctx *c = n->ctx;
     CHECK(tape_top + 1 < MAX_TAPES, "checkpointed segments nested deeper than %d", MAX_TAPES);
     tape_top++;
-    tensor *detached[AG_MAX_INPUTS];
+    tensor *detached[AG_MAX_CHECKPOINT_INPUTS + 1];
     for (int i = 0; i < n->n_inputs; i++) {
         tensor *x = n->inputs[i];
         detached[i] = tensor_view(x, x->ndim, x->shape);
@@ -182,7 +183,9 @@ tensor *ag_checkpoint(ag_segment_fn fn, void *ctx, int n_inputs, tensor **inputs
     /* the segment's parameters are not inputs of the node, so record whenever grad mode is on:
        a segment over frozen inputs may still have trainable weights inside */
     if (!prev) return out;
-    tensor *rec_inputs[AG_MAX_INPUTS];
+    CHECK(n_inputs <= AG_MAX_CHECKPOINT_INPUTS, "a checkpointed segment takes at most %d inputs, got %d",
+          AG_MAX_CHECKPOINT_INPUTS, n_inputs);
+    tensor *rec_inputs[AG_MAX_CHECKPOINT_INPUTS + 1];
     for (int i = 0; i < n_inputs; i++) rec_inputs[i] = inputs[i];
     bool any = false;
     for (int i = 0; i < n_inputs; i++) any |= inputs[i]->requires_grad;

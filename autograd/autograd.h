@@ -24,7 +24,7 @@
 #include "core/rng.h"      // defines: rng_state
 #include "core/tensor.h"   // defines: tensor
 
-#define AG_MAX_INPUTS 4
+#define AG_MAX_CHECKPOINT_INPUTS 8   /* inputs of one checkpointed segment */
 #define AG_MAX_SAVED 4
 
 typedef struct ag_node ag_node;
@@ -34,7 +34,7 @@ struct ag_node {
     const char *op;                     /* for messages and debug dumps */
     ag_backward_fn backward;
     tensor *out;                        /* weak: cleared when the output dies */
-    tensor *inputs[AG_MAX_INPUTS];      /* retained */
+    tensor **inputs;                    /* retained; any number (concat takes many) */
     int n_inputs;
     tensor *saved[AG_MAX_SAVED];        /* retained */
     int n_saved;
