@@ -26,9 +26,11 @@ def main():
     groups = sys.argv[1:] or sorted(f[4:-3] for f in os.listdir(here) if f.startswith("gen_") and f.endswith(".py"))
     for g in groups:
         mod = importlib.import_module("gen_" + g)
-        tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in mod.generate().items()}
+        keep = getattr(mod, "KEEP_DTYPE", False)   # I/O tests store other dtypes on purpose
+        tensors = {k: (v.detach() if keep else v.detach().to(torch.float32)).contiguous()
+                   for k, v in mod.generate().items()}
         path = os.path.join(here, g + ".safetensors")
-        save_file(tensors, path)
+        save_file(tensors, path, metadata=getattr(mod, "METADATA", None))
         size = os.path.getsize(path)
         print(f"{path}: {len(tensors)} tensors, {size / 1024:.1f} KiB")
 

@@ -1,0 +1,48 @@
+/* test_mem.c: the caching allocator reuses blocks and accounts per tag. */
+#include "core/mem.h"
+#include "core/tensor.h"
+#include "tests/harness/test.h"
+
+TEST(test_mem_cache_reuses_blocks_in_a_loop) {
+    /* a "training loop" with fixed shapes: after the first iteration every allocation is a cache hit */
+    for (int it = 0; it < 3; it++) {
+        mem_stats before;
+        mem_get_stats(DEVICE_CPU, &before);
+        tensor_scope_begin();
+        for (int k = 0; k < 20; k++) tensor_autorelease(tensor_empty(SHAPE(3, 100 + k, 50)));
+        tensor_scope_end(NULL);
+        mem_stats after;
+        mem_get_stats(DEVICE_CPU, &after);
+        if (it > 0) EXPECT(after.misses == before.misses, "iteration %d: %llu new system allocations", it,
+                           (unsigned long long)(after.misses - before.misses));
+    }
+}
+
+TEST(test_mem_tags_account_per_part) {
+    mem_stats s0, s1, s2;
+    mem_get_stats(DEVICE_CPU, &s0);
+    mem_tag prev = mem_set_tag(MEM_PARAMS);
+    tensor *p = tensor_empty(SHAPE(1000, 1000));
+    mem_set_tag(prev);
+    mem_get_stats(DEVICE_CPU, &s1);
+    EXPECT(s1.in_use[MEM_PARAMS] - s0.in_use[MEM_PARAMS] >= 4000000, "parameters not accounted");
+    EXPECT(s1.in_use[MEM_ACTIVATIONS] == s0.in_use[MEM_ACTIVATIONS], "parameter counted as activation");
+    tensor_release(p);
+    mem_get_stats(DEVICE_CPU, &s2);
+    EXPECT(s2.in_use[MEM_PARAMS] == s0.in_use[MEM_PARAMS], "parameters not returned");
+    EXPECT(s2.peak[MEM_PARAMS] >= s1.in_use[MEM_PARAMS], "peak not kept");
+    FILE *f = tmpfile();
+    mem_report(f);
+    long n = ftell(f);
+    fclose(f);
+    EXPECT(n > 100, "empty memory report");
+}
+
+TEST(test_mem_size_classes_bound_slack) {
+    for (size_t bytes = 1; bytes < (1u << 26); bytes = bytes * 3 + 7) {
+        mem_block *b = mem_alloc(bytes, DEVICE_CPU);
+        EXPECT(b->bytes >= bytes, "class %zu below request %zu", b->bytes, bytes);
+        EXPECT(bytes < 4096 || b->bytes <= bytes + bytes / 4 + 1, "class %zu too loose for %zu", b->bytes, bytes);
+        mem_block_release(b);
+    }
+}
