@@ -1,0 +1,60 @@
+/* adamw.c: AdamW update on the CPU (see adamw.h). */
+#include "optim/adamw.h"
+#include <math.h>
+
+adamw *adamw_new(tensor **params, int n, adamw_config cfg) {
+    if (cfg.lr == 0) cfg.lr = 1e-3f;
+    if (cfg.beta1 == 0) cfg.beta1 = 0.9f;
+    if (cfg.beta2 == 0) cfg.beta2 = 0.999f;
+    if (cfg.eps == 0) cfg.eps = 1e-8f;
+    adamw *o = xcalloc(1, sizeof *o);
+    o->cfg = cfg;
+    o->params = xcalloc((size_t)n, sizeof(tensor *));
+    o->m = xcalloc((size_t)n, sizeof(tensor *));
+    o->v = xcalloc((size_t)n, sizeof(tensor *));
+    mem_tag prev = mem_set_tag(MEM_OPTIMIZER);
+    for (int i = 0; i < n; i++) {
+        if (!params[i]->requires_grad) continue;
+        tensor_retain(params[i]);
+        o->params[o->n] = params[i];
+        o->m[o->n] = tensor_zeros_like(params[i]);
+        o->v[o->n] = tensor_zeros_like(params[i]);
+        o->n++;
+    }
+    mem_set_tag(prev);
+    return o;
+}
+
+void adamw_step(adamw *o) {
+    o->step++;
+    const adamw_config c = o->cfg;
+    const float bc1 = 1.0f - powf(c.beta1, (float)o->step), bc2 = 1.0f - powf(c.beta2, (float)o->step);
+    for (int i = 0; i < o->n; i++) {
+        tensor *p = o->params[i];
+        if (!p->grad) continue;
+        if (p->device != DEVICE_CPU) DEVICE_UNSUPPORTED("adamw_step", p->device);
+        float *w = tensor_f32(p), *m = tensor_f32(o->m[i]), *v = tensor_f32(o->v[i]);
+        const float *g = tensor_f32(p->grad);
+        int64_t n = p->numel;
+#pragma omp parallel for if (n > 65536) schedule(static)
+        for (int64_t k = 0; k < n; k++) {
+            w[k] -= c.lr * c.weight_decay * w[k];
+            m[k] = c.beta1 * m[k] + (1.0f - c.beta1) * g[k];
+            v[k] = c.beta2 * v[k] + (1.0f - c.beta2) * g[k] * g[k];
+            w[k] -= c.lr * (m[k] / bc1) / (sqrtf(v[k] / bc2) + c.eps);
+        }
+    }
+}
+
+void adamw_free(adamw *o) {
+    if (!o) return;
+    for (int i = 0; i < o->n; i++) {
+        tensor_release(o->params[i]);
+        tensor_release(o->m[i]);
+        tensor_release(o->v[i]);
+    }
+    free(o->params);
+    free(o->m);
+    free(o->v);
+    free(o);
+}

@@ -1,0 +1,31 @@
+/* adamw.h: Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW.
+ *
+ * State (m, v) is allocated only for parameters that require grad, under the optimizer memory tag, so
+ * a frozen sub-model costs no optimizer memory.
+ *   p -= lr * wd * p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+ *   p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+ *
+ *   adamw *opt = adamw_new(params, n, (adamw_config){.lr = 1e-4f});
+ *   ... ag_backward(loss); adamw_step(opt); ag_zero_grad(params, n);
+ */
+#ifndef VAEC_ADAMW_H
+#define VAEC_ADAMW_H
+#include "core/tensor.h"   // defines: tensor
+
+typedef struct {
+    float lr, beta1, beta2, eps, weight_decay;
+} adamw_config;
+
+typedef struct {
+    adamw_config cfg;
+    int n;                 /* parameters that require grad */
+    tensor **params;       /* retained */
+    tensor **m, **v;
+    long step;
+} adamw;
+
+adamw *adamw_new(tensor **params, int n, adamw_config cfg);   /* zero fields get torch's defaults */
+void adamw_step(adamw *opt);                                  /* parameters without a grad are skipped */
+void adamw_free(adamw *opt);
+
+#endif
