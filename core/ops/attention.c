@@ -1,0 +1,103 @@
+/* attention.c: fused softmax(q k^T * scale) v, forward and backward (see attention.h). */
+#include "core/ops/attention.h"
+#include <cblas.h>
+#include <limits.h>
+#include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/softmax.h"    // defines: softmax_forward_cpu, softmax_backward_cpu
+
+/* The batch loop is sequential: each GEMM is threaded inside OpenBLAS, the row softmax by OpenMP. */
+void attention_forward_cpu(const float *q, const float *k, const float *v, float *out, float *P, int64_t N,
+                           int64_t Lq, int64_t Lk, int64_t C, float scale) {
+    for (int64_t n = 0; n < N; n++) {
+        const float *qn = q + n * Lq * C, *kn = k + n * Lk * C, *vn = v + n * Lk * C;
+        float *Pn = P + n * Lq * Lk;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Lq, (int)Lk, (int)C, scale, qn, (int)C, kn,
+                    (int)C, 0.0f, Pn, (int)Lk);
+        softmax_forward_cpu(Pn, Pn, Lq, Lk);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Lq, (int)C, (int)Lk, 1.0f, Pn, (int)Lk, vn,
+                    (int)C, 0.0f, out + n * Lq * C, (int)C);
+    }
+}
+
+/* dv = P^T gout; dP = gout v^T; dS = P * (dP - rowsum(dP * P)) (softmax backward);
+   dq = scale * dS k; dk = scale * dS^T q. */
+void attention_backward_cpu(const float *q, const float *k, const float *v, const float *P, const float *gout,
+                            float *dq, float *dk, float *dv, float *work, int64_t N, int64_t Lq, int64_t Lk,
+                            int64_t C, float scale) {
+    const int iLq = (int)Lq, iLk = (int)Lk, iC = (int)C;
+    for (int64_t n = 0; n < N; n++) {
+        const float *qn = q + n * Lq * C, *kn = k + n * Lk * C, *vn = v + n * Lk * C;
+        const float *Pn = P + n * Lq * Lk, *gn = gout + n * Lq * C;
+        if (dv)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iLk, iC, iLq, 1.0f, Pn, iLk, gn, iC, 0.0f,
+                        dv + n * Lk * C, iC);
+        if (!dq && !dk) continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iLq, iLk, iC, 1.0f, gn, iC, vn, iC, 0.0f, work, iLk);
+        softmax_backward_cpu(Pn, work, work, Lq, Lk);
+        if (dq)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, iLq, iC, iLk, scale, work, iLk, kn, iC, 0.0f,
+                        dq + n * Lq * C, iC);
+        if (dk)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iLk, iC, iLq, scale, work, iLk, qn, iC, 0.0f,
+                        dk + n * Lk * C, iC);
+    }
+}
+
+typedef struct { float scale; } attention_ctx;
+
+static void attention_backward(ag_node *n) {
+    tensor *q = n->inputs[0], *k = n->inputs[1], *v = n->inputs[2], *P = n->saved[0], *gout = n->out->grad;
+    const float scale = ((attention_ctx *)n->ctx)->scale;
+    const int64_t N = q->shape[0], Lq = q->shape[1], Lk = k->shape[1], C = q->shape[2];
+    tensor *dq = ag_needs_grad(n, 0) ? tensor_empty_like(q) : NULL;
+    tensor *dk = ag_needs_grad(n, 1) ? tensor_empty_like(k) : NULL;
+    tensor *dv = ag_needs_grad(n, 2) ? tensor_empty_like(v) : NULL;
+    tensor *work = dq || dk ? tensor_new(SHAPE(Lq, Lk), DTYPE_F32, q->device) : NULL;
+    switch (q->device) {
+        case DEVICE_CPU:
+            attention_backward_cpu(tensor_f32(q), tensor_f32(k), tensor_f32(v), tensor_f32(P), tensor_f32(gout),
+                                   dq ? tensor_f32(dq) : NULL, dk ? tensor_f32(dk) : NULL, dv ? tensor_f32(dv) : NULL,
+                                   work ? tensor_f32(work) : NULL, N, Lq, Lk, C, scale);
+            break;
+        default: DEVICE_UNSUPPORTED("attention_backward", q->device);
+    }
+    tensor_release(work);
+    if (dq) ag_grad_add_owned(q, dq);
+    if (dk) ag_grad_add_owned(k, dk);
+    if (dv) ag_grad_add_owned(v, dv);
+}
+
+tensor *op_attention(tensor *q, tensor *k, tensor *v, float scale) {
+    char qs[96], ks[96], vs[96];
+    tensor_shape_str(q, qs, sizeof qs);
+    tensor_shape_str(k, ks, sizeof ks);
+    tensor_shape_str(v, vs, sizeof vs);
+    CHECK(q->ndim == 3 && k->ndim == 3 && v->ndim == 3, "attention: q, k, v must be (N, L, C), got q %s k %s v %s",
+          qs, ks, vs);
+    CHECK(k->shape[0] == q->shape[0] && v->shape[0] == q->shape[0],
+          "attention: batch sizes differ: q %s k %s v %s", qs, ks, vs);
+    CHECK(k->shape[2] == q->shape[2] && v->shape[2] == q->shape[2],
+          "attention: channels C differ: q %s k %s v %s", qs, ks, vs);
+    CHECK(v->shape[1] == k->shape[1], "attention: v must have one row per key: k %s v %s", ks, vs);
+    CHECK(q->shape[1] <= INT_MAX && k->shape[1] <= INT_MAX && q->shape[2] <= INT_MAX,
+          "attention: sizes beyond cblas int dims: q %s k %s", qs, ks);
+    CHECK_SAME_DEVICE("attention", q, k);
+    CHECK_SAME_DEVICE("attention", q, v);
+    const int64_t N = q->shape[0], Lq = q->shape[1], Lk = k->shape[1], C = q->shape[2];
+    tensor *out = tensor_new(SHAPE(N, Lq, C), DTYPE_F32, q->device);
+    tensor *P = tensor_new(SHAPE(N, Lq, Lk), DTYPE_F32, q->device);
+    switch (q->device) {
+        case DEVICE_CPU:
+            attention_forward_cpu(tensor_f32(q), tensor_f32(k), tensor_f32(v), tensor_f32(out), tensor_f32(P), N, Lq,
+                                  Lk, C, scale);
+            break;
+        default: DEVICE_UNSUPPORTED("attention", q->device);
+    }
+    ag_node *n = ag_record("attention", attention_backward, out, 3, (tensor *[]){q, k, v});
+    if (n) {
+        ag_save(n, P);
+        ((attention_ctx *)ag_ctx(n, sizeof(attention_ctx)))->scale = scale;
+    }
+    tensor_release(P);
+    return tensor_autorelease(out);
+}
