@@ -149,3 +149,33 @@ double golden_check(const char *label, const tensor *got, golden_file *g, const 
     tensor_release(want);
     return e;
 }
+
+void golden_check_op(golden_file *g, const char *prefix, gc_fn f, void *ctx, int n, const char *const *in,
+                     const char *const *grads, const char *out, double tol) {
+    char key[256], label[256];
+    tensor *inputs[16];
+    CHECK(n <= 16, "golden_check_op: at most 16 inputs");
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s.%s", prefix, in[i]);
+        inputs[i] = golden_get(g, key);
+        inputs[i]->requires_grad = grads[i] != NULL;
+    }
+    tensor_scope_begin();
+    tensor *y = f(ctx, inputs);
+    snprintf(key, sizeof key, "%s.%s", prefix, out);
+    snprintf(label, sizeof label, "%s.fwd", prefix);
+    golden_check(label, y, g, key, tol);
+    snprintf(key, sizeof key, "%s.gy", prefix);
+    tensor *gy = golden_get(g, key);
+    if (y->requires_grad) ag_backward_with_grad(y, gy);
+    tensor_release(gy);
+    tensor_scope_end(NULL);
+    for (int i = 0; i < n; i++) {
+        if (grads[i]) {
+            snprintf(key, sizeof key, "%s.%s", prefix, grads[i]);
+            snprintf(label, sizeof label, "%s.bwd_%s", prefix, in[i]);
+            golden_check(label, inputs[i]->grad, g, key, tol);
+        }
+        tensor_release(inputs[i]);
+    }
+}

@@ -43,5 +43,10 @@ double golden_compare(const char *label, const tensor *got, const tensor *want, 
 double rel_error(const tensor *got, const tensor *want);
 /* golden_compare against golden tensor `key`, loaded and released here */
 double golden_check(const char *label, const tensor *got, golden_file *g, const char *key, double tol);
+/* The whole golden case `prefix`: loads inputs <prefix>.<in[i]> as leaves, runs f, compares the output
+   with <prefix>.<out>, backpropagates <prefix>.gy and compares each input's gradient with
+   <prefix>.<grads[i]> (grads[i] NULL: no gradient expected for that input). */
+void golden_check_op(golden_file *g, const char *prefix, gc_fn f, void *ctx, int n, const char *const *in,
+                     const char *const *grads, const char *out, double tol);
 
 #endif
