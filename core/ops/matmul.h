@@ -1,0 +1,13 @@
+/* matmul.h: matrix products through cblas_sgemm.
+ * op_matmul: 2-D (M,K)x(K,N) or batched 3-D (B,M,K)x(B,K,N); trans_a / trans_b transpose the last two
+ * dims of a / b first (so q k^T is op_matmul(q, k, false, true)).
+ * op_linear: x (..., in), w (out, in), b (out) or NULL: y = x w^T + b, as torch.nn.Linear. */
+#ifndef VAEC_OPS_MATMUL_H
+#define VAEC_OPS_MATMUL_H
+#include <stdbool.h>
+#include "core/tensor.h"   // defines: tensor
+
+tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b);
+tensor *op_linear(tensor *x, tensor *w, tensor *b);
+
+#endif

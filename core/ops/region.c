@@ -1,0 +1,26 @@
+/* region.c: box copy between contiguous tensors (see region.h). */
+#include "core/ops/region.h"
+#include <string.h>
+#include "core/tensor.h"   // defines: TENSOR_MAX_DIMS
+
+void region_copy_cpu(const float *src, const int64_t *sshape, const int64_t *src_off, float *dst,
+                     const int64_t *dshape, const int64_t *dst_off, const int64_t *count, int ndim) {
+    if (ndim == 0) { dst[0] = src[0]; return; }
+    int64_t ss[TENSOR_MAX_DIMS], ds[TENSOR_MAX_DIMS], rows = 1;
+    ss[ndim - 1] = ds[ndim - 1] = 1;
+    for (int d = ndim - 2; d >= 0; d--) { ss[d] = ss[d + 1] * sshape[d + 1]; ds[d] = ds[d + 1] * dshape[d + 1]; }
+    for (int d = 0; d < ndim - 1; d++) rows *= count[d];
+    int64_t inner = count[ndim - 1];
+    if (rows == 0 || inner == 0) return;
+#pragma omp parallel for if (rows * inner > 32768) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t so = src_off[ndim - 1], dof = dst_off[ndim - 1], rem = r;
+        for (int d = ndim - 2; d >= 0; d--) {
+            int64_t c = rem % count[d];
+            rem /= count[d];
+            so += (src_off[d] + c) * ss[d];
+            dof += (dst_off[d] + c) * ds[d];
+        }
+        memcpy(dst + dof, src + so, (size_t)inner * sizeof(float));
+    }
+}

@@ -1,0 +1,96 @@
+/* shape.c: reshape, permute and depth-to-time, forward and backward. */
+#include "core/ops/shape.h"
+#include <string.h>
+#include "autograd/autograd.h"   // defines: ag_record, ag_grad_add
+
+static void reshape_backward(ag_node *n) {
+    tensor *x = n->inputs[0];
+    tensor *g = tensor_view(n->out->grad, x->ndim, x->shape);
+    ag_grad_add(x, g);   /* g shares the output gradient's storage: accumulate by copy */
+    tensor_release(g);
+}
+
+tensor *op_reshape(tensor *x, int ndim, const int64_t *shape) {
+    int64_t s[TENSOR_MAX_DIMS], known = 1;
+    int infer = -1;
+    CHECK(ndim <= TENSOR_MAX_DIMS, "reshape to %d dims (at most %d)", ndim, TENSOR_MAX_DIMS);
+    for (int d = 0; d < ndim; d++) {
+        s[d] = shape[d];
+        if (shape[d] == -1) {
+            CHECK(infer < 0, "reshape: more than one -1 in the new shape");
+            infer = d;
+        } else known *= shape[d];
+    }
+    if (infer >= 0) {
+        char a[96];
+        tensor_shape_str(x, a, sizeof a);
+        CHECK(known > 0 && x->numel % known == 0, "reshape: cannot infer a dim for %s", a);
+        s[infer] = x->numel / known;
+    }
+    tensor *y = tensor_view(x, ndim, s);   /* checks the element count, naming the shape */
+    ag_record("reshape", reshape_backward, y, 1, (tensor *[]){x});
+    return tensor_autorelease(y);
+}
+
+void permute_cpu(const float *x, const int64_t *shape, int ndim, const int *perm, float *y) {
+    int64_t istride[TENSOR_MAX_DIMS], oshape[TENSOR_MAX_DIMS], ostride_in[TENSOR_MAX_DIMS], n = 1;
+    istride[ndim - 1] = 1;
+    for (int d = ndim - 2; d >= 0; d--) istride[d] = istride[d + 1] * shape[d + 1];
+    for (int d = 0; d < ndim; d++) { oshape[d] = shape[perm[d]]; ostride_in[d] = istride[perm[d]]; n *= oshape[d]; }
+    int64_t inner = oshape[ndim - 1], rows = inner ? n / inner : 0, sin = ostride_in[ndim - 1];
+#pragma omp parallel for if (n > 32768) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t off = 0, rem = r;
+        for (int d = ndim - 2; d >= 0; d--) { off += (rem % oshape[d]) * ostride_in[d]; rem /= oshape[d]; }
+        float *yr = y + r * inner;
+        if (sin == 1) memcpy(yr, x + off, (size_t)inner * sizeof(float));   /* last dim stays last */
+        else for (int64_t j = 0; j < inner; j++) yr[j] = x[off + j * sin];
+    }
+}
+
+typedef struct { int perm[TENSOR_MAX_DIMS]; } permute_ctx;
+
+static void permute_backward(ag_node *n) {
+    permute_ctx *c = n->ctx;
+    tensor *x = n->inputs[0], *gy = n->out->grad;
+    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("permute_backward", x->device);
+    int inv[TENSOR_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) inv[c->perm[d]] = d;
+    tensor *gx = tensor_empty_like(x);
+    permute_cpu(tensor_f32(gy), gy->shape, gy->ndim, inv, tensor_f32(gx));
+    ag_grad_add_owned(x, gx);
+}
+
+tensor *op_permute(tensor *x, const int *perm) {
+    int seen[TENSOR_MAX_DIMS] = {0};
+    int64_t shape[TENSOR_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) {
+        CHECK(perm[d] >= 0 && perm[d] < x->ndim && !seen[perm[d]], "permute: entry %d (%d) is not a permutation of %d dims",
+              d, perm[d], x->ndim);
+        seen[perm[d]] = 1;
+        shape[d] = x->shape[perm[d]];
+    }
+    tensor *y = tensor_new(x->ndim, shape, DTYPE_F32, x->device);
+    switch (x->device) {
+        case DEVICE_CPU:
+            if (x->ndim) permute_cpu(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
+            else tensor_copy_(y, x);
+            break;
+        default: DEVICE_UNSUPPORTED("permute", x->device);
+    }
+    ag_node *n = ag_record("permute", permute_backward, y, 1, (tensor *[]){x});
+    if (n) memcpy(((permute_ctx *)ag_ctx(n, sizeof(permute_ctx)))->perm, perm, (size_t)x->ndim * sizeof(int));
+    return tensor_autorelease(y);
+}
+
+tensor *op_depth_to_time(tensor *x, int ts) {
+    char s[96];
+    tensor_shape_str(x, s, sizeof s);
+    CHECK(x->ndim == 5 && ts > 0 && x->shape[4] % ts == 0,
+          "depth_to_time: expects (B,T,H,W,C*%d) with channels divisible by %d, got %s", ts, ts, s);
+    int64_t b = x->shape[0], t = x->shape[1], h = x->shape[2], w = x->shape[3], c = x->shape[4] / ts;
+    /* (B,T,H,W,C,ts) -> (B,T,ts,H,W,C) -> (B,T*ts,H,W,C) */
+    tensor *v = op_reshape(x, 6, (int64_t[]){b, t, h, w, c, ts});
+    tensor *p = op_permute(v, (int[]){0, 1, 5, 2, 3, 4});
+    return op_reshape(p, 5, (int64_t[]){b, t * ts, h, w, c});
+}
