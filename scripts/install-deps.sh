@@ -3,7 +3,7 @@
 # already present it runs no apt command at all, so `make test` stays fast on a warm machine.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
-      libopenblas-dev          # cblas GEMM, threaded
+      libopenblas-openmp-dev   # cblas GEMM on vaec's own OpenMP threads
       libhdf5-dev              # datasets (data/)
       libopenmpi-dev openmpi-bin  # data-parallel training on CPU ranks, process launch
       libpng-dev zlib1g-dev)   # reconstruction previews

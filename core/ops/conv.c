@@ -1,0 +1,73 @@
+/* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (kernels in conv_cpu.c). */
+#include "core/ops/conv.h"
+#include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+
+static void conv_backward(ag_node *n) {
+    const conv_geom *g = n->ctx;
+    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gy = n->out->grad;
+    tensor *gx = ag_needs_grad(n, 0) ? tensor_empty_like(x) : NULL;
+    tensor *gw = ag_needs_grad(n, 1) ? tensor_empty_like(w) : NULL;
+    tensor *gb = b && ag_needs_grad(n, 2) ? tensor_empty_like(b) : NULL;
+    switch (x->device) {
+        case DEVICE_CPU:
+            conv_backward_cpu(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                              gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
+            break;
+        default: DEVICE_UNSUPPORTED("conv_backward", x->device);
+    }
+    if (gx) ag_grad_add_owned(x, gx);
+    if (gw) ag_grad_add_owned(w, gw);
+    if (gb) ag_grad_add_owned(b, gb);
+}
+
+/* x, w are the caller's tensors (4-D or 5-D); g already holds the 5-D geometry */
+static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_geom *g, int out_ndim) {
+    CHECK_SAME_DEVICE(op, x, w);
+    if (b) CHECK_SAME_DEVICE(op, x, b);
+    char sx[96], sw[96];
+    tensor_shape_str(x, sx, sizeof sx);
+    tensor_shape_str(w, sw, sizeof sw);
+    CHECK(g->st > 0 && g->sh > 0 && g->sw > 0, "%s: strides must be positive", op);
+    for (int i = 0; i < 6; i++) CHECK(g->pad[i] >= 0, "%s: negative padding", op);
+    int64_t tp = g->T + g->pad[0] + g->pad[1], hp = g->H + g->pad[2] + g->pad[3], wp = g->W + g->pad[4] + g->pad[5];
+    CHECK(tp >= g->kt && hp >= g->kh && wp >= g->kw, "%s: kernel %s larger than the padded input %s", op, sw, sx);
+    g->To = (tp - g->kt) / g->st + 1;
+    g->Ho = (hp - g->kh) / g->sh + 1;
+    g->Wo = (wp - g->kw) / g->sw + 1;
+    if (b) CHECK(b->ndim == 1 && b->shape[0] == g->cout, "%s: bias must be (%lld) for weight %s", op, (long long)g->cout, sw);
+    tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), DTYPE_F32, x->device)
+                              : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), DTYPE_F32, x->device);
+    switch (x->device) {
+        case DEVICE_CPU: conv_forward_cpu(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y)); break;
+        default: DEVICE_UNSUPPORTED(op, x->device);
+    }
+    tensor *ins[3] = {x, w, b};
+    ag_node *n = ag_record(op, conv_backward, y, b ? 3 : 2, ins);
+    if (n) *(conv_geom *)ag_ctx(n, sizeof *g) = *g;
+    return tensor_autorelease(y);
+}
+
+tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
+    char sx[96], sw[96];
+    tensor_shape_str(x, sx, sizeof sx);
+    tensor_shape_str(w, sw, sizeof sw);
+    CHECK(x->ndim == 5 && w->ndim == 5, "conv3d: expects x (B,T,H,W,Cin) and w (Cout,kt,kh,kw,Cin), got %s and %s", sx, sw);
+    CHECK(x->shape[4] == w->shape[4], "conv3d: input has %lld channels, weight %s expects %lld (x %s)",
+          (long long)x->shape[4], sw, (long long)w->shape[4], sx);
+    conv_geom g = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], x->shape[4], w->shape[0], w->shape[1], w->shape[2],
+                   w->shape[3], a->stride[0], a->stride[1], a->stride[2],
+                   {a->pad[0], a->pad[1], a->pad[2], a->pad[3], a->pad[4], a->pad[5]}, 0, 0, 0};
+    return conv_run("conv3d", x, w, b, &g, 5);
+}
+
+tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
+    char sx[96], sw[96];
+    tensor_shape_str(x, sx, sizeof sx);
+    tensor_shape_str(w, sw, sizeof sw);
+    CHECK(x->ndim == 4 && w->ndim == 4, "conv2d: expects x (N,H,W,Cin) and w (Cout,kh,kw,Cin), got %s and %s", sx, sw);
+    CHECK(x->shape[3] == w->shape[3], "conv2d: input has %lld channels, weight %s expects %lld (x %s)",
+          (long long)x->shape[3], sw, (long long)w->shape[3], sx);
+    conv_geom g = {x->shape[0], 1, x->shape[1], x->shape[2], x->shape[3], w->shape[0], 1, w->shape[1], w->shape[2],
+                   1, a->stride[0], a->stride[1], {0, 0, a->pad[0], a->pad[1], a->pad[2], a->pad[3]}, 0, 0, 0};
+    return conv_run("conv2d", x, w, b, &g, 4);
+}

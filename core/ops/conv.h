@@ -1,0 +1,32 @@
+/* conv.h: 2-D and 3-D convolution on channels-last tensors, with stride and per-side zero padding.
+ *
+ *   op_conv3d: x (B,T,H,W,Cin), w (Cout,kt,kh,kw,Cin), b (Cout) or NULL -> (B,To,Ho,Wo,Cout)
+ *   op_conv2d: x (N,H,W,Cin),   w (Cout,kh,kw,Cin),    b (Cout) or NULL -> (N,Ho,Wo,Cout)
+ *   To = (T + pad_front + pad_back - kt) / stride_t + 1, likewise H and W.
+ *
+ * Padding is per side, so CausalConv3d's front-only time pad ({k-1 + 1-stride, 0, ...}) and
+ * Downsample2D's (0,1,0,1) need no separate pad op. Both share one kernel (conv_cpu.c): im2col over
+ * tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col. */
+#ifndef VAEC_OPS_CONV_H
+#define VAEC_OPS_CONV_H
+#include "core/tensor.h"   // defines: tensor
+
+typedef struct { int stride[3]; int pad[6]; } conv3d_args;  /* stride t,h,w; pad t_front,t_back,h_top,h_bottom,w_left,w_right */
+typedef struct { int stride[2]; int pad[4]; } conv2d_args;  /* stride h,w; pad top,bottom,left,right */
+
+tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a);
+tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a);
+
+/* the geometry both share; conv2d is T = kt = 1 */
+typedef struct {
+    int64_t B, T, H, W, cin, cout, kt, kh, kw;
+    int st, sh, sw, pad[6];
+    int64_t To, Ho, Wo;
+} conv_geom;
+
+void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
+/* any of gx, gw, gb may be NULL (not needed); gx is overwritten, gw and gb too */
+void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
+                       float *gb);
+
+#endif

@@ -1,0 +1,167 @@
+/* conv_cpu.c: convolution kernels on the CPU: tiled im2col + GEMM forward; GEMMs and a channel-split
+ * col2im backward (no atomics; each element accumulates in the same order on any thread count). */
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+#include "core/ops/conv.h"
+#include "core/mem.h"   // defines: mem_alloc (workspace)
+
+#define CONV_WORKSPACE_FLOATS (8 << 20)   /* 32 MiB of im2col columns per tile, whatever the layer */
+
+/* im2col columns come from the caching allocator (tagged workspace): no malloc per step */
+static mem_block *workspace(size_t bytes) {
+    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
+    mem_block *b = mem_alloc(bytes, DEVICE_CPU);
+    mem_set_tag(prev);
+    return b;
+}
+
+static int is_pointwise(const conv_geom *g) {
+    return g->kt == 1 && g->kh == 1 && g->kw == 1 && g->st == 1 && g->sh == 1 && g->sw == 1 &&
+           !g->pad[0] && !g->pad[1] && !g->pad[2] && !g->pad[3] && !g->pad[4] && !g->pad[5];
+}
+
+static int64_t tile_rows(const conv_geom *g, int64_t P) {
+    int64_t K = g->kt * g->kh * g->kw * g->cin, r = CONV_WORKSPACE_FLOATS / (K ? K : 1);
+    if (r < 1) r = 1;
+    return r < P ? r : P;
+}
+
+/* output position p -> the input coordinates of its window's corner */
+static inline void out_pos(const conv_geom *g, int64_t p, int64_t *b, int64_t *t0, int64_t *h0, int64_t *w0) {
+    int64_t wo = p % g->Wo, r = p / g->Wo, ho = r % g->Ho;
+    r /= g->Ho;
+    int64_t to = r % g->To;
+    *b = r / g->To;
+    *t0 = to * g->st - g->pad[0];
+    *h0 = ho * g->sh - g->pad[2];
+    *w0 = wo * g->sw - g->pad[4];
+}
+
+static void im2col(const conv_geom *g, const float *x, int64_t p0, int64_t n, float *cols) {
+    const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b, t0, h0, w0;
+        out_pos(g, p0 + i, &b, &t0, &h0, &w0);
+        float *row = cols + i * K;
+        for (int64_t a = 0; a < g->kt; a++)
+            for (int64_t c = 0; c < g->kh; c++)
+                for (int64_t d = 0; d < g->kw; d++) {
+                    int64_t t = t0 + a, h = h0 + c, w = w0 + d;
+                    float *dst = row + ((a * g->kh + c) * g->kw + d) * C;
+                    if (t < 0 || t >= g->T || h < 0 || h >= g->H || w < 0 || w >= g->W)
+                        memset(dst, 0, (size_t)C * sizeof(float));
+                    else
+                        memcpy(dst, x + (((b * g->T + t) * g->H + h) * g->W + w) * C, (size_t)C * sizeof(float));
+                }
+    }
+}
+
+/* dx += scatter of dcols; threads split the channels, so no two write one element */
+static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64_t n, float *dx) {
+    const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
+    int nthreads = C >= 16 ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(nthreads)
+    {
+        int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+        int64_t c0 = C * tid / nt, c1 = C * (tid + 1) / nt;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t b, t0, h0, w0;
+            out_pos(g, p0 + i, &b, &t0, &h0, &w0);
+            const float *row = dcols + i * K;
+            for (int64_t a = 0; a < g->kt; a++)
+                for (int64_t c = 0; c < g->kh; c++)
+                    for (int64_t d = 0; d < g->kw; d++) {
+                        int64_t t = t0 + a, h = h0 + c, w = w0 + d;
+                        if (t < 0 || t >= g->T || h < 0 || h >= g->H || w < 0 || w >= g->W) continue;
+                        const float *src = row + ((a * g->kh + c) * g->kw + d) * C;
+                        float *dst = dx + (((b * g->T + t) * g->H + h) * g->W + w) * C;
+                        for (int64_t k = c0; k < c1; k++) dst[k] += src[k];
+                    }
+        }
+    }
+}
+
+void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
+    const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
+    if (b) {
+#pragma omp parallel for if (P * CO > 65536) schedule(static)
+        for (int64_t p = 0; p < P; p++) memcpy(y + p * CO, b, (size_t)CO * sizeof(float));
+    }
+    if (P == 0) return;
+    const float beta = b ? 1.0f : 0.0f;
+    if (is_pointwise(g)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)CO, (int)K, 1.0f, x, (int)K, w, (int)K,
+                    beta, y, (int)CO);
+        return;
+    }
+    int64_t tile = tile_rows(g, P);
+    mem_block *ws = workspace((size_t)(tile * K) * sizeof(float));
+    float *cols = ws->ptr;
+    for (int64_t p0 = 0; p0 < P; p0 += tile) {
+        int64_t n = P - p0 < tile ? P - p0 : tile;
+        im2col(g, x, p0, n, cols);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)CO, (int)K, 1.0f, cols, (int)K, w, (int)K,
+                    beta, y + p0 * CO, (int)CO);
+    }
+    mem_block_release(ws);
+}
+
+/* column sums of gy (P x CO) in double over a fixed partition: deterministic */
+static void bias_grad(const float *gy, int64_t P, int64_t CO, float *gb) {
+    enum { CHUNKS = 32 };
+    double *part = calloc((size_t)(CHUNKS * CO), sizeof(double));
+    CHECK(part != NULL, "conv: out of memory for the bias gradient");
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < CHUNKS; c++) {
+        int64_t p0 = P * c / CHUNKS, p1 = P * (c + 1) / CHUNKS;
+        double *acc = part + (int64_t)c * CO;
+        for (int64_t p = p0; p < p1; p++)
+            for (int64_t k = 0; k < CO; k++) acc[k] += gy[p * CO + k];
+    }
+    for (int64_t k = 0; k < CO; k++) {
+        double s = 0;
+        for (int c = 0; c < CHUNKS; c++) s += part[(int64_t)c * CO + k];
+        gb[k] = (float)s;
+    }
+    free(part);
+}
+
+void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
+                       float *gb) {
+    const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
+    if (gb) bias_grad(gy, P, CO, gb);
+    if (gx) memset(gx, 0, (size_t)(g->B * g->T * g->H * g->W * g->cin) * sizeof(float));
+    if (gw) memset(gw, 0, (size_t)(CO * K) * sizeof(float));
+    if (P == 0 || (!gx && !gw)) return;
+    if (is_pointwise(g)) {
+        if (gx)   /* dx = gy W */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)K, (int)CO, 1.0f, gy, (int)CO, w, (int)K,
+                        0.0f, gx, (int)K);
+        if (gw)   /* dW = gy^T x */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CO, (int)K, (int)P, 1.0f, gy, (int)CO, x, (int)K,
+                        0.0f, gw, (int)K);
+        return;
+    }
+    int64_t tile = tile_rows(g, P);
+    size_t bytes = (size_t)(tile * K) * sizeof(float);
+    mem_block *wc = gw ? workspace(bytes) : NULL, *wd = gx ? workspace(bytes) : NULL;
+    float *cols = wc ? wc->ptr : NULL, *dcols = wd ? wd->ptr : NULL;
+    for (int64_t p0 = 0; p0 < P; p0 += tile) {
+        int64_t n = P - p0 < tile ? P - p0 : tile;
+        const float *gyt = gy + p0 * CO;
+        if (gw) {
+            im2col(g, x, p0, n, cols);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CO, (int)K, (int)n, 1.0f, gyt, (int)CO, cols, (int)K,
+                        1.0f, gw, (int)K);
+        }
+        if (gx) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)K, (int)CO, 1.0f, gyt, (int)CO, w, (int)K,
+                        0.0f, dcols, (int)K);
+            col2im_add(g, dcols, p0, n, gx);
+        }
+    }
+    mem_block_release(wc);
+    mem_block_release(wd);
+}

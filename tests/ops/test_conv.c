@@ -1,0 +1,105 @@
+/* test_conv.c: conv2d and conv3d: gradient checks (odd sizes, stride 2, asymmetric and causal pads, 1x1),
+ * PyTorch goldens, bad shapes. */
+#include "core/ops/conv.h"
+#include "tests/harness/gradcheck.h"
+#include "tests/harness/test.h"
+
+typedef struct {
+    const char *name;
+    int dims;                 /* 2 or 3 */
+    int64_t x[5];             /* channels-last */
+    int cout, k[3], stride[3], pad[6];   /* pad: t_front,t_back,h_top,h_bottom,w_left,w_right */
+    int bias;
+} conv_case;
+
+/* the golden cases (tests/golden/gen_conv.py), in vaec's terms */
+static const conv_case cases[] = {
+    {"c2_3x3", 2, {2, 5, 7, 3}, 4, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
+    {"c2_s2", 2, {1, 7, 6, 4}, 5, {1, 3, 3}, {1, 2, 2}, {0, 0, 1, 1, 1, 1}, 1},
+    {"c2_down_even", 2, {2, 6, 6, 3}, 4, {1, 3, 3}, {1, 2, 2}, {0, 0, 0, 1, 0, 1}, 1},
+    {"c2_down_odd", 2, {1, 7, 5, 3}, 4, {1, 3, 3}, {1, 2, 2}, {0, 0, 0, 1, 0, 1}, 1},
+    {"c2_1x1", 2, {2, 3, 5, 6}, 3, {1, 1, 1}, {1, 1, 1}, {0}, 1},
+    {"c2_1x1_nob", 2, {2, 3, 5, 6}, 3, {1, 1, 1}, {1, 1, 1}, {0}, 0},
+    {"c2_big", 2, {1, 16, 16, 32}, 32, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
+    {"c3_causal", 3, {1, 4, 5, 4, 3}, 5, {3, 3, 3}, {1, 1, 1}, {2, 0, 1, 1, 1, 1}, 0},
+    {"c3_ts2_t5", 3, {2, 5, 4, 3, 3}, 4, {3, 3, 3}, {2, 1, 1}, {1, 0, 1, 1, 1, 1}, 1},
+    {"c3_ts2_t4", 3, {1, 4, 3, 3, 4}, 4, {3, 3, 3}, {2, 1, 1}, {1, 0, 1, 1, 1, 1}, 1},
+    {"c3_1x1", 3, {2, 3, 2, 3, 5}, 3, {1, 1, 1}, {1, 1, 1}, {0}, 0},
+    {"c3_big", 3, {1, 5, 8, 8, 16}, 16, {3, 3, 3}, {1, 1, 1}, {2, 0, 1, 1, 1, 1}, 1},
+};
+
+static tensor *conv_fn(void *ctx, tensor **in) {
+    const conv_case *c = ctx;
+    tensor *b = c->bias ? in[2] : NULL;
+    if (c->dims == 3) {
+        conv3d_args a = {{c->stride[0], c->stride[1], c->stride[2]},
+                         {c->pad[0], c->pad[1], c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
+        return op_conv3d(in[0], in[1], b, &a);
+    }
+    conv2d_args a = {{c->stride[1], c->stride[2]}, {c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
+    return op_conv2d(in[0], in[1], b, &a);
+}
+
+static void run_gradcheck(const conv_case *c, uint64_t seed) {
+    int nd = c->dims == 3 ? 5 : 4;
+    int64_t cin = c->x[nd - 1];
+    int64_t wshape[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
+    if (c->dims == 2) { wshape[1] = c->k[1]; wshape[2] = c->k[2]; wshape[3] = cin; }
+    tensor *x = gc_input(nd, c->x, seed), *w = gc_input_scaled(nd, wshape, seed + 1, 0.3f), *b = gc_input(SHAPE(c->cout), seed + 2);
+    char label[64];
+    snprintf(label, sizeof label, "conv.grad_%s", c->name);
+    gradcheck(label, conv_fn, (void *)c, c->bias ? 3 : 2, (tensor *[]){x, w, b}, &(gc_opts){.max_elems = 96});
+    tensor_release(x);
+    tensor_release(w);
+    tensor_release(b);
+}
+
+TEST(test_conv2d_grad) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (cases[i].dims == 2 && cases[i].x[3] < 32) run_gradcheck(&cases[i], 100 + i * 3);
+    /* a single output pixel, Cin 3 -> Cout 5 */
+    conv_case one = {"c2_one", 2, {1, 3, 3, 3}, 5, {1, 3, 3}, {1, 1, 1}, {0}, 1};
+    run_gradcheck(&one, 7);
+}
+
+TEST(test_conv3d_grad) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (cases[i].dims == 3 && cases[i].x[4] < 16) run_gradcheck(&cases[i], 200 + i * 3);
+    /* stride 2 in every dim with odd sizes */
+    conv_case s2 = {"c3_s222", 3, {1, 5, 5, 3, 2}, 3, {3, 3, 3}, {2, 2, 2}, {1, 1, 1, 0, 0, 1}, 1};
+    run_gradcheck(&s2, 9);
+}
+
+TEST(test_conv_matches_torch) {
+    golden_file *g = golden_open("conv");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case *c = &cases[i];
+        if (c->bias)
+            golden_check_op(g, c->name, conv_fn, (void *)c, 3, (const char *[]){"x", "w", "b"},
+                            (const char *[]){"gx", "gw", "gb"}, "y", 2e-6);
+        else
+            golden_check_op(g, c->name, conv_fn, (void *)c, 2, (const char *[]){"x", "w"}, (const char *[]){"gx", "gw"}, "y",
+                            2e-6);
+    }
+    golden_close(g);
+}
+
+static void conv3d_channel_mismatch(void *ctx) {
+    conv3d_args a = {{1, 1, 1}, {0}};
+    op_conv3d(tensor_zeros(SHAPE(1, 2, 3, 3, 4)), tensor_zeros(SHAPE(8, 1, 1, 1, 3)), NULL, &a);
+}
+static void conv2d_wrong_rank(void *ctx) {
+    conv2d_args a = {{1, 1}, {0}};
+    op_conv2d(tensor_zeros(SHAPE(1, 3, 3, 4)), tensor_zeros(SHAPE(8, 1, 1, 1, 4)), NULL, &a);
+}
+static void conv2d_bad_bias(void *ctx) {
+    conv2d_args a = {{1, 1}, {0}};
+    op_conv2d(tensor_zeros(SHAPE(1, 3, 3, 4)), tensor_zeros(SHAPE(8, 1, 1, 4)), tensor_zeros(SHAPE(7)), &a);
+}
+
+TEST(test_conv_bad_shapes_are_fatal) {
+    EXPECT(test_expect_fatal(conv3d_channel_mismatch, NULL, "input has 4 channels, weight (8,1,1,1,3) expects 3"),
+           "channel mismatch must name both");
+    EXPECT(test_expect_fatal(conv2d_wrong_rank, NULL, "conv2d: expects x (N,H,W,Cin)"), "wrong rank");
+    EXPECT(test_expect_fatal(conv2d_bad_bias, NULL, "bias must be (8)"), "bad bias");
+}
