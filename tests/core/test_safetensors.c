@@ -79,6 +79,15 @@ static void write_bytes(const char *path, const void *data, size_t n) {
     fclose(f);
 }
 
+/* a safetensors file with header `js` followed by `data_bytes` zero bytes */
+static void write_with_header(const char *path, const char *js, size_t data_bytes) {
+    unsigned char buf[512] = {0};
+    size_t n = strlen(js);
+    buf[0] = (unsigned char)n;
+    memcpy(buf + 8, js, n);
+    write_bytes(path, buf, 8 + n + data_bytes);
+}
+
 TEST(test_safetensors_rejects_bad_files_with_clear_errors) {
     char *path = tmp_name("bad");
     EXPECT(st_open("/nonexistent/x.safetensors") == NULL && strstr(vaec_last_error(), "/nonexistent/x.safetensors"),
@@ -90,29 +99,14 @@ TEST(test_safetensors_rejects_bad_files_with_clear_errors) {
     write_bytes(path, big, 10);
     EXPECT(st_open(path) == NULL && strstr(vaec_last_error(), "truncated"), "bad length: %s", vaec_last_error());
     /* malformed JSON */
-    const char *js = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,],\"data_offsets\":[0,8]}}";
-    unsigned char buf[256] = {0};
-    size_t n = strlen(js);
-    buf[0] = (unsigned char)n;
-    memcpy(buf + 8, js, n);
-    write_bytes(path, buf, 8 + n + 8);
+    write_with_header(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,],\"data_offsets\":[0,8]}}", 8);
     EXPECT(st_open(path) == NULL && strstr(vaec_last_error(), "malformed"), "bad json: %s", vaec_last_error());
     /* data shorter than the header says (truncated download) */
-    js = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
-    n = strlen(js);
-    memset(buf, 0, sizeof buf);
-    buf[0] = (unsigned char)n;
-    memcpy(buf + 8, js, n);
-    write_bytes(path, buf, 8 + n + 8);
+    write_with_header(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8);
     EXPECT(st_open(path) == NULL && strstr(vaec_last_error(), "'w'") && strstr(vaec_last_error(), "truncated"),
            "truncated data: %s", vaec_last_error());
     /* offsets that disagree with the shape */
-    js = "{\"w\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,16]}}";
-    n = strlen(js);
-    memset(buf, 0, sizeof buf);
-    buf[0] = (unsigned char)n;
-    memcpy(buf + 8, js, n);
-    write_bytes(path, buf, 8 + n + 16);
+    write_with_header(path, "{\"w\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16);
     EXPECT(st_open(path) == NULL && strstr(vaec_last_error(), "do not fit"), "shape mismatch: %s", vaec_last_error());
     unlink(path);
     free(path);

@@ -37,26 +37,14 @@ TEST(test_attention_grad_v_only) {
     tensor_release(v);
 }
 
+/* diffusers' scale, 1/sqrt(C), from the golden's own q */
+static tensor *attention_sqrt_c_fn(void *ctx, tensor **in) {
+    return op_attention(in[0], in[1], in[2], 1.0f / sqrtf((float)in[0]->shape[2]));
+}
+
 static void attention_golden(golden_file *g, const char *key) {
-    char k[64], label[64];
-#define GK(s) (snprintf(k, sizeof k, "%s.%s", key, s), k)
-#define GL(s) (snprintf(label, sizeof label, "attention.%s.%s", key, s), label)
-    tensor *q = golden_leaf(g, GK("q")), *kk = golden_leaf(g, GK("k")), *v = golden_leaf(g, GK("v"));
-    tensor *gy = golden_get(g, GK("gy"));
-    tensor_scope_begin();
-    tensor *y = op_attention(q, kk, v, 1.0f / sqrtf((float)q->shape[2]));
-    golden_check(GL("fwd"), y, g, GK("y"), 1e-5);
-    ag_backward_with_grad(y, gy);
-    tensor_scope_end(NULL);
-    golden_check(GL("gq"), q->grad, g, GK("gq"), 1e-5);
-    golden_check(GL("gk"), kk->grad, g, GK("gk"), 1e-5);
-    golden_check(GL("gv"), v->grad, g, GK("gv"), 1e-5);
-#undef GK
-#undef GL
-    tensor_release(q);
-    tensor_release(kk);
-    tensor_release(v);
-    tensor_release(gy);
+    golden_check_op(g, key, attention_sqrt_c_fn, NULL, 3, (const char *[]){"q", "k", "v"}, (const char *[]){"gq", "gk", "gv"},
+                    "y", 1e-5);
 }
 
 TEST(test_attention_matches_torch) {

@@ -50,25 +50,8 @@ TEST(test_group_norm_grad_5d_spans_frames) {
 }
 
 static void gn_golden(golden_file *g, const char *key, int groups, float eps) {
-    char k[64], label[64];
-#define GK(s) (snprintf(k, sizeof k, "%s.%s", key, s), k)
-#define GL(s) (snprintf(label, sizeof label, "group_norm.%s.%s", key, s), label)
-    tensor *x = golden_leaf(g, GK("x")), *w = golden_leaf(g, GK("w")), *b = golden_leaf(g, GK("b"));
-    tensor *gy = golden_get(g, GK("gy"));
-    tensor_scope_begin();
-    tensor *y = op_group_norm(x, w, b, groups, eps);
-    golden_check(GL("fwd"), y, g, GK("y"), 1e-5);
-    ag_backward_with_grad(y, gy);
-    tensor_scope_end(NULL);
-    golden_check(GL("gx"), x->grad, g, GK("gx"), 1e-5);
-    golden_check(GL("gw"), w->grad, g, GK("gw"), 1e-5);
-    golden_check(GL("gb"), b->grad, g, GK("gb"), 1e-5);
-#undef GK
-#undef GL
-    tensor_release(x);
-    tensor_release(w);
-    tensor_release(b);
-    tensor_release(gy);
+    gn_args a = {groups, eps};
+    golden_check_op(g, key, gn_fn, &a, 3, (const char *[]){"x", "w", "b"}, (const char *[]){"gx", "gw", "gb"}, "y", 1e-5);
 }
 
 TEST(test_group_norm_matches_torch) {

@@ -21,20 +21,7 @@ TEST(test_softmax_grad) {
 }
 
 static void softmax_golden(golden_file *g, const char *key) {
-    char k[64], label[64];
-#define GK(s) (snprintf(k, sizeof k, "%s.%s", key, s), k)
-#define GL(s) (snprintf(label, sizeof label, "softmax.%s.%s", key, s), label)
-    tensor *x = golden_leaf(g, GK("x")), *gy = golden_get(g, GK("gy"));
-    tensor_scope_begin();
-    tensor *y = op_softmax(x);
-    golden_check(GL("fwd"), y, g, GK("y"), 1e-6);
-    ag_backward_with_grad(y, gy);
-    tensor_scope_end(NULL);
-    golden_check(GL("gx"), x->grad, g, GK("gx"), 1e-5);
-#undef GK
-#undef GL
-    tensor_release(x);
-    tensor_release(gy);
+    golden_check_op(g, key, softmax_fn, NULL, 1, (const char *[]){"x"}, (const char *[]){"gx"}, "y", 1e-6);
 }
 
 TEST(test_softmax_matches_torch) {
