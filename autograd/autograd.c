@@ -51,9 +51,19 @@ void *ag_ctx(ag_node *n, size_t bytes) {
 
 void ag_node_forget_output(ag_node *n, tensor *out) { if (n->out == out) n->out = NULL; }
 
+/* Frees a node once backward has run it (or the tape is dropped). An input that an earlier node
+   produced must outlive this node: that node still has to read its gradient. If ours may be the last
+   reference (the tensor scope that created it has already ended), the reference passes to the producer,
+   which releases it when it is freed in turn. */
 static void node_free(ag_node *n) {
-    if (n->out) n->out->grad_fn = NULL;
-    for (int i = 0; i < n->n_inputs; i++) tensor_release(n->inputs[i]);
+    tensor *out = n->out;
+    if (out) out->grad_fn = NULL;
+    for (int i = 0; i < n->n_inputs; i++) {
+        tensor *x = n->inputs[i];
+        if (x && x->grad_fn && !x->grad_fn->owns_out) x->grad_fn->owns_out = true;
+        else tensor_release(x);
+    }
+    if (n->owns_out && out) tensor_release(out);
     for (int i = 0; i < n->n_saved; i++) tensor_release(n->saved[i]);
     free(n->inputs);
     if (n->ctx_free) n->ctx_free(n->ctx);

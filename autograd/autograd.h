@@ -33,7 +33,8 @@ typedef void (*ag_backward_fn)(ag_node *node);
 struct ag_node {
     const char *op;                     /* for messages and debug dumps */
     ag_backward_fn backward;
-    tensor *out;                        /* weak: cleared when the output dies */
+    tensor *out;                        /* weak: cleared when the output dies... */
+    bool owns_out;                      /* ...unless a consumer handed its reference over (node_free) */
     tensor **inputs;                    /* retained; any number (concat takes many) */
     int n_inputs;
     tensor *saved[AG_MAX_SAVED];        /* retained */

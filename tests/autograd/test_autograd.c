@@ -142,3 +142,29 @@ TEST(test_autograd_checkpoint_matches_plain_gradients) {
     ag_zero_grad(params, 5);
     for (int i = 0; i < 5; i++) tensor_release(params[i]);
 }
+
+/* a block that ends its own tensor scope before backward runs, with a skip connection: the scope's
+   references are gone, so the graph alone must keep every intermediate alive until its producer has
+   run (regression: gradients used to stop at the first freed node) */
+static tensor *scoped_block(tensor *x, tensor *w) {
+    tensor_scope_begin();
+    tensor *h = op_silu(op_mul(x, w));
+    tensor *skip = op_mul_scalar(x, 2.0f);
+    return tensor_scope_end(op_add(skip, h));
+}
+
+static tensor *two_blocks(void *ctx, tensor **in) { return scoped_block(scoped_block(in[0], in[1]), in[1]); }
+
+TEST(test_autograd_gradients_cross_closed_scopes) {
+    tensor *x = gc_input(SHAPE(4, 3), 21), *w = gc_input(SHAPE(3), 22);
+    tensor *y1 = scoped_block(x, w), *y = scoped_block(y1, w);
+    tensor_release(y1);   /* only the graph holds it now */
+    tensor_scope_begin();
+    ag_backward(op_sum_all(y));
+    tensor_scope_end(NULL);
+    tensor_release(y);
+    EXPECT(x->grad != NULL && w->grad != NULL, "gradient stopped at a closed scope");
+    gradcheck("autograd.closed_scopes", two_blocks, NULL, 2, (tensor *[]){x, w}, NULL);
+    tensor_release(x);
+    tensor_release(w);
+}

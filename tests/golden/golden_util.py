@@ -31,3 +31,26 @@ def backward(out, inputs, gen):
     gy = torch.randn(out.shape, generator=gen, dtype=out.dtype)
     grads = torch.autograd.grad(out, inputs, gy, allow_unused=True)
     return gy, grads
+
+
+def key_phase(key):
+    h = 0
+    for i, c in enumerate(key.encode()):
+        h = (h + (i + 1) * c) % 9973
+    return h / 9973.0 * 6.283185307179586
+
+
+def fill_deterministic(model):
+    """The formula of layers/params.c: params_fill_deterministic, on a PyTorch module's state dict."""
+    import math
+    with torch.no_grad():
+        for key, p in model.state_dict().items():
+            n = p.numel()
+            k = torch.arange(n, dtype=torch.float64)
+            base, a = 0.0, 0.02
+            if p.dim() >= 2:
+                a = 1.0 / math.sqrt(n // p.shape[0])
+            elif "norm" in key and key.endswith(".weight"):
+                base, a = 1.0, 0.1
+            vals = (base + a * torch.sin(0.61 * k + key_phase(key))).to(torch.float32)
+            p.copy_(vals.reshape(p.shape))

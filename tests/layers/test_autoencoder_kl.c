@@ -1,0 +1,193 @@
+/* test_autoencoder_kl.c: the SDXL spatial VAE against diffusers' AutoencoderKL: small configs with all
+ * parameter gradients, older attention names in fp16, the full SDXL config forward, checkpoint I/O. */
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+#include "autograd/autograd.h"
+#include "core/ops.h"
+#include "layers/autoencoder_kl.h"
+#include "layers/posterior.h"
+#include "tests/harness/gradcheck.h"
+#include "tests/harness/test.h"
+
+static autoencoder_kl_config small_config(const char *name) {
+    autoencoder_kl_config c = autoencoder_kl_config_sdxl();
+    if (!strcmp(name, "a")) {
+        c.n_blocks = 2, c.block_out_channels[0] = 32, c.block_out_channels[1] = 64;
+        c.layers_per_block = 1, c.norm_num_groups = 8;
+    } else {
+        c.n_blocks = 3, c.block_out_channels[0] = 16, c.block_out_channels[1] = 32, c.block_out_channels[2] = 32;
+        c.layers_per_block = 2, c.norm_num_groups = 16;
+    }
+    return c;
+}
+
+static void load_or_fail(autoencoder_kl *m, const char *rel) {
+    char *path = test_path(rel);
+    int rc = autoencoder_kl_load(m, path, "");
+    EXPECT(rc == 0, "load %s: %s", rel, vaec_last_error());
+    free(path);
+}
+
+/* encode, sample with the golden eps, decode; returns moments and dec in *moments / *dec (scope-owned) */
+static void run_vae(const autoencoder_kl *m, golden_file *g, const char *name, tensor *x, tensor **moments, tensor **dec) {
+    char k[128];
+    snprintf(k, sizeof k, "%s.eps", name);
+    tensor *eps = tensor_autorelease(golden_get(g, k));
+    *moments = autoencoder_kl_encode(m, x);
+    diag_gaussian p = posterior_from_moments(*moments);
+    *dec = autoencoder_kl_decode(m, op_reparam_sample_eps(p.mean, p.logvar, eps));
+}
+
+static void check_small(const char *name) {
+    golden_file *g = golden_open("spatial");
+    autoencoder_kl_config cfg = small_config(name);
+    autoencoder_kl m;
+    autoencoder_kl_init(&m, &cfg, 1);
+    char rel[128], k[256], label[256];
+    snprintf(rel, sizeof rel, "tests/golden/spatial_%s_model.safetensors", name);
+    load_or_fail(&m, rel);
+    snprintf(k, sizeof k, "%s.x", name);
+    tensor *x = golden_leaf(g, k);
+    tensor_scope_begin();
+    tensor *moments, *dec;
+    run_vae(&m, g, name, x, &moments, &dec);
+    snprintf(k, sizeof k, "%s.moments", name);
+    snprintf(label, sizeof label, "autoencoder_kl.%s_moments", name);
+    golden_check(label, moments, g, k, 1e-4);
+    snprintf(k, sizeof k, "%s.dec", name);
+    snprintf(label, sizeof label, "autoencoder_kl.%s_decoded", name);
+    golden_check(label, dec, g, k, 1e-4);
+    snprintf(k, sizeof k, "%s.r_moments", name);
+    tensor *rm = tensor_autorelease(golden_get(g, k));
+    snprintf(k, sizeof k, "%s.r_dec", name);
+    tensor *rd = tensor_autorelease(golden_get(g, k));
+    ag_backward(op_add(op_sum_all(op_mul(moments, rm)), op_sum_all(op_mul(dec, rd))));
+    tensor_scope_end(NULL);
+    snprintf(k, sizeof k, "%s.gx", name);
+    snprintf(label, sizeof label, "autoencoder_kl.%s_grad_x", name);
+    golden_check(label, x->grad, g, k, 1e-4);
+    /* Some gradients are zero in exact arithmetic (attention's to_k.bias: softmax ignores a shift shared
+       by all keys; a conv bias feeding a group norm with one channel per group). PyTorch's float64 gives
+       ~1e-15 there and float32 ~1e-7 of the model's gradient scale: those are checked against that scale. */
+    double scale = 0, worst = 0;
+    tensor *want[512];
+    CHECK(m.params.n <= 512, "too many parameters for this test");
+    for (int i = 0; i < m.params.n; i++) {
+        snprintf(k, sizeof k, "%s.grad.%s", name, m.params.items[i].name);
+        want[i] = golden_get(g, k);
+        for (int64_t j = 0; j < want[i]->numel; j++) scale = fmax(scale, fabs(tensor_f32(want[i])[j]));
+    }
+    int structural_zeros = 0;
+    for (int i = 0; i < m.params.n; i++) {
+        param_entry *p = &m.params.items[i];
+        double ref = 0, got = 0;
+        for (int64_t j = 0; j < want[i]->numel; j++) ref = fmax(ref, fabs(tensor_f32(want[i])[j]));
+        snprintf(label, sizeof label, "autoencoder_kl.%s_param_grads", name);
+        EXPECT(p->t->grad != NULL, "%s: no gradient", p->name);
+        if (!p->t->grad) continue;
+        if (ref < 1e-9 * scale) {
+            structural_zeros++;
+            for (int64_t j = 0; j < p->t->grad->numel; j++) got = fmax(got, fabs(tensor_f32(p->t->grad)[j]));
+            EXPECT(got <= 1e-5 * scale, "%s: gradient should vanish, max |g| = %.3e (scale %.3e)", p->name, got, scale);
+        } else {
+            double e = golden_compare(label, p->t->grad, want[i], 1e-4);
+            if (e > worst) worst = e;
+        }
+    }
+    for (int i = 0; i < m.params.n; i++) tensor_release(want[i]);
+    printf("    config %s: %lld parameters, worst parameter-gradient error %.2e (%d structurally zero gradients "
+           "checked against the gradient scale %.2e)\n", name, (long long)params_count(&m.params), worst,
+           structural_zeros, scale);
+    tensor_release(x);
+    autoencoder_kl_free(&m);
+    golden_close(g);
+}
+
+TEST(test_autoencoder_kl_small_a_matches_diffusers) { check_small("a"); }
+TEST(test_autoencoder_kl_small_b_matches_diffusers) { check_small("b"); }
+
+TEST(test_autoencoder_kl_loads_old_attention_names_fp16) {
+    golden_file *g = golden_open("spatial");
+    autoencoder_kl_config cfg = small_config("a");
+    autoencoder_kl m;
+    autoencoder_kl_init(&m, &cfg, 1);
+    load_or_fail(&m, "tests/golden/spatial_a_oldnames_fp16.safetensors");
+    ag_set_grad_enabled(false);
+    tensor *x = golden_get(g, "a16.x");
+    tensor_scope_begin();
+    tensor *moments, *dec;
+    run_vae(&m, g, "a16", x, &moments, &dec);
+    golden_check("autoencoder_kl.fp16_oldnames_moments", moments, g, "a16.moments", 1e-4);
+    golden_check("autoencoder_kl.fp16_oldnames_decoded", dec, g, "a16.dec", 1e-4);
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(true);
+    tensor_release(x);
+    autoencoder_kl_free(&m);
+    golden_close(g);
+}
+
+TEST(test_autoencoder_kl_sdxl_config_forward_matches_diffusers) {
+    golden_file *g = golden_open("spatial");
+    autoencoder_kl_config cfg = autoencoder_kl_config_sdxl();
+    autoencoder_kl m;
+    autoencoder_kl_init(&m, &cfg, 1);
+    tensor *count = golden_get(g, "sdxl.param_count");
+    int64_t n = params_count(&m.params), want = (int64_t)tensor_f32(count)[0] * 65536 + (int64_t)tensor_f32(count)[1];
+    EXPECT(n == want, "SDXL VAE has %lld parameters, diffusers %lld", (long long)n, (long long)want);
+    printf("    SDXL AutoencoderKL: %lld parameters (%.2fM)\n", (long long)n, (double)n / 1e6);
+    params_fill_deterministic(&m.params);
+    ag_set_grad_enabled(false);
+    tensor *x = golden_get(g, "sdxl.x");
+    tensor_scope_begin();
+    tensor *moments, *dec;
+    run_vae(&m, g, "sdxl", x, &moments, &dec);
+    golden_check("autoencoder_kl.sdxl_moments", moments, g, "sdxl.moments", 1e-4);
+    golden_check("autoencoder_kl.sdxl_decoded", dec, g, "sdxl.dec", 1e-4);
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(true);
+    tensor_release(x);
+    tensor_release(count);
+    autoencoder_kl_free(&m);
+    golden_close(g);
+}
+
+TEST(test_autoencoder_kl_save_load_round_trip) {
+    autoencoder_kl_config cfg = small_config("b");
+    autoencoder_kl a, b;
+    autoencoder_kl_init(&a, &cfg, 3);
+    autoencoder_kl_init(&b, &cfg, 4);   /* different init: the load must overwrite every tensor */
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/vaec_aekl_%d.safetensors", (int)getpid());
+    EXPECT(autoencoder_kl_save(&a, path, "") == 0, "save: %s", vaec_last_error());
+    EXPECT(autoencoder_kl_load(&b, path, "") == 0, "load: %s", vaec_last_error());
+    for (int i = 0; i < a.params.n; i++)
+        EXPECT(memcmp(a.params.items[i].t->data, b.params.items[i].t->data, (size_t)a.params.items[i].t->numel * 4) == 0,
+               "%s differs after save and load", a.params.items[i].name);
+    unlink(path);
+    autoencoder_kl_free(&a);
+    autoencoder_kl_free(&b);
+}
+
+static void load_a_into_b(void *ctx) {
+    autoencoder_kl_config cfg = small_config("b");
+    autoencoder_kl m;
+    autoencoder_kl_init(&m, &cfg, 1);
+    char *path = test_path("tests/golden/spatial_a_model.safetensors");
+    if (autoencoder_kl_load(&m, path, "") != 0) FATAL("%s", vaec_last_error());
+}
+
+static void load_with_prefix_missing(void *ctx) {
+    autoencoder_kl_config cfg = small_config("a");
+    autoencoder_kl m;
+    autoencoder_kl_init(&m, &cfg, 1);
+    char *path = test_path("tests/golden/spatial_a_model.safetensors");
+    if (autoencoder_kl_load(&m, path, "spatial_vae.module.") != 0) FATAL("%s", vaec_last_error());
+}
+
+TEST(test_autoencoder_kl_wrong_checkpoint_is_a_clear_error) {
+    EXPECT(test_expect_fatal(load_a_into_b, NULL, "encoder.conv_in.weight' has shape (32,3,3,3), the model expects (16,3,3,3)"),
+           "shape mismatch must name the key and both shapes");
+    EXPECT(test_expect_fatal(load_with_prefix_missing, NULL, "has no key 'spatial_vae.module.encoder.conv_in.weight'"),
+           "a missing key must be named");
+}
