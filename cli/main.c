@@ -9,7 +9,9 @@ static void usage(FILE *f) {
             "commands:\n"
             "  ckpt info FILE     keys, shapes, dtypes and parameter count of a safetensors file\n"
             "  demo               train a small causal-conv VAE on synthetic moving shapes (CPU)\n"
-            "  mem                print the allocator report after a small workload\n\n"
+            "  encode             video -> latents with a checkpoint (safetensors in, safetensors out)\n"
+            "  decode             latents -> video\n"
+            "  reconstruct        encode + decode, prints PSNR and SSIM\n\n"
             "`vaec <command> --help` describes a command. Documentation: docs/ in the source tree.\n");
 }
 
@@ -20,6 +22,9 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "ckpt")) return cmd_ckpt(argc - 1, argv + 1);
     if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "encode")) return cmd_encode(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "decode")) return cmd_decode(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "reconstruct")) return cmd_reconstruct(argc - 1, argv + 1);
     fprintf(stderr, "vaec: error: unknown command '%s'\n  ---> HINT: run `vaec --help` for the list\n", argv[1]);
     return 2;
 }

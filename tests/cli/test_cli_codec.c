@@ -1,0 +1,111 @@
+/* test_cli_codec.c: `vaec encode/decode/reconstruct` with a spatial config, run as users run them,
+ * and their error messages for bad input. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "autograd/autograd.h"
+#include "core/safetensors.h"
+#include "layers/vae2d.h"
+#include "tests/harness/gradcheck.h"
+#include "tests/harness/test.h"
+#include "train/video_io.h"
+
+/* runs a shell command, returns its exit status and (the first part of) its output */
+static int run_cmd(const char *cmd, char *out, size_t n) {
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    size_t k = 0;
+    if (p) {
+        size_t r;
+        while (k + 1 < n && (r = fread(out + k, 1, n - 1 - k, p)) > 0) k += r;
+        char sink[512];
+        while (fread(sink, 1, sizeof sink, p) > 0) {}
+    }
+    out[k] = 0;
+    int st = p ? pclose(p) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void tmp_path(char *buf, size_t n, const char *stem) { snprintf(buf, n, "/tmp/vaec_cli_%d_%s.safetensors", (int)getpid(), stem); }
+
+TEST(test_cli_encode_decode_reconstruct_spatial) {
+    char xin[256], zout[256], xout[256], rout[256], cmd[4096], out[8192];
+    tmp_path(xin, sizeof xin, "x");
+    tmp_path(zout, sizeof zout, "z");
+    tmp_path(xout, sizeof xout, "xd");
+    tmp_path(rout, sizeof rout, "xr");
+    tensor *x = gc_input_scaled(SHAPE(1, 3, 16, 16, 3), 3, 0.5f);   /* (B,T,H,W,C) */
+    x->requires_grad = false;
+    EXPECT(video_save(xin, "x", x) == 0, "write input: %s", vaec_last_error());
+    const char *src = test_source_dir();
+    char common[1024];
+    snprintf(common, sizeof common, "--config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors",
+             src, src);
+
+    snprintf(cmd, sizeof cmd, "%s/vaec encode %s --input %s --output %s --mode mean", VAEC_BIN_DIR, common, xin, zout);
+    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "encode failed:\n%s", out);
+    tensor *z = video_load(zout, "z");
+    EXPECT(z && z->shape[0] == 1 && z->shape[1] == 3 && z->shape[2] == 8 && z->shape[4] == 4, "latent shape wrong: %s", vaec_last_error());
+    /* the same numbers as the library: CLI adds only file I/O */
+    if (z) {
+        vae2d v;
+        autoencoder_kl_config c = autoencoder_kl_config_sdxl();
+        c.n_blocks = 2, c.block_out_channels[0] = 32, c.block_out_channels[1] = 64, c.layers_per_block = 1, c.norm_num_groups = 8;
+        autoencoder_kl_init(&v.vae, &c, 0);
+        v.micro_batch_size = 2;
+        char *ck = test_path("tests/golden/spatial_a_model.safetensors");
+        EXPECT(autoencoder_kl_load(&v.vae, ck, "") == 0, "load");
+        free(ck);
+        bool prev = ag_set_grad_enabled(false);
+        tensor_scope_begin();
+        tensor *want = vae2d_encode(&v, x, false, NULL);
+        EXPECT(rel_error(z, want) == 0, "CLI latents differ from the library's: %.3e", rel_error(z, want));
+        tensor_scope_end(NULL);
+        ag_set_grad_enabled(prev);
+        autoencoder_kl_free(&v.vae);
+    }
+    snprintf(cmd, sizeof cmd, "%s/vaec decode %s --input %s --output %s", VAEC_BIN_DIR, common, zout, xout);
+    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "decode failed:\n%s", out);
+    tensor *xd = video_load(xout, "x");
+    EXPECT(xd && tensor_same_shape(xd, x), "decoded shape differs from the input's");
+    snprintf(cmd, sizeof cmd, "%s/vaec reconstruct %s --input %s --output %s", VAEC_BIN_DIR, common, xin, rout);
+    EXPECT(run_cmd(cmd, out, sizeof out) == 0 && strstr(out, "PSNR") && strstr(out, "SSIM"), "reconstruct:\n%s", out);
+    tensor_release(x);
+    tensor_release(z);
+    tensor_release(xd);
+    unlink(xin), unlink(zout), unlink(xout), unlink(rout);
+}
+
+TEST(test_cli_codec_bad_input_gives_clear_errors) {
+    char cmd[4096], out[8192], cfg[256], xin[256];
+    const char *src = test_source_dir();
+    /* missing input file */
+    snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors "
+             "--input /nonexistent/in.safetensors --output /tmp/x.safetensors", VAEC_BIN_DIR, src, src);
+    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent/in.safetensors"), "missing input:\n%s", out);
+    /* a typo in the config */
+    snprintf(cfg, sizeof cfg, "/tmp/vaec_cli_%d.ini", (int)getpid());
+    FILE *f = fopen(cfg, "w");
+    fprintf(f, "[model]\nkind = spatial\n[spatial]\nlayer_per_block = 1\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s --ckpt x --input y --output z", VAEC_BIN_DIR, cfg);
+    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "line 4") && strstr(out, "did you mean 'spatial.layers_per_block'"),
+           "config typo:\n%s", out);
+    /* a checkpoint of another config: names the key and both shapes */
+    snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/configs/spatial-sdxl.ini --ckpt %s/tests/golden/spatial_a_model.safetensors "
+             "--input y --output z", VAEC_BIN_DIR, src, src);
+    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "encoder.conv_in.weight") && strstr(out, "(128,3,3,3)"),
+           "wrong checkpoint:\n%s", out);
+    /* an input without the expected tensor */
+    snprintf(xin, sizeof xin, "/tmp/vaec_cli_%d_wrong.safetensors", (int)getpid());
+    tensor *t = tensor_zeros(SHAPE(1, 1, 4, 4, 3));
+    video_save(xin, "video", t);
+    tensor_release(t);
+    snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors "
+             "--input %s --output /tmp/x.safetensors", VAEC_BIN_DIR, src, src, xin);
+    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "no tensor named 'x'"), "wrong tensor name:\n%s", out);
+    unlink(cfg);
+    unlink(xin);
+}
