@@ -9,6 +9,8 @@
 #include "layers/posterior.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
+#include "train/video_io.h"
+#include <sys/wait.h>
 
 static autoencoder_kl_config small_config(const char *name) {
     autoencoder_kl_config c = autoencoder_kl_config_sdxl();
@@ -190,4 +192,45 @@ TEST(test_autoencoder_kl_wrong_checkpoint_is_a_clear_error) {
            "shape mismatch must name the key and both shapes");
     EXPECT(test_expect_fatal(load_with_prefix_missing, NULL, "has no key 'spatial_vae.module.encoder.conv_in.weight'"),
            "a missing key must be named");
+}
+
+/* vaec saves, diffusers loads (strictly), both compute the same moments. Needs a Python with torch and
+   diffusers: VAEC_PYTHON (default python3); reported skipped where it has neither. */
+TEST(test_autoencoder_kl_saved_checkpoint_loads_in_diffusers) {
+    const char *py = getenv("VAEC_PYTHON") ? getenv("VAEC_PYTHON") : "python3";
+    autoencoder_kl_config cfg = small_config("b");
+    autoencoder_kl m;
+    autoencoder_kl_init(&m, &cfg, 8);
+    char ck[128], io[128], cmd[2048];
+    snprintf(ck, sizeof ck, "/tmp/vaec_rt_%d.safetensors", (int)getpid());
+    snprintf(io, sizeof io, "/tmp/vaec_rt_io_%d.safetensors", (int)getpid());
+    EXPECT(autoencoder_kl_save(&m, ck, "") == 0, "save: %s", vaec_last_error());
+    bool prev = ag_set_grad_enabled(false);
+    tensor *x = gc_input(SHAPE(2, 12, 20, 3), 5);
+    tensor_scope_begin();
+    tensor *moments = autoencoder_kl_encode(&m, x);
+    tensor *xt = tensor_autorelease(channels_first_to_torch(x)), *mt = tensor_autorelease(channels_first_to_torch(moments));
+    st_writer *w = st_writer_new();
+    st_writer_add(w, "x", xt, DTYPE_F32);
+    st_writer_add(w, "moments", mt, DTYPE_F32);
+    EXPECT(st_writer_save(w, io) == 0, "io: %s", vaec_last_error());
+    st_writer_free(w);
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(prev);
+    char *script = test_path("tests/golden/check_diffusers_load.py");
+    snprintf(cmd, sizeof cmd, "%s %s %s %s 16,32,32 2 16 2>&1", py, script, ck, io);
+    free(script);
+    FILE *p = popen(cmd, "r");
+    char out[4096] = "";
+    size_t k = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[k] = 0;
+    int st = p ? pclose(p) : -1;
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    unlink(ck);
+    unlink(io);
+    tensor_release(x);
+    autoencoder_kl_free(&m);
+    if (code == 77 || code == 127) TEST_SKIP("diffusers round trip: no Python with torch and diffusers (set VAEC_PYTHON)");
+    printf("    %s", out);
+    EXPECT(code == 0, "diffusers could not load vaec's checkpoint or disagrees:\n%s", out);
 }
