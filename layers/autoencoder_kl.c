@@ -1,6 +1,9 @@
 /* autoencoder_kl.c: diffusers AutoencoderKL blocks, encoder, decoder and checkpoint I/O. */
 #include "layers/autoencoder_kl.h"
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define VAE_EPS 1e-6f
 
@@ -125,4 +128,36 @@ int autoencoder_kl_load(autoencoder_kl *m, const char *path, const char *file_pr
 int autoencoder_kl_save(const autoencoder_kl *m, const char *path, const char *file_prefix) {
     const char *meta[] = {"format", "pt", NULL};
     return params_save(&m->params, path, file_prefix, meta);
+}
+
+int autoencoder_kl_save_pretrained(const autoencoder_kl *m, const char *dir) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return vaec_set_error("cannot create folder '%s': %s", dir, strerror(errno));
+    const autoencoder_kl_config *c = &m->cfg;
+    char path[1024], tmp[1100], list[256] = "", down[512] = "", up[512] = "";
+    for (int i = 0; i < c->n_blocks; i++) {
+        size_t k = strlen(list);
+        snprintf(list + k, sizeof list - k, "%s%d", i ? ", " : "", c->block_out_channels[i]);
+        k = strlen(down);
+        snprintf(down + k, sizeof down - k, "%s\"DownEncoderBlock2D\"", i ? ", " : "");
+        k = strlen(up);
+        snprintf(up + k, sizeof up - k, "%s\"UpDecoderBlock2D\"", i ? ", " : "");
+    }
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return vaec_set_error("cannot write '%s': %s", tmp, strerror(errno));
+    int ok = fprintf(f, "{\n  \"_class_name\": \"AutoencoderKL\",\n  \"act_fn\": \"silu\",\n  \"block_out_channels\": [%s],\n"
+                        "  \"down_block_types\": [%s],\n  \"in_channels\": %d,\n  \"latent_channels\": %d,\n"
+                        "  \"layers_per_block\": %d,\n  \"norm_num_groups\": %d,\n  \"out_channels\": %d,\n"
+                        "  \"scaling_factor\": %g,\n  \"up_block_types\": [%s]\n}\n",
+                     list, down, c->in_channels, c->latent_channels, c->layers_per_block, c->norm_num_groups,
+                     c->out_channels, c->scaling_factor, up) > 0;
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return vaec_set_error("writing '%s' failed: %s", path, strerror(errno));
+    }
+    snprintf(path, sizeof path, "%s/diffusion_pytorch_model.safetensors", dir);
+    return autoencoder_kl_save(m, path, "");
 }

@@ -57,5 +57,8 @@ tensor *autoencoder_kl_decode(const autoencoder_kl *m, tensor *z);   /* (N,h,w,l
 /* diffusers checkpoint I/O; file_prefix "" for diffusers files, "spatial_vae.module." inside Open-Sora's */
 int autoencoder_kl_load(autoencoder_kl *m, const char *path, const char *file_prefix);
 int autoencoder_kl_save(const autoencoder_kl *m, const char *path, const char *file_prefix);
+/* a diffusers model folder: DIR/config.json + DIR/diffusion_pytorch_model.safetensors, which
+   AutoencoderKL.from_pretrained(DIR) loads; both files written atomically */
+int autoencoder_kl_save_pretrained(const autoencoder_kl *m, const char *dir);
 
 #endif

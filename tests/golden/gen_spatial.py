@@ -24,6 +24,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = {  # name: (block_out_channels, layers_per_block, norm_num_groups, input shape)
     "a": ((32, 64), 1, 8, (1, 3, 16, 16)),
     "b": ((16, 32, 32), 2, 16, (2, 3, 12, 20)),
+    "c": ((32, 32), 1, 32, (1, 3, 8, 8)),
 }
 
 
@@ -89,6 +90,20 @@ def generate():
         vae = vae.double()
         x = torch.randn(xs, generator=gen, dtype=torch.float64).requires_grad_(True)
         run_case(name, vae, x, gen, out)
+
+    # the posterior's kl and nll (DiagonalGaussianDistribution) on moments of shape (2,8,3,5)
+    moments = torch.randn((2, 8, 3, 5), generator=gen, dtype=torch.float64).requires_grad_(True)
+    sample = torch.randn((2, 4, 3, 5), generator=gen, dtype=torch.float64)
+    mean, logvar = torch.chunk(moments, 2, dim=1)
+    logvar = torch.clamp(logvar, -30.0, 20.0)
+    var = torch.exp(logvar)
+    kl = 0.5 * torch.sum(mean ** 2 + var - 1.0 - logvar, dim=[1, 2, 3])
+    nll = 0.5 * torch.sum(torch.log(torch.tensor(2 * torch.pi, dtype=torch.float64)) + logvar + (sample - mean) ** 2 / var,
+                          dim=[1, 2, 3])
+    gkl, = torch.autograd.grad(kl.sum(), [moments], retain_graph=True)
+    gnll, = torch.autograd.grad(nll.sum(), [moments])
+    out.update({"post.moments": to_vaec(moments), "post.sample": to_vaec(sample), "post.kl": kl, "post.nll": nll,
+                "post.gkl": to_vaec(gkl), "post.gnll": to_vaec(gnll)})
 
     sdxl = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(128, 256, 512, 512),
                          layers_per_block=2, norm_num_groups=32, down_block_types=("DownEncoderBlock2D",) * 4,
