@@ -24,7 +24,7 @@ typedef struct {
     param_layout layout;
 } param_entry;
 
-typedef struct {
+typedef struct param_list {
     param_entry *items;
     int n, cap;
 } param_list;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "autograd/autograd.h"    // defines: ag_backward_with_grad
 #include "core/rng.h"             // defines: rng_fill_normal
+#include "layers/params.h"         // defines: param_list
 #include "tests/harness/test.h"   // defines: EXPECT
 
 static uint64_t hash_str(const char *s) {
@@ -178,4 +179,37 @@ void golden_check_op(golden_file *g, const char *prefix, gc_fn f, void *ctx, int
         }
         tensor_release(inputs[i]);
     }
+}
+
+double golden_check_param_grads(const char *label, const param_list *pl, golden_file *g, const char *prefix, double tol) {
+    char k[600];
+    tensor **want = xcalloc((size_t)pl->n, sizeof(tensor *));
+    double scale = 0, worst = 0;
+    for (int i = 0; i < pl->n; i++) {
+        snprintf(k, sizeof k, "%s%s", prefix, pl->items[i].name);
+        want[i] = golden_get(g, k);
+        for (int64_t j = 0; j < want[i]->numel; j++) scale = fmax(scale, fabs(tensor_f32(want[i])[j]));
+    }
+    int zeros = 0;
+    for (int i = 0; i < pl->n; i++) {
+        const param_entry *p = &pl->items[i];
+        double ref = 0, got = 0;
+        for (int64_t j = 0; j < want[i]->numel; j++) ref = fmax(ref, fabs(tensor_f32(want[i])[j]));
+        EXPECT(p->t->grad != NULL, "%s: %s has no gradient", label, p->name);
+        if (!p->t->grad) continue;
+        if (ref < 1e-9 * scale) {
+            zeros++;
+            for (int64_t j = 0; j < p->t->grad->numel; j++) got = fmax(got, fabs(tensor_f32(p->t->grad)[j]));
+            EXPECT(got <= 1e-5 * scale, "%s: %s should have no gradient, max |g| = %.3e (scale %.3e)", label, p->name, got, scale);
+        } else {
+            double e = golden_compare(label, p->t->grad, want[i], tol);
+            if (e > worst) worst = e;
+            if (e > tol) printf("    (%s)\n", p->name);
+        }
+    }
+    for (int i = 0; i < pl->n; i++) tensor_release(want[i]);
+    free(want);
+    printf("    %s: %d parameters, %lld values, worst gradient error %.2e (%d structurally zero gradients checked "
+           "against the gradient scale %.2e)\n", label, pl->n, (long long)params_count(pl), worst, zeros, scale);
+    return worst;
 }

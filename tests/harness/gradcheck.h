@@ -49,4 +49,13 @@ double golden_check(const char *label, const tensor *got, golden_file *g, const 
 void golden_check_op(golden_file *g, const char *prefix, gc_fn f, void *ctx, int n, const char *const *in,
                      const char *const *grads, const char *out, double tol);
 
+/* Every parameter's gradient against golden "<prefix><parameter key>" (vaec layout), tolerance tol.
+   Gradients that are zero in exact arithmetic (golden max below 1e-9 of the largest gradient: e.g.
+   attention's to_k.bias, or a bias feeding a group norm of one channel per group) come out of float64
+   PyTorch as ~1e-15 and of float32 as rounding noise: those are checked against the model's gradient
+   scale instead (below 1e-5 of it). Prints one summary line; returns the worst relative error. */
+struct param_list;
+double golden_check_param_grads(const char *label, const struct param_list *pl, golden_file *g, const char *prefix,
+                                double tol);
+
 #endif
