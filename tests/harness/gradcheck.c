@@ -139,6 +139,7 @@ double golden_compare(const char *label, const tensor *got, const tensor *want, 
     }
     double e = rel_error(got, want);
     test_note_error(label, e);
+    if (getenv("VAEC_TEST_VERBOSE")) printf("    %-48s rel. error %.3e\n", label, e);
     EXPECT(e <= tol, "%s: relative error %.3e above %.1e (shape %s)", label, e, tol, a);
     return e;
 }
