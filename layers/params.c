@@ -147,27 +147,33 @@ int params_load(param_list *pl, const char *path, const char *file_prefix, const
     return rc;
 }
 
-int params_save(const param_list *pl, const char *path, const char *file_prefix, const char *const *meta_kv) {
+int params_save_multi(const param_list *const *pls, const char *const *prefixes, int n_lists, const char *path,
+                      const char *const *meta_kv) {
     st_writer *w = st_writer_new();
-    tensor **tmp = xcalloc((size_t)pl->n, sizeof(tensor *));
-    for (int i = 0; i < pl->n; i++) {
-        const param_entry *p = &pl->items[i];
-        tensor *t = p->t->device == DEVICE_CPU ? p->t : (tmp[i] = tensor_to(p->t, DEVICE_CPU));
-        if (p->layout == PARAM_CONV) {
-            tensor *c = conv_weight_to_torch(t);
-            tensor_release(tmp[i]);
-            tmp[i] = t = c;
+    for (int l = 0; l < n_lists; l++) {
+        const param_list *pl = pls[l];
+        for (int i = 0; i < pl->n; i++) {
+            const param_entry *p = &pl->items[i];
+            tensor *t = p->t->device == DEVICE_CPU ? p->t : tensor_to(p->t, DEVICE_CPU), *tmp = t != p->t ? t : NULL;
+            if (p->layout == PARAM_CONV) {
+                t = conv_weight_to_torch(t);
+                tensor_release(tmp);
+                tmp = t;
+            }
+            char key[600];
+            snprintf(key, sizeof key, "%s%s", prefixes && prefixes[l] ? prefixes[l] : "", p->name);
+            st_writer_add(w, key, t, DTYPE_F32);   /* the writer holds its own reference */
+            tensor_release(tmp);
         }
-        char key[600];
-        snprintf(key, sizeof key, "%s%s", file_prefix ? file_prefix : "", p->name);
-        st_writer_add(w, key, t, DTYPE_F32);
     }
     for (int i = 0; meta_kv && meta_kv[i] && meta_kv[i + 1]; i += 2) st_writer_meta(w, meta_kv[i], meta_kv[i + 1]);
     int rc = st_writer_save(w, path);
     st_writer_free(w);
-    for (int i = 0; i < pl->n; i++) tensor_release(tmp[i]);
-    free(tmp);
     return rc;
+}
+
+int params_save(const param_list *pl, const char *path, const char *file_prefix, const char *const *meta_kv) {
+    return params_save_multi((const param_list *const[]){pl}, (const char *const[]){file_prefix}, 1, path, meta_kv);
 }
 
 static double key_phase(const char *key) {

@@ -51,6 +51,9 @@ typedef struct {
 int params_load(param_list *pl, const char *path, const char *file_prefix, const params_load_opts *opts);
 /* Writes every parameter in PyTorch layout under file_prefix + name; atomic (temp + rename). */
 int params_save(const param_list *pl, const char *path, const char *file_prefix, const char *const *meta_kv);
+/* several models in one file, each under its prefix (a pipeline: spatial_vae.module., temporal_vae.) */
+int params_save_multi(const param_list *const *pls, const char *const *prefixes, int n_lists, const char *path,
+                      const char *const *meta_kv);
 
 /* PyTorch's default init for conv and linear layers: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
 void params_init_uniform(tensor *t, int64_t fan_in, rng_state *rng);

@@ -147,3 +147,48 @@ class TemporalVAE(nn.Module):
 
     def latent_t(self, t):
         return math.ceil(t / self.factor)
+
+
+class Pipeline(nn.Module):
+    """VideoAutoencoderPipeline with cal_loss: spatial (diffusers AutoencoderKL, per frame) then temporal.
+    sample_posterior False: both VAEs use their posterior mean. The posterior returned covers all chunks."""
+
+    def __init__(self, spatial, temporal, micro_frame_size, scaling_factor=0.18215):
+        super().__init__()
+        self.spatial_vae = nn.Module()
+        self.spatial_vae.module = spatial
+        self.temporal_vae = temporal
+        self.mfs = micro_frame_size
+        self.sf = scaling_factor
+
+    def encode(self, x):
+        b, c, t, h, w = x.shape
+        frames = x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w)
+        s = self.spatial_vae.module
+        mean = torch.chunk(s.quant_conv(s.encoder(frames)), 2, dim=1)[0] * self.sf
+        x_z = mean.reshape(b, t, *mean.shape[1:]).permute(0, 2, 1, 3, 4)
+        moments = []
+        for i in range(0, t, self.mfs):
+            chunk = x_z[:, :, i:i + self.mfs]
+            chunk = F.pad(chunk, (0, 0, 0, 0, self.temporal_vae.pad_of(chunk.shape[2]), 0))
+            moments.append(self.temporal_vae.quant_conv(self.temporal_vae.encoder(chunk)))
+        post = Posterior(torch.cat(moments, dim=2))
+        return post.mean, post, x_z
+
+    def decode(self, z, num_frames):
+        mz = self.temporal_vae.latent_t(self.mfs)
+        parts = []
+        for i in range(0, z.shape[2], mz):
+            parts.append(self.temporal_vae.decode(z[:, :, i:i + mz], min(self.mfs, num_frames)))
+            num_frames -= self.mfs
+        x_z_rec = torch.cat(parts, dim=2)
+        b, c, t, h, w = x_z_rec.shape
+        s = self.spatial_vae.module
+        frames = x_z_rec.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w) / self.sf
+        x = s.decoder(s.post_quant_conv(frames))
+        return x.reshape(b, t, *x.shape[1:]).permute(0, 2, 1, 3, 4), x_z_rec
+
+    def forward(self, x):
+        z, post, x_z = self.encode(x)
+        x_rec, x_z_rec = self.decode(z, x_z.shape[2])
+        return x_rec, x_z_rec, z, post, x_z

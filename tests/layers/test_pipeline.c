@@ -1,0 +1,135 @@
+/* test_pipeline.c: the VideoAutoencoderPipeline against vaec's PyTorch reference (cal_loss outputs and
+ * every gradient, with micro-frame chunking), latent sizes for T = 1..70, freezing the spatial VAE. */
+#include <string.h>
+#include <unistd.h>
+#include "autograd/autograd.h"
+#include "core/ops.h"
+#include "layers/pipeline.h"
+#include "tests/harness/gradcheck.h"
+#include "tests/harness/test.h"
+
+static void tiny_pipeline(vae_pipeline *p, int micro_frame_size) {
+    memset(p, 0, sizeof *p);
+    autoencoder_kl_config sc = autoencoder_kl_config_sdxl();
+    sc.n_blocks = 2, sc.block_out_channels[0] = 16, sc.block_out_channels[1] = 16, sc.layers_per_block = 1, sc.norm_num_groups = 8;
+    autoencoder_kl_init(&p->spatial.vae, &sc, 1);
+    p->spatial.micro_batch_size = 4;
+    vae_temporal_config tc = vae_temporal_config_default();
+    tc.filters = 4, tc.num_res_blocks = 1, tc.num_groups = 2;
+    vae_temporal_init(&p->temporal, &tc, 2);
+    p->micro_frame_size = micro_frame_size;
+    const float shift[4] = {-0.10f, 0.34f, 0.27f, 0.98f}, scale[4] = {3.85f, 2.32f, 2.33f, 3.06f};
+    memcpy(p->shift, shift, sizeof shift);
+    memcpy(p->scale, scale, sizeof scale);
+    p->cal_loss = true;
+    p->sample_posterior = false;
+    vae_pipeline_setup(p);
+}
+
+static void free_pipeline(vae_pipeline *p) {
+    autoencoder_kl_free(&p->spatial.vae);
+    vae_temporal_free(&p->temporal);
+}
+
+TEST(test_pipeline_cal_loss_matches_reference_with_gradients) {
+    golden_file *g = golden_open("pipeline");
+    vae_pipeline p;
+    tiny_pipeline(&p, 5);
+    char *path = test_path("tests/golden/pipeline_tiny_model.safetensors");
+    EXPECT(vae_pipeline_load(&p, path) == 0, "load: %s", vaec_last_error());
+    free(path);
+    tensor *x = golden_leaf(g, "x");
+    tensor_scope_begin();
+    pipeline_output o = vae_pipeline_forward(&p, x, NULL);
+    const char *names[6] = {"x_rec", "x_z_rec", "z", "mean", "logvar", "x_z"};
+    tensor *outs[6] = {o.x_rec, o.x_z_rec, o.z, o.posterior.mean, o.posterior.logvar, o.x_z};
+    tensor *loss = NULL;
+    for (int i = 0; i < 6; i++) {
+        char label[64], rk[64];
+        snprintf(label, sizeof label, "pipeline.%s", names[i]);
+        golden_check(label, outs[i], g, names[i], 1e-4);
+        snprintf(rk, sizeof rk, "r_%s", names[i]);
+        tensor *term = op_sum_all(op_mul(outs[i], tensor_autorelease(golden_get(g, rk))));
+        loss = loss ? op_add(loss, term) : term;
+    }
+    ag_backward(loss);
+    tensor_scope_end(NULL);
+    golden_check("pipeline.grad_x", x->grad, g, "gx", 1e-4);
+    golden_check_param_grads("pipeline.spatial_param_grads", &p.spatial.vae.params, g, "grad.spatial_vae.module.", 1e-4);
+    golden_check_param_grads("pipeline.temporal_param_grads", &p.temporal.params, g, "grad.temporal_vae.", 1e-4);
+    tensor_release(x);
+    free_pipeline(&p);
+    golden_close(g);
+}
+
+TEST(test_pipeline_latent_size_matches_encode_1_to_70) {
+    int64_t examples[][2] = {{17, 5}, {1, 1}, {33, 9}, {51, 15}, {68, 20}};
+    bool prev = ag_set_grad_enabled(false);
+    for (int micro = 0; micro < 2; micro++) {
+        vae_pipeline p;
+        tiny_pipeline(&p, micro ? 17 : 0);
+        for (int t = 1; t <= 70; t++) {
+            int64_t in[3] = {t, 2, 2}, out[3];
+            vae_pipeline_latent_size(&p, in, out);
+            tensor_scope_begin();
+            tensor *x = tensor_autorelease(tensor_zeros(SHAPE(1, t, 2, 2, 3)));
+            pipeline_encoded e = vae_pipeline_encode(&p, x, NULL);
+            EXPECT(e.z->shape[1] == out[0] && e.z->shape[2] == out[1], "T=%d micro %d: encode gives %lld latent frames, "
+                   "latent_size %lld", t, micro, (long long)e.z->shape[1], (long long)out[0]);
+            tensor *xr = vae_pipeline_decode(&p, e.z, t, NULL);
+            EXPECT(xr->shape[1] == t, "T=%d micro %d: decode gives %lld frames", t, micro, (long long)xr->shape[1]);
+            tensor_scope_end(NULL);
+        }
+        for (int i = 0; micro && i < 5; i++) {
+            int64_t in[3] = {examples[i][0], 256, 256}, out[3];
+            vae_pipeline_latent_size(&p, in, out);
+            EXPECT(out[0] == examples[i][1], "latent frames of %lld: %lld, expected %lld", (long long)examples[i][0],
+                   (long long)out[0], (long long)examples[i][1]);
+        }
+        free_pipeline(&p);
+    }
+    ag_set_grad_enabled(prev);
+}
+
+TEST(test_pipeline_frozen_spatial_records_nothing_and_gets_no_grad) {
+    vae_pipeline p;
+    tiny_pipeline(&p, 5);
+    p.freeze_vae_2d = true;
+    vae_pipeline_setup(&p);
+    tensor *x = tensor_zeros(SHAPE(1, 5, 8, 8, 3));
+    tensor_scope_begin();
+    tensor *x_z = vae2d_encode(&p.spatial, x, false, NULL);
+    EXPECT(ag_tape_size() == 0 && !x_z->requires_grad, "a frozen spatial VAE recorded %d nodes", ag_tape_size());
+    pipeline_output o = vae_pipeline_forward(&p, x, NULL);
+    ag_backward(op_add(op_sum_all(op_square(o.x_z_rec)), op_sum_all(o.z)));
+    tensor_scope_end(NULL);
+    for (int i = 0; i < p.spatial.vae.params.n; i++)
+        EXPECT(p.spatial.vae.params.items[i].t->grad == NULL, "frozen %s got a gradient", p.spatial.vae.params.items[i].name);
+    EXPECT(p.temporal.enc_conv_in.conv.w->grad != NULL, "the temporal VAE got no gradient");
+    EXPECT(vae_pipeline_temporal_last_layer(&p) == p.temporal.dec_conv_out.conv.w, "temporal last layer");
+    tensor_release(x);
+    free_pipeline(&p);
+}
+
+TEST(test_pipeline_shift_scale_round_trip_without_cal_loss) {
+    vae_pipeline p;
+    tiny_pipeline(&p, 5);
+    bool prev = ag_set_grad_enabled(false);
+    tensor *x = gc_input_scaled(SHAPE(1, 9, 8, 8, 3), 3, 0.5f);
+    tensor_scope_begin();
+    pipeline_encoded raw = vae_pipeline_encode(&p, x, NULL);
+    p.cal_loss = false;
+    pipeline_encoded norm = vae_pipeline_encode(&p, x, NULL);
+    /* (z - shift) / scale on every channel */
+    tensor *want = op_div(op_sub(raw.z, tensor_autorelease(tensor_from_data(SHAPE(4), p.shift))),
+                          tensor_autorelease(tensor_from_data(SHAPE(4), p.scale)));
+    EXPECT(rel_error(norm.z, want) < 1e-6, "normalised latents: %.3e", rel_error(norm.z, want));
+    tensor *a = vae_pipeline_decode(&p, norm.z, 9, NULL);
+    p.cal_loss = true;
+    tensor *b = vae_pipeline_decode(&p, raw.z, 9, NULL);
+    EXPECT(rel_error(a, b) < 1e-5, "decode of normalised latents differs: %.3e", rel_error(a, b));
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(prev);
+    tensor_release(x);
+    free_pipeline(&p);
+}
