@@ -2,13 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
 #include "autograd/autograd.h"    // defines: ag_set_grad_enabled
 #include "cli/commands.h"
 #include "core/safetensors.h"     // defines: st_open, st_find
 #include "layers/vae2d.h"         // defines: vae2d
 #include "train/metrics.h"        // defines: metric_psnr, metric_ssim
-#include "train/model_config.h"   // defines: spatial_config_from
+#include "train/model_config.h"   // defines: model_build, model_load
 #include "train/video_io.h"       // defines: video_load, video_save
 
 typedef struct {
@@ -29,12 +30,15 @@ static void codec_usage(const char *cmd) {
                "  (B,4,T,H/8,W/8) to OUT. --mode sample (default, as Open-Sora) draws from the posterior with\n"
                "  --seed (default 42); --mode mean takes its mean.\n");
     if (!strcmp(cmd, "decode"))
-        printf("  decodes latents 'z' from IN and writes video 'x' to OUT.\n");
+        printf("  decodes latents 'z' from IN and writes 'x' to OUT (--num-frames: frames to decode to).\n");
     if (!strcmp(cmd, "reconstruct"))
         printf("  encodes (posterior mean) and decodes 'x' from IN, writes the reconstruction 'x' to OUT and\n"
                "  prints PSNR and SSIM against the input.\n");
-    printf("  CKPT: a diffusers AutoencoderKL safetensors file, or an Open-Sora pipeline checkpoint\n"
-           "  (keys spatial_vae.module.*). The config's [model] kind must be spatial in this version.\n");
+    printf("  The config's [model] kind picks the model:\n"
+           "    spatial   x is RGB video; CKPT a diffusers AutoencoderKL file or an Open-Sora pipeline file\n"
+           "    temporal  x is the spatial latent x_z (B,4,T,h,w); CKPT an Open-Sora temporal VAE (bare keys or temporal_vae.*)\n"
+           "    pipeline  x is RGB video, z the normalised latent ((z - shift) / scale); CKPT an Open-Sora pipeline file\n"
+           "  decode without --num-frames decodes the smallest frame count with that many latent frames (5 -> 17).\n");
 }
 
 static int parse_codec(int argc, char **argv, codec_args *a) {
@@ -66,21 +70,48 @@ static int parse_codec(int argc, char **argv, codec_args *a) {
 }
 
 /* builds the model of the config and loads the checkpoint; exits with a message on any problem */
-static void load_model(const codec_args *a, config *cfg, vae2d *v) {
+static void load_model(const codec_args *a, config *cfg, vaec_model *m) {
     if (config_load(cfg, a->config) != 0) FATAL("%s", vaec_last_error());
     for (int i = 0; i < a->n_sets; i++) if (config_set(cfg, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
-    model_kind kind = model_kind_from(cfg);
-    CHECK_HINT(kind == MODEL_SPATIAL, "set [model] kind = spatial; the temporal VAE and the pipeline come in the next release",
-               "config %s: model kind '%s' is not available in this version of vaec", a->config,
-               config_str(cfg, "model", "kind", "pipeline"));
-    autoencoder_kl_config sc = spatial_config_from(cfg);
-    autoencoder_kl_init(&v->vae, &sc, 0);
-    v->micro_batch_size = spatial_micro_batch_size_from(cfg);
-    st_file *f = st_open(a->ckpt);
-    if (!f) FATAL("%s", vaec_last_error());
-    const char *prefix = st_find(f, "spatial_vae.module.encoder.conv_in.weight") ? "spatial_vae.module." : "";
-    st_close(f);
-    if (autoencoder_kl_load(&v->vae, a->ckpt, prefix) != 0) FATAL("%s", vaec_last_error());
+    model_build(m, cfg, 0);
+    if (model_load(m, a->ckpt) != 0) FATAL("%s", vaec_last_error());
+    /* encode/decode exchange what diffusion training consumes: normalised latents for a pipeline */
+    m->p.cal_loss = false;
+    m->p.sample_posterior = !strcmp(a->mode, "sample");
+}
+
+/* the latent frame count of `frames` input frames, for the model's kind */
+static int64_t latent_frames(const vaec_model *m, int64_t frames) {
+    if (m->kind == MODEL_SPATIAL) return frames;
+    if (m->kind == MODEL_TEMPORAL) return vae_temporal_latent_frames(&m->p.temporal, frames);
+    int64_t in[3] = {frames, 8, 8}, out[3];
+    vae_pipeline_latent_size(&m->p, in, out);
+    return out[0];
+}
+
+/* --num-frames absent: the smallest frame count with this many latent frames (17 for 5: the 1 + 4k rule) */
+static int64_t default_num_frames(const vaec_model *m, int64_t t_lat) {
+    for (int64_t t = 1; t <= t_lat * 64; t++) if (latent_frames(m, t) == t_lat) return t;
+    FATAL("no frame count gives %lld latent frames with this model", (long long)t_lat);
+}
+
+static tensor *encode_any(const vaec_model *m, tensor *x, rng_state *rng) {
+    switch (m->kind) {
+        case MODEL_SPATIAL: return vae2d_encode(&m->p.spatial, x, m->p.sample_posterior, rng);
+        case MODEL_TEMPORAL: {
+            diag_gaussian post = posterior_from_moments(vae_temporal_encode(&m->p.temporal, x));
+            return m->p.sample_posterior ? posterior_sample(&post, rng) : posterior_mode(&post);
+        }
+        default: return vae_pipeline_encode(&m->p, x, rng).z;
+    }
+}
+
+static tensor *decode_any(const vaec_model *m, tensor *z, int64_t num_frames) {
+    switch (m->kind) {
+        case MODEL_SPATIAL: return vae2d_decode(&m->p.spatial, z);
+        case MODEL_TEMPORAL: return vae_temporal_decode(&m->p.temporal, z, num_frames);
+        default: return vae_pipeline_decode(&m->p, z, num_frames, NULL);
+    }
 }
 
 static double seconds(void) {
@@ -102,34 +133,44 @@ static void print_shape(const char *what, const tensor *cl) {
 static int run_codec(int argc, char **argv, int which /* 0 encode, 1 decode, 2 reconstruct */) {
     codec_args a;
     if (parse_codec(argc, argv, &a) != 0) return 2;
+    if (which == 2) a.mode = "mean";
     config cfg;
-    vae2d v;
-    load_model(&a, &cfg, &v);
+    vaec_model m;
+    load_model(&a, &cfg, &m);
     ag_set_grad_enabled(false);
     tensor *in = video_load(a.input, which == 1 ? "z" : "x");
     if (!in) FATAL("%s", vaec_last_error());
     double t0 = seconds();
     tensor_scope_begin();
+    rng_state rng = rng_seed((uint64_t)a.seed);
     tensor *out;
     if (which == 0) {
-        rng_state rng = rng_seed((uint64_t)a.seed);
-        out = vae2d_encode(&v, in, !strcmp(a.mode, "sample"), &rng);
+        out = encode_any(&m, in, &rng);
     } else if (which == 1) {
-        out = vae2d_decode(&v, in);
+        int64_t frames = a.num_frames > 0 ? a.num_frames : default_num_frames(&m, in->shape[1]);
+        CHECK_HINT(latent_frames(&m, frames) == in->shape[1], "pass --num-frames T with ceil-compatible T, e.g. 1 + 4k",
+                   "--num-frames %lld needs %lld latent frames, '%s' has %lld", (long long)frames,
+                   (long long)latent_frames(&m, frames), a.input, (long long)in->shape[1]);
+        out = decode_any(&m, in, frames);
     } else {
-        out = vae2d_decode(&v, vae2d_encode(&v, in, false, NULL));
+        out = decode_any(&m, encode_any(&m, in, &rng), in->shape[1]);
     }
     save_or_die(a.output, which == 0 ? "z" : "x", out);
     print_shape("input", in);
     print_shape(" -> output", out);
     printf(" in %.2f s, written to %s\n", seconds() - t0, a.output);
-    if (which == 2) {
+    if (which == 2 && m.kind != MODEL_TEMPORAL) {
         tensor *clamped = op_clamp(out, -1.0f, 1.0f);
         printf("PSNR %.2f dB  SSIM %.4f\n", metric_psnr(in, clamped), metric_ssim(in, clamped));
+    } else if (which == 2) {
+        /* spatial latents are not pixels: report the relative error instead */
+        tensor *d = op_sub(out, in);
+        printf("latent reconstruction: relative RMS error %.4f\n",
+               sqrt(tensor_f32(op_mean_all(op_square(d)))[0] / fmax(1e-12, tensor_f32(op_mean_all(op_square(in)))[0])));
     }
     tensor_scope_end(NULL);
     tensor_release(in);
-    autoencoder_kl_free(&v.vae);
+    model_free(&m);
     config_free(&cfg);
     return 0;
 }

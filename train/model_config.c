@@ -1,6 +1,7 @@
 /* model_config.c: [model] and [spatial] sections to model configs (see model_config.h). */
 #include "train/model_config.h"
 #include <string.h>
+#include "core/safetensors.h"   // defines: st_open, st_find
 
 model_kind model_kind_from(const config *c) {
     const char *k = config_str(c, "model", "kind", "pipeline");
@@ -36,3 +37,86 @@ autoencoder_kl_config spatial_config_from(const config *c) {
 }
 
 int spatial_micro_batch_size_from(const config *c) { return config_int(c, "spatial", "micro_batch_size", 4); }
+
+vae_temporal_config temporal_config_from(const config *c) {
+    vae_temporal_config t = vae_temporal_config_default();
+    t.in_out_channels = config_int(c, "temporal", "in_out_channels", t.in_out_channels);
+    t.latent_embed_dim = config_int(c, "temporal", "latent_embed_dim", t.latent_embed_dim);
+    t.embed_dim = config_int(c, "temporal", "embed_dim", t.embed_dim);
+    t.filters = config_int(c, "temporal", "filters", t.filters);
+    t.num_res_blocks = config_int(c, "temporal", "num_res_blocks", t.num_res_blocks);
+    t.num_groups = config_int(c, "temporal", "num_groups", t.num_groups);
+    int def[VT_MAX_LEVELS];
+    memcpy(def, t.channel_multipliers, sizeof def);
+    t.n_levels = config_ints(c, "temporal", "channel_multipliers", t.channel_multipliers, VT_MAX_LEVELS, def, t.n_levels);
+    memcpy(def, t.temporal_downsample, sizeof def);
+    int nd = config_ints(c, "temporal", "temporal_downsample", t.temporal_downsample, VT_MAX_LEVELS, def, 3);
+    CHECK(nd == t.n_levels - 1, "config %s: [temporal] temporal_downsample has %d entries; channel_multipliers has %d, "
+          "so it needs %d", c->path, nd, t.n_levels, t.n_levels - 1);
+    for (int i = 0; i < nd; i++)
+        CHECK(t.temporal_downsample[i] == 0 || t.temporal_downsample[i] == 1,
+              "config %s: [temporal] temporal_downsample entries are 0 or 1, got %d", c->path, t.temporal_downsample[i]);
+    CHECK(t.filters > 0 && t.num_res_blocks > 0 && t.num_groups > 0 && t.embed_dim > 0 && t.embed_dim <= 8,
+          "config %s: [temporal] filters, num_res_blocks, num_groups must be positive and embed_dim 1..8", c->path);
+    for (int i = 0; i < t.n_levels; i++)
+        CHECK_HINT((t.filters * t.channel_multipliers[i]) % t.num_groups == 0,
+                   "filters x every channel multiplier must be a multiple of num_groups",
+                   "config %s: [temporal] level %d has %d channels, not divisible by num_groups = %d", c->path, i,
+                   t.filters * t.channel_multipliers[i], t.num_groups);
+    return t;
+}
+
+void model_build(vaec_model *m, const config *c, uint64_t seed) {
+    memset(m, 0, sizeof *m);
+    m->kind = model_kind_from(c);
+    vae_pipeline *p = &m->p;
+    if (m->kind != MODEL_TEMPORAL) {
+        autoencoder_kl_config sc = spatial_config_from(c);
+        autoencoder_kl_init(&p->spatial.vae, &sc, seed);
+        p->spatial.micro_batch_size = spatial_micro_batch_size_from(c);
+    }
+    if (m->kind != MODEL_SPATIAL) {
+        vae_temporal_config tc = temporal_config_from(c);
+        vae_temporal_init(&p->temporal, &tc, seed + 1);
+    }
+    if (m->kind == MODEL_PIPELINE) {
+        p->micro_frame_size = config_int(c, "pipeline", "micro_frame_size", 17);
+        CHECK(p->micro_frame_size >= 0, "config %s: [pipeline] micro_frame_size must be >= 0 (0: no chunking)", c->path);
+        const float shift[4] = {-0.10f, 0.34f, 0.27f, 0.98f}, scale[4] = {3.85f, 2.32f, 2.33f, 3.06f};
+        int ne = p->temporal.cfg.embed_dim;
+        int ns = config_floats(c, "pipeline", "shift", p->shift, 8, shift, 4);
+        int nc = config_floats(c, "pipeline", "scale", p->scale, 8, scale, 4);
+        CHECK(ns == ne && nc == ne, "config %s: [pipeline] shift and scale need %d entries (embed_dim), got %d and %d",
+              c->path, ne, ns, nc);
+        for (int i = 0; i < ne; i++) CHECK(p->scale[i] != 0, "config %s: [pipeline] scale[%d] is 0", c->path, i);
+        p->freeze_vae_2d = config_bool(c, "pipeline", "freeze_vae_2d", true);
+        p->cal_loss = config_bool(c, "pipeline", "cal_loss", true);
+        p->sample_posterior = config_bool(c, "pipeline", "sample_posterior", true);
+        vae_pipeline_setup(p);
+    }
+}
+
+int model_load(vaec_model *m, const char *ckpt) {
+    st_file *f = st_open(ckpt);
+    if (!f) return -1;
+    bool has_spatial_prefixed = st_find(f, "spatial_vae.module.encoder.conv_in.weight") != NULL;
+    bool has_temporal_prefixed = st_find(f, "temporal_vae.encoder.conv_in.conv.weight") != NULL;
+    st_close(f);
+    switch (m->kind) {
+        case MODEL_SPATIAL:
+            return autoencoder_kl_load(&m->p.spatial.vae, ckpt, has_spatial_prefixed ? "spatial_vae.module." : "");
+        case MODEL_TEMPORAL:
+            return vae_temporal_load(&m->p.temporal, ckpt, has_temporal_prefixed ? "temporal_vae." : "");
+        default:
+            if (!has_spatial_prefixed || !has_temporal_prefixed)
+                return vaec_set_error("'%s' is not an Open-Sora pipeline checkpoint: it lacks %s (a pipeline needs "
+                                      "spatial_vae.module.* and temporal_vae.* keys)", ckpt,
+                                      has_spatial_prefixed ? "temporal_vae.* keys" : "spatial_vae.module.* keys");
+            return vae_pipeline_load(&m->p, ckpt);
+    }
+}
+
+void model_free(vaec_model *m) {
+    if (m->kind != MODEL_TEMPORAL) autoencoder_kl_free(&m->p.spatial.vae);
+    if (m->kind != MODEL_SPATIAL) vae_temporal_free(&m->p.temporal);
+}

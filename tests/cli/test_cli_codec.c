@@ -109,3 +109,46 @@ TEST(test_cli_codec_bad_input_gives_clear_errors) {
     unlink(cfg);
     unlink(xin);
 }
+
+/* encode then decode through the CLI; returns the decoded frame count (or -1) */
+static int64_t cli_round(const char *ini, const char *ckpt, tensor *x, const char *decode_extra, char *out, size_t n) {
+    char xin[256], zout[256], xout[256], cmd[4096];
+    tmp_path(xin, sizeof xin, "rx");
+    tmp_path(zout, sizeof zout, "rz");
+    tmp_path(xout, sizeof xout, "rd");
+    video_save(xin, "x", x);
+    const char *src = test_source_dir();
+    snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/%s --ckpt %s/%s --input %s --output %s --mode mean", VAEC_BIN_DIR,
+             src, ini, src, ckpt, xin, zout);
+    int64_t frames = -1;
+    if (run_cmd(cmd, out, n) == 0) {
+        snprintf(cmd, sizeof cmd, "%s/vaec decode --config %s/%s --ckpt %s/%s --input %s --output %s %s", VAEC_BIN_DIR, src,
+                 ini, src, ckpt, zout, xout, decode_extra);
+        if (run_cmd(cmd, out, n) == 0) {
+            tensor *d = video_load(xout, "x");
+            if (d) frames = d->shape[1];
+            tensor_release(d);
+        }
+    }
+    unlink(xin), unlink(zout), unlink(xout);
+    return frames;
+}
+
+TEST(test_cli_temporal_and_pipeline_encode_decode) {
+    char out[8192];
+    tensor *xz = gc_input(SHAPE(1, 17, 4, 4, 4), 7);   /* a spatial latent: 17 frames */
+    xz->requires_grad = false;
+    int64_t f = cli_round("tests/data/temporal_tiny.ini", "tests/golden/temporal_tiny_model.safetensors", xz, "", out, sizeof out);
+    EXPECT(f == 17, "temporal: 17 frames -> 5 latent frames -> decoded %lld frames (default --num-frames)\n%s", (long long)f, out);
+    tensor *x = gc_input_scaled(SHAPE(1, 9, 8, 8, 3), 8, 0.5f);
+    x->requires_grad = false;
+    f = cli_round("tests/data/pipeline_tiny.ini", "tests/golden/pipeline_tiny_model.safetensors", x, "--num-frames 9", out, sizeof out);
+    EXPECT(f == 9, "pipeline: 9 frames round trip gave %lld frames\n%s", (long long)f, out);
+    f = cli_round("tests/data/pipeline_tiny.ini", "tests/golden/pipeline_tiny_model.safetensors", x, "--num-frames 30", out, sizeof out);
+    EXPECT(f == -1 && strstr(out, "--num-frames 30 needs"), "a frame count that does not fit the latents must be refused:\n%s", out);
+    /* a lone temporal VAE checkpoint is not a pipeline checkpoint */
+    f = cli_round("tests/data/pipeline_tiny.ini", "tests/golden/temporal_tiny_model.safetensors", x, "", out, sizeof out);
+    EXPECT(f == -1 && strstr(out, "not an Open-Sora pipeline checkpoint"), "wrong checkpoint kind:\n%s", out);
+    tensor_release(xz);
+    tensor_release(x);
+}
