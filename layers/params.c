@@ -176,10 +176,20 @@ int params_save(const param_list *pl, const char *path, const char *file_prefix,
     return params_save_multi((const param_list *const[]){pl}, (const char *const[]){file_prefix}, 1, path, meta_kv);
 }
 
-static double key_phase(const char *key) {
-    uint64_t h = 0;
-    for (int i = 0; key[i]; i++) h = (h + (uint64_t)(i + 1) * (unsigned char)key[i]) % 9973;
-    return (double)h / 9973.0 * 6.283185307179586;
+/* FNV-1a of the key: the stream of one parameter */
+static uint32_t key_seed(const char *key) {
+    uint32_t h = 2166136261u;
+    for (; *key; key++) h = (h ^ (unsigned char)*key) * 16777619u;
+    return h;
+}
+
+/* element k of a parameter's stream: an integer hash, exact in C and in PyTorch's int64, uniform in [-1, 1) */
+static double hash_uniform(uint32_t seed, int64_t k) {
+    uint64_t h = (((uint64_t)k * 2654435761u) ^ seed) & 0xffffffffu;
+    h = ((h ^ (h >> 16)) * 0x45d9f3bu) & 0xffffffffu;
+    h = ((h ^ (h >> 16)) * 0x45d9f3bu) & 0xffffffffu;
+    h ^= h >> 16;
+    return (double)h / 2147483648.0 - 1.0;
 }
 
 void params_fill_deterministic(param_list *pl) {
@@ -190,10 +200,11 @@ void params_fill_deterministic(param_list *pl) {
         tensor *t = tensor_empty(p->t->ndim, ts);
         int64_t fan_in = 1;
         for (int d = 1; d < t->ndim; d++) fan_in *= ts[d];
-        double phase = key_phase(p->name), a = t->ndim >= 2 ? 1.0 / sqrt((double)fan_in) : 0.02, base = 0;
+        double a = t->ndim >= 2 ? 1.0 / sqrt((double)fan_in) : 0.02, base = 0;
         if (t->ndim == 1 && strstr(p->name, "norm") && strstr(p->name, ".weight")) { a = 0.1; base = 1.0; }
+        uint32_t seed = key_seed(p->name);
         float *d = tensor_f32(t);
-        for (int64_t k = 0; k < t->numel; k++) d[k] = (float)(base + a * sin(0.61 * (double)k + phase));
+        for (int64_t k = 0; k < t->numel; k++) d[k] = (float)(base + a * hash_uniform(seed, k));
         tensor *v = p->layout == PARAM_CONV ? conv_weight_from_torch(t) : t;
         tensor_copy_(p->t, v);
         if (v != t) tensor_release(v);

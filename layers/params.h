@@ -64,7 +64,9 @@ tensor *conv_weight_to_torch(const tensor *w);
 
 /* Fills every parameter from a formula of its key and its PyTorch-layout index (the same on the Python
  * side, tests/golden/golden_util.py: fill_deterministic): how full-size models are compared with
- * PyTorch without committing their weights. w[i] = a * sin(0.61 * i + phase(key)), with a = 1/sqrt(fan_in)
- * for weights of rank >= 2, 1 + 0.1 sin(.) for norm weights, 0.02 sin(.) for other 1-D tensors. */
+ * PyTorch without committing their weights. w[i] = a * u(key, i), u an integer hash uniform in [-1, 1)
+ * (exact in both languages), a = 1/sqrt(fan_in) for weights of rank >= 2 (PyTorch's default init range),
+ * 1 + 0.1 u for norm weights, 0.02 u for other 1-D tensors. Random-like weights keep deep models as
+ * well conditioned as a freshly initialised one, so the comparison tests vaec, not the weights. */
 void params_fill_deterministic(param_list *pl);
 #endif

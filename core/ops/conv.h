@@ -26,6 +26,8 @@ typedef struct {
 
 void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
 /* any of gx, gw, gb may be NULL (not needed); gx is overwritten, gw and gb too */
+/* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
+void conv_set_workspace_limit(size_t bytes);
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb);
 

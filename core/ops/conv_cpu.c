@@ -6,7 +6,9 @@
 #include "core/ops/conv.h"
 #include "core/mem.h"   // defines: mem_alloc (workspace)
 
-#define CONV_WORKSPACE_FLOATS (8 << 20)   /* 32 MiB of im2col columns per tile, whatever the layer */
+static int64_t workspace_floats = 8 << 20;   /* 32 MiB of im2col columns per tile, whatever the layer */
+
+void conv_set_workspace_limit(size_t bytes) { workspace_floats = bytes ? (int64_t)(bytes / sizeof(float)) : (8 << 20); }
 
 /* im2col columns come from the caching allocator (tagged workspace): no malloc per step */
 static mem_block *workspace(size_t bytes) {
@@ -22,7 +24,7 @@ static int is_pointwise(const conv_geom *g) {
 }
 
 static int64_t tile_rows(const conv_geom *g, int64_t P) {
-    int64_t K = g->kt * g->kh * g->kw * g->cin, r = CONV_WORKSPACE_FLOATS / (K ? K : 1);
+    int64_t K = g->kt * g->kh * g->kw * g->cin, r = workspace_floats / (K ? K : 1);
     if (r < 1) r = 1;
     return r < P ? r : P;
 }

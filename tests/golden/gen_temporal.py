@@ -47,6 +47,24 @@ def generate():
             out[f"{k}.grad.{name}"] = vaec_layout(g)
         del moments
 
+    # the example size: filters 16, 8 groups, 2 res blocks; formula weights (not stored), T = 17.
+    # Encoder and decoder are checked apart, each on exact inputs, so an error is attributed to the half
+    # that makes it (a decoder fed the encoder's float32 output also measures how much the decoder
+    # amplifies rounding in its input, which depends on the weights: ~40x was seen with sine-pattern weights).
+    mid = TemporalVAE(filters=16, num_res_blocks=2, num_groups=8)
+    fill_deterministic(mid)
+    mid = mid.double()
+    x = torch.randn((1, 4, 17, 4, 4), generator=gen, dtype=torch.float64).requires_grad_(True)
+    raw = mid.quant_conv(mid.encoder(torch.nn.functional.pad(x, (0, 0, 0, 0, mid.pad_of(17), 0))))
+    r_m = torch.randn(raw.shape, generator=gen, dtype=torch.float64)
+    gx, = torch.autograd.grad((raw * r_m).sum(), [x])
+    z = torch.chunk(raw, 2, dim=1)[0].detach().requires_grad_(True)
+    dec = mid.decode(z, 17)
+    r_d = torch.randn(dec.shape, generator=gen, dtype=torch.float64)
+    gz, = torch.autograd.grad((dec * r_d).sum(), [z])
+    out.update({"mid.x": to_vaec(x), "mid.moments": to_vaec(raw), "mid.r_moments": to_vaec(r_m), "mid.gx": to_vaec(gx),
+                "mid.z": to_vaec(z), "mid.dec": to_vaec(dec), "mid.r_dec": to_vaec(r_d), "mid.gz": to_vaec(gz)})
+
     full = TemporalVAE()
     fill_deterministic(full)
     n = sum(p.numel() for p in full.parameters())

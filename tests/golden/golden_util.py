@@ -33,11 +33,21 @@ def backward(out, inputs, gen):
     return gy, grads
 
 
-def key_phase(key):
-    h = 0
-    for i, c in enumerate(key.encode()):
-        h = (h + (i + 1) * c) % 9973
-    return h / 9973.0 * 6.283185307179586
+def key_seed(key):
+    h = 2166136261
+    for c in key.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def hash_uniform(seed, n):
+    """element k of a parameter's stream, exactly as layers/params.c: hash_uniform"""
+    k = torch.arange(n, dtype=torch.int64)
+    h = ((k * 2654435761) ^ seed) & 0xFFFFFFFF
+    h = ((h ^ (h >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
+    h = ((h ^ (h >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
+    h = h ^ (h >> 16)
+    return h.to(torch.float64) / 2147483648.0 - 1.0
 
 
 def fill_deterministic(model):
@@ -46,11 +56,10 @@ def fill_deterministic(model):
     with torch.no_grad():
         for key, p in model.state_dict().items():
             n = p.numel()
-            k = torch.arange(n, dtype=torch.float64)
             base, a = 0.0, 0.02
             if p.dim() >= 2:
                 a = 1.0 / math.sqrt(n // p.shape[0])
             elif "norm" in key and key.endswith(".weight"):
                 base, a = 1.0, 0.1
-            vals = (base + a * torch.sin(0.61 * k + key_phase(key))).to(torch.float32)
+            vals = (base + a * hash_uniform(key_seed(key), n)).to(torch.float32)
             p.copy_(vals.reshape(p.shape))

@@ -7,6 +7,10 @@
 #include "layers/pipeline.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
+#include "train/video_io.h"
+#include <stdlib.h>
+#include <sys/wait.h>
+#include "core/safetensors.h"
 
 static void tiny_pipeline(vae_pipeline *p, int micro_frame_size) {
     memset(p, 0, sizeof *p);
@@ -132,4 +136,44 @@ TEST(test_pipeline_shift_scale_round_trip_without_cal_loss) {
     ag_set_grad_enabled(prev);
     tensor_release(x);
     free_pipeline(&p);
+}
+
+/* vaec saves a pipeline checkpoint; vaec's PyTorch reference of Open-Sora's pipeline (Open-Sora's key
+   names) loads it strictly and computes the same outputs. Needs VAEC_PYTHON with torch and diffusers. */
+TEST(test_pipeline_saved_checkpoint_loads_in_pytorch_reference) {
+    const char *py = getenv("VAEC_PYTHON") ? getenv("VAEC_PYTHON") : "python3";
+    vae_pipeline p;
+    tiny_pipeline(&p, 5);
+    char ck[128], io[128], cmd[2048];
+    snprintf(ck, sizeof ck, "/tmp/vaec_pipe_%d.safetensors", (int)getpid());
+    snprintf(io, sizeof io, "/tmp/vaec_pipe_io_%d.safetensors", (int)getpid());
+    EXPECT(vae_pipeline_save(&p, ck) == 0, "save: %s", vaec_last_error());
+    bool prev = ag_set_grad_enabled(false);
+    tensor *x = gc_input_scaled(SHAPE(1, 9, 8, 8, 3), 4, 0.5f);
+    tensor_scope_begin();
+    pipeline_output o = vae_pipeline_forward(&p, x, NULL);
+    st_writer *w = st_writer_new();
+    st_writer_add(w, "x", tensor_autorelease(channels_first_to_torch(x)), DTYPE_F32);
+    st_writer_add(w, "x_rec", tensor_autorelease(channels_first_to_torch(o.x_rec)), DTYPE_F32);
+    st_writer_add(w, "z", tensor_autorelease(channels_first_to_torch(o.z)), DTYPE_F32);
+    EXPECT(st_writer_save(w, io) == 0, "io: %s", vaec_last_error());
+    st_writer_free(w);
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(prev);
+    char *script = test_path("tests/golden/check_opensora_load.py");
+    snprintf(cmd, sizeof cmd, "%s %s %s %s 2>&1", py, script, ck, io);
+    free(script);
+    FILE *f = popen(cmd, "r");
+    char out[4096] = "";
+    size_t k = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[k] = 0;
+    int st = f ? pclose(f) : -1;
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    unlink(ck);
+    unlink(io);
+    tensor_release(x);
+    free_pipeline(&p);
+    if (code == 77 || code == 127) TEST_SKIP("Open-Sora naming round trip: no Python with torch and diffusers (set VAEC_PYTHON)");
+    printf("%s", out);
+    EXPECT(code == 0, "the PyTorch reference could not load vaec's pipeline checkpoint or disagrees:\n%s", out);
 }

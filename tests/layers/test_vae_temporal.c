@@ -117,3 +117,28 @@ TEST(test_vae_temporal_checkpoint_round_trip_and_prefix) {
     vae_temporal_free(&a);
     vae_temporal_free(&b);
 }
+
+/* encoder and decoder each on exact inputs (see gen_temporal.py), with their input gradients */
+TEST(test_vae_temporal_filters16_groups8_matches_reference) {
+    golden_file *g = golden_open("temporal");
+    vae_temporal_config c = vae_temporal_config_default();
+    c.filters = 16, c.num_res_blocks = 2, c.num_groups = 8;
+    vae_temporal m;
+    vae_temporal_init(&m, &c, 1);
+    params_fill_deterministic(&m.params);
+    tensor *x = golden_leaf(g, "mid.x"), *z = golden_leaf(g, "mid.z");
+    tensor_scope_begin();
+    tensor *moments = vae_temporal_encode(&m, x);
+    golden_check("vae_temporal.f16_moments", moments, g, "mid.moments", 1e-4);
+    tensor *dec = vae_temporal_decode(&m, z, 17);
+    golden_check("vae_temporal.f16_decoded", dec, g, "mid.dec", 1e-4);
+    ag_backward(op_add(op_sum_all(op_mul(moments, tensor_autorelease(golden_get(g, "mid.r_moments")))),
+                       op_sum_all(op_mul(dec, tensor_autorelease(golden_get(g, "mid.r_dec"))))));
+    tensor_scope_end(NULL);
+    golden_check("vae_temporal.f16_grad_x", x->grad, g, "mid.gx", 1e-4);
+    golden_check("vae_temporal.f16_grad_z", z->grad, g, "mid.gz", 1e-4);
+    tensor_release(x);
+    tensor_release(z);
+    vae_temporal_free(&m);
+    golden_close(g);
+}

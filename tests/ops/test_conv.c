@@ -1,6 +1,9 @@
 /* test_conv.c: conv2d and conv3d: gradient checks (odd sizes, stride 2, asymmetric and causal pads, 1x1),
  * PyTorch goldens, bad shapes. */
-#include "core/ops/conv.h"
+#include <omp.h>
+#include <string.h>
+#include "autograd/autograd.h"
+#include "core/ops.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
 
@@ -82,6 +85,53 @@ TEST(test_conv_matches_torch) {
                             2e-6);
     }
     golden_close(g);
+}
+
+/* the same goldens with a workspace of one output position per tile: every tile border is crossed by
+   the weight-gradient accumulation and the col2im scatter */
+TEST(test_conv_matches_torch_one_position_tiles) {
+    conv_set_workspace_limit(1);
+    golden_file *g = golden_open("conv");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case *c = &cases[i];
+        if (c->bias)
+            golden_check_op(g, c->name, conv_fn, (void *)c, 3, (const char *[]){"x", "w", "b"},
+                            (const char *[]){"gx", "gw", "gb"}, "y", 2e-6);
+        else
+            golden_check_op(g, c->name, conv_fn, (void *)c, 2, (const char *[]){"x", "w"}, (const char *[]){"gx", "gw"}, "y",
+                            2e-6);
+    }
+    golden_close(g);
+    conv_set_workspace_limit(0);
+}
+
+TEST(test_conv3d_same_result_any_thread_count) {
+    const conv_case *c = &cases[11];   /* c3_big: causal 3x3x3, 16 -> 16 channels */
+    conv_set_workspace_limit(64 * 1024);   /* several tiles */
+    tensor *got[2][4];
+    int saved = omp_get_max_threads();
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t + 1);
+        tensor *x = gc_input(SHAPE(1, 5, 8, 8, 16), 1), *w = gc_input_scaled(SHAPE(16, 3, 3, 3, 16), 2, 0.1f),
+               *b = gc_input(SHAPE(16), 3);
+        tensor_scope_begin();
+        tensor *y = conv_fn((void *)c, (tensor *[]){x, w, b});
+        got[t][0] = tensor_clone(y);
+        ag_backward(op_sum_all(op_square(y)));
+        tensor_scope_end(NULL);
+        got[t][1] = x->grad, got[t][2] = w->grad, got[t][3] = b->grad;
+        x->grad = w->grad = b->grad = NULL;
+        tensor_release(x), tensor_release(w), tensor_release(b);
+    }
+    omp_set_num_threads(saved);
+    conv_set_workspace_limit(0);
+    const char *what[4] = {"output", "input grad", "weight grad", "bias grad"};
+    for (int k = 0; k < 4; k++) {
+        EXPECT(memcmp(got[0][k]->data, got[1][k]->data, (size_t)got[0][k]->numel * 4) == 0, "conv3d %s differs between 1 and "
+               "2 threads", what[k]);
+        tensor_release(got[0][k]);
+        tensor_release(got[1][k]);
+    }
 }
 
 static void conv3d_channel_mismatch(void *ctx) {
