@@ -29,3 +29,18 @@ TEST(test_scalar_ops_match_torch) {
         golden_check_op(g, cases[c].name, cases[c].fn, NULL, 1, (const char *[]){"x"}, (const char *[]){"gx"}, "y", 1e-6);
     golden_close(g);
 }
+
+static tensor *pow3_fn(void *c, tensor **in) { return op_pow_scalar(in[0], 3.0f); }
+static tensor *pow0_fn(void *c, tensor **in) { return op_pow_scalar(in[0], 0.0f); }
+
+/* integer exponents take negative bases; x^0 has gradient 0 everywhere (as PyTorch) */
+TEST(test_pow_scalar_integer_exponent_negative_base_and_zero_exponent) {
+    tensor *x = gc_input(SHAPE(3, 4), 60);
+    gradcheck("pow_scalar.int3", pow3_fn, NULL, 1, &x, &(gc_opts){.eps = 1e-3});
+    gradcheck("pow_scalar.zero", pow0_fn, NULL, 1, &x, &(gc_opts){.eps = 1e-3});
+    tensor_scope_begin();
+    tensor *y = pow0_fn(NULL, &x);
+    for (int64_t i = 0; i < y->numel; i++) EXPECT(tensor_f32(y)[i] == 1.0f, "x^0 = %g", tensor_f32(y)[i]);
+    tensor_scope_end(NULL);
+    tensor_release(x);
+}

@@ -58,3 +58,20 @@ TEST(test_abs_grad_at_zero_is_zero) {
     EXPECT(tensor_f32(x->grad)[0] == 0.0f, "abs'(0) = %g, PyTorch gives 0", tensor_f32(x->grad)[0]);
     tensor_release(x);
 }
+
+/* PyTorch's rule at the bounds: the gradient passes where lo <= x <= hi; NaN stays NaN */
+TEST(test_clamp_grad_passes_at_bounds_and_keeps_nan) {
+    tensor *x = tensor_from_data(SHAPE(5), (float[]){-0.6f, -0.5f, 0.0f, 0.7f, 0.9f});
+    x->requires_grad = true;
+    tensor_scope_begin();
+    tensor *y = op_clamp(x, -0.5f, 0.7f);
+    ag_backward_with_grad(y, tensor_autorelease(tensor_full(SHAPE(5), 1.0f)));
+    const float want_y[5] = {-0.5f, -0.5f, 0.0f, 0.7f, 0.7f}, want_g[5] = {0, 1, 1, 1, 0};
+    for (int i = 0; i < 5; i++)
+        EXPECT(tensor_f32(y)[i] == want_y[i] && tensor_f32(x->grad)[i] == want_g[i], "clamp at %d: y %g grad %g", i,
+               tensor_f32(y)[i], tensor_f32(x->grad)[i]);
+    tensor *n = tensor_autorelease(tensor_from_data(SHAPE(1), (float[]){NAN}));
+    EXPECT(isnan(tensor_f32(op_clamp(n, -1.0f, 1.0f))[0]), "clamp(NaN) must stay NaN");
+    tensor_scope_end(NULL);
+    tensor_release(x);
+}
