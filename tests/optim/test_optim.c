@@ -1,0 +1,95 @@
+/* test_optim.c: AdamW against torch.optim.AdamW, clipping against clip_grad_norm_, schedules, EMA. */
+#include <math.h>
+#include <string.h>
+#include "autograd/autograd.h"
+#include "optim/adamw.h"
+#include "optim/clip.h"
+#include "optim/ema.h"
+#include "optim/schedule.h"
+#include "tests/harness/gradcheck.h"
+#include "tests/harness/test.h"
+
+static void adamw_case(golden_file *g, const char *name, float lr, float wd) {
+    char k[64];
+    snprintf(k, sizeof k, "%s.p0", name);
+    tensor *p0 = golden_leaf(g, k);
+    snprintf(k, sizeof k, "%s.p1", name);
+    tensor *p1 = golden_leaf(g, k);
+    tensor *params[2] = {p0, p1};
+    adamw *opt = adamw_new(params, 2, (adamw_config){.lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = wd});
+    for (int t = 0; t < 10; t++) {
+        snprintf(k, sizeof k, "%s.g0_%d", name, t);
+        p0->grad = golden_get(g, k);
+        snprintf(k, sizeof k, "%s.g1_%d", name, t);
+        p1->grad = golden_get(g, k);
+        adamw_step(opt);
+        ag_zero_grad(params, 2);
+    }
+    char label[64];
+    snprintf(label, sizeof label, "adamw.%s_p0", name);
+    snprintf(k, sizeof k, "%s.final0", name);
+    golden_check(label, p0, g, k, 1e-6);
+    snprintf(label, sizeof label, "adamw.%s_p1", name);
+    snprintf(k, sizeof k, "%s.final1", name);
+    golden_check(label, p1, g, k, 1e-6);
+    adamw_free(opt);
+    tensor_release(p0);
+    tensor_release(p1);
+}
+
+TEST(test_adamw_matches_torch_10_steps) {
+    golden_file *g = golden_open("train");
+    adamw_case(g, "adamw_wd", 1e-3f, 0.01f);
+    adamw_case(g, "adamw_stage", 1e-5f, 0.0f);
+    golden_close(g);
+}
+
+TEST(test_adamw_frozen_parameters_get_no_state) {
+    tensor *a = tensor_zeros(SHAPE(1000)), *b = tensor_zeros(SHAPE(1000));
+    a->requires_grad = true;
+    b->requires_grad = false;
+    mem_stats s0, s1;
+    mem_get_stats(DEVICE_CPU, &s0);
+    adamw *opt = adamw_new((tensor *[]){a, b}, 2, (adamw_config){0});
+    mem_get_stats(DEVICE_CPU, &s1);
+    EXPECT(opt->n == 1, "optimizer tracks %d parameters, expected 1", opt->n);
+    EXPECT(s1.in_use[MEM_OPTIMIZER] - s0.in_use[MEM_OPTIMIZER] < 3 * 4096 + 2 * 4000, "optimizer state for a frozen tensor");
+    adamw_free(opt);
+    tensor_release(a);
+    tensor_release(b);
+}
+
+TEST(test_clip_grad_norm_matches_torch) {
+    golden_file *g = golden_open("train");
+    tensor *p0 = tensor_zeros(SHAPE(3, 4)), *p1 = tensor_zeros(SHAPE(7));
+    p0->grad = golden_get(g, "clip.g0");
+    p1->grad = golden_get(g, "clip.g1");
+    tensor *total = golden_get(g, "clip.total");
+    double n = clip_grad_norm((tensor *[]){p0, p1}, 2, 1.0);
+    EXPECT(fabs(n - tensor_f32(total)[0]) < 1e-5 * tensor_f32(total)[0], "total norm %.7f, torch %.7f", n, tensor_f32(total)[0]);
+    golden_check("clip.g0", p0->grad, g, "clip.c0", 1e-6);
+    golden_check("clip.g1", p1->grad, g, "clip.c1", 1e-6);
+    tensor_release(total);
+    tensor_release(p0);
+    tensor_release(p1);
+    golden_close(g);
+}
+
+TEST(test_lr_schedules) {
+    lr_schedule c = {LR_CONSTANT, 1e-5, 0, 0, 0}, w = {LR_WARMUP, 1e-4, 0, 10, 0}, cos_ = {LR_COSINE, 1e-4, 0.1, 10, 110};
+    EXPECT(lr_at(&c, 0) == 1e-5 && lr_at(&c, 999) == 1e-5, "constant");
+    EXPECT(fabs(lr_at(&w, 0) - 1e-5) < 1e-12 && fabs(lr_at(&w, 4) - 5e-5) < 1e-12 && lr_at(&w, 50) == 1e-4, "warmup");
+    EXPECT(fabs(lr_at(&cos_, 10) - 1e-4) < 1e-12, "cosine starts at lr after warmup");
+    EXPECT(fabs(lr_at(&cos_, 60) - 1e-4 * (0.1 + 0.9 * 0.5)) < 1e-12, "cosine midpoint");
+    EXPECT(fabs(lr_at(&cos_, 110) - 1e-5) < 1e-12 && fabs(lr_at(&cos_, 500) - 1e-5) < 1e-12, "cosine floor");
+}
+
+TEST(test_ema_tracks_weights) {
+    tensor *p = tensor_full(SHAPE(3), 1.0f);
+    ema *e = ema_new(&p, 1, 0.9f);
+    tensor_fill(p, 2.0f);
+    ema_update(e);
+    EXPECT(fabsf(tensor_f32(e->shadow[0])[0] - 1.1f) < 1e-6f, "ema %g, expected 1.1", tensor_f32(e->shadow[0])[0]);
+    ema_free(e);
+    tensor_release(p);
+}
