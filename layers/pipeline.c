@@ -39,28 +39,29 @@ pipeline_encoded vae_pipeline_encode(const vae_pipeline *p, tensor *x, rng_state
     return e;
 }
 
-tensor *vae_pipeline_decode(const vae_pipeline *p, tensor *z, int64_t num_frames, tensor **x_z_rec_out) {
+tensor *vae_pipeline_decode_latent(const vae_pipeline *p, tensor *z, int64_t num_frames) {
     if (!p->cal_loss) {
         int c = p->temporal.cfg.embed_dim;
         z = op_add(op_mul(z, channel_vector(p->scale, c)), channel_vector(p->shift, c));
     }
-    tensor *x_z_rec;
-    if (p->micro_frame_size <= 0) {
-        x_z_rec = vae_temporal_decode(&p->temporal, z, num_frames);
-    } else {
-        int64_t mz = vae_pipeline_micro_z_frames(p), tl = z->shape[1], k = (tl + mz - 1) / mz, remaining = num_frames;
-        tensor **parts = xmalloc((size_t)k * sizeof(tensor *));
-        for (int64_t i = 0; i < k; i++) {
-            int64_t a = i * mz, b = a + mz < tl ? a + mz : tl;
-            int64_t frames = remaining < p->micro_frame_size ? remaining : p->micro_frame_size;
-            CHECK(frames > 0, "pipeline decode: %lld latent frames are more than %lld frames need", (long long)tl,
-                  (long long)num_frames);
-            parts[i] = vae_temporal_decode(&p->temporal, k == 1 ? z : op_slice(z, 1, a, b), frames);
-            remaining -= p->micro_frame_size;
-        }
-        x_z_rec = k == 1 ? parts[0] : op_concat((int)k, parts, 1);
-        free(parts);
+    if (p->micro_frame_size <= 0) return vae_temporal_decode(&p->temporal, z, num_frames);
+    int64_t mz = vae_pipeline_micro_z_frames(p), tl = z->shape[1], k = (tl + mz - 1) / mz, remaining = num_frames;
+    tensor **parts = xmalloc((size_t)k * sizeof(tensor *));
+    for (int64_t i = 0; i < k; i++) {
+        int64_t a = i * mz, b = a + mz < tl ? a + mz : tl;
+        int64_t frames = remaining < p->micro_frame_size ? remaining : p->micro_frame_size;
+        CHECK(frames > 0, "pipeline decode: %lld latent frames are more than %lld frames need", (long long)tl,
+              (long long)num_frames);
+        parts[i] = vae_temporal_decode(&p->temporal, k == 1 ? z : op_slice(z, 1, a, b), frames);
+        remaining -= p->micro_frame_size;
     }
+    tensor *x_z_rec = k == 1 ? parts[0] : op_concat((int)k, parts, 1);
+    free(parts);
+    return x_z_rec;
+}
+
+tensor *vae_pipeline_decode(const vae_pipeline *p, tensor *z, int64_t num_frames, tensor **x_z_rec_out) {
+    tensor *x_z_rec = vae_pipeline_decode_latent(p, z, num_frames);
     if (x_z_rec_out) *x_z_rec_out = x_z_rec;
     return vae2d_decode(&p->spatial, x_z_rec);
 }

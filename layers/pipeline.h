@@ -36,6 +36,8 @@ typedef struct {
 void vae_pipeline_setup(vae_pipeline *p);
 pipeline_encoded vae_pipeline_encode(const vae_pipeline *p, tensor *x, rng_state *rng);
 tensor *vae_pipeline_decode(const vae_pipeline *p, tensor *z, int64_t num_frames, tensor **x_z_rec);
+/* the temporal half of decode only: z -> x_z_rec (training stages that need no pixels stop here) */
+tensor *vae_pipeline_decode_latent(const vae_pipeline *p, tensor *z, int64_t num_frames);
 pipeline_output vae_pipeline_forward(const vae_pipeline *p, tensor *x, rng_state *rng);
 
 /* (T,H,W) of the video -> (T,H,W) of z */

@@ -12,13 +12,13 @@ def to_vaec(t):
     if t.dim() < 3:
         return t
     perm = [0] + list(range(2, t.dim())) + [1]
-    return t.permute(*perm).contiguous()
+    return t.permute(*perm).contiguous().clone()
 
 
 def weight_to_vaec(w):
     """(Cout,Cin,k...) -> (Cout,k...,Cin)."""
     perm = [0] + list(range(2, w.dim())) + [1]
-    return w.permute(*perm).contiguous()
+    return w.permute(*perm).contiguous().clone()   # a 1x1 kernel's permute is already contiguous: never a view
 
 
 def randn(*shape, gen, scale=1.0, dtype=torch.float64):

@@ -1,0 +1,53 @@
+/* step.c: one training step on the pipeline's cal_loss path (see step.h). */
+#include "train/step.h"
+#include <math.h>
+#include "autograd/autograd.h"   // defines: ag_backward, ag_zero_grad, ag_tape_clear
+#include "core/ops.h"            // defines: op_add
+#include "optim/clip.h"          // defines: clip_grad_norm
+
+static double value(tensor *t) { return (double)tensor_f32(t)[0]; }
+
+static tensor *add_term(tensor *total, tensor *term) { return total ? op_add(total, term) : term; }
+
+step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, const step_config *c, tensor *x,
+                                   rng_state *rng) {
+    CHECK(c->use_real_rec_loss || c->use_z_rec_loss || c->use_image_identity_loss,
+          "training: every loss is switched off (use_real_rec_loss, use_z_rec_loss, use_image_identity_loss)");
+    step_result r = {0};
+    tensor_scope_begin();
+    pipeline_encoded e = vae_pipeline_encode(p, x, rng);
+    int64_t frames = e.x_z->shape[1];
+    tensor *x_z_rec = vae_pipeline_decode_latent(p, e.z, frames), *loss = NULL;
+    if (c->use_real_rec_loss) {
+        tensor *x_rec = vae2d_decode(&p->spatial, x_z_rec);
+        tensor *nll = vae_loss_nll(l, x, x_rec), *kl = vae_loss_kl(l, &e.posterior);
+        r.nll = value(nll);
+        r.kl = value(kl);
+        loss = add_term(add_term(loss, nll), kl);
+    }
+    if (c->use_z_rec_loss) {
+        tensor *z_nll = vae_loss_nll(l, e.x_z, x_z_rec);
+        r.z_nll = value(z_nll);
+        loss = add_term(loss, z_nll);
+    }
+    if (c->use_image_identity_loss && frames == 1) {
+        tensor *id = vae_loss_nll(l, e.x_z, e.z);
+        r.identity = value(id);
+        loss = add_term(loss, id);
+    }
+    r.loss = loss ? value(loss) : 0;
+    if (loss && isfinite(r.loss) && loss->requires_grad) ag_backward(loss);
+    else ag_tape_clear();
+    tensor_scope_end(NULL);
+    return r;
+}
+
+step_result train_step(const vae_pipeline *p, const vae_loss *l, adamw *opt, const step_config *c, tensor *x,
+                       rng_state *rng) {
+    step_result r = train_forward_backward(p, l, c, x, rng);
+    r.grad_norm = c->grad_clip > 0 ? clip_grad_norm(opt->params, opt->n, c->grad_clip) : grad_global_norm(opt->params, opt->n);
+    r.skipped = !isfinite(r.loss) || !isfinite(r.grad_norm);
+    if (!r.skipped) adamw_step(opt);
+    ag_zero_grad(opt->params, opt->n);
+    return r;
+}

@@ -1,0 +1,33 @@
+/* step.h: one training step of Open-Sora's VAE recipe (reference-model.md section 5), on the pipeline's
+ * cal_loss path:
+ *   z, posterior, x_z = encode(x);  x_z_rec = temporal decode(z, T of x_z)
+ *   use_real_rec_loss:        x_rec = spatial decode(x_z_rec); loss += weighted_nll(x, x_rec) + weighted_kl
+ *   use_z_rec_loss:           loss += weighted_nll(x_z, x_z_rec)
+ *   use_image_identity_loss:  when T == 1, loss += weighted_nll(x_z, z)
+ * Pixels are decoded only when a pixel loss needs them. Then backward, global-norm clipping, and the
+ * AdamW update, unless the loss or the gradient norm is NaN/Inf: that step is skipped (gradients dropped,
+ * weights untouched) and reported in the result. */
+#ifndef VAEC_TRAIN_STEP_H
+#define VAEC_TRAIN_STEP_H
+#include "layers/pipeline.h"   // defines: vae_pipeline
+#include "losses/vae_loss.h"   // defines: vae_loss
+#include "optim/adamw.h"       // defines: adamw
+
+typedef struct {
+    bool use_real_rec_loss, use_z_rec_loss, use_image_identity_loss;
+    float grad_clip;             /* <= 0: no clipping */
+} step_config;
+
+typedef struct {
+    double loss, nll, kl, z_nll, identity, grad_norm;   /* the terms that were computed; others 0 */
+    bool skipped;                                        /* NaN/Inf loss or gradient: no update */
+} step_result;
+
+/* forward + backward only: leaves the gradients in the parameters (for --dump-grads) */
+step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, const step_config *c, tensor *x,
+                                   rng_state *rng);
+/* the whole step: forward, backward, clip, update (or skip), zero the gradients */
+step_result train_step(const vae_pipeline *p, const vae_loss *l, adamw *opt, const step_config *c, tensor *x,
+                       rng_state *rng);
+
+#endif
