@@ -1,0 +1,44 @@
+/* checkpoint.h: training checkpoints, written so that nothing already on disk is ever lost.
+ *
+ * OUT_DIR/ckpt-<step, 9 digits>/
+ *   model.safetensors       the weights under Open-Sora's key names (a pipeline: spatial_vae.module.*,
+ *                           temporal_vae.*; a lone model: bare names), loadable as released checkpoints are
+ *   optimizer.safetensors   AdamW state: "exp_avg.<key>", "exp_avg_sq.<key>" for every trainable key
+ *   state.safetensors       step, optimizer step, RNG (seed, offset), data position, loss logvar, as tensors
+ *                           and metadata (readable with `vaec ckpt info`)
+ * A checkpoint is written into ckpt-<step>.tmp and renamed when complete, so a crash, a full disk or a
+ * SIGINT mid-write leaves the previous checkpoints untouched; only complete ones are found by resume.
+ * After a successful write, all but the newest `keep` checkpoints are removed. */
+#ifndef VAEC_TRAIN_CHECKPOINT_H
+#define VAEC_TRAIN_CHECKPOINT_H
+#include <stdint.h>
+#include "core/rng.h"          // defines: rng_state
+#include "layers/params.h"     // defines: param_list
+#include "optim/adamw.h"       // defines: adamw
+
+#define CKPT_MAX_MODELS 2
+#define CKPT_MAX_POSITION 8
+
+typedef struct {
+    param_list *models[CKPT_MAX_MODELS];         /* e.g. spatial and temporal of a pipeline */
+    const char *prefixes[CKPT_MAX_MODELS];       /* their key prefixes in the file */
+    int n_models;
+    adamw *opt;
+    tensor *loss_logvar;                          /* may be NULL */
+} ckpt_parts;
+
+typedef struct {
+    int64_t step;
+    rng_state rng;
+    int64_t position[CKPT_MAX_POSITION];          /* the data loader's position (opaque here) */
+    int n_position;
+} ckpt_state;
+
+/* writes OUT_DIR/ckpt-<step>; returns 0, or -1 with vaec_last_error() (nothing replaced) */
+int ckpt_save(const char *out_dir, const ckpt_parts *parts, const ckpt_state *st, int keep);
+/* loads a checkpoint folder into the parts (the optimizer must track the same parameters) */
+int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st);
+/* the newest complete checkpoint under out_dir into path (size n): 1 found, 0 none, -1 error */
+int ckpt_find_latest(const char *out_dir, char *path, size_t n);
+
+#endif
