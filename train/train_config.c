@@ -1,0 +1,52 @@
+/* train_config.c: [train] and [data] to a train_config (see train_config.h). */
+#include "train/train_config.h"
+#include <string.h>
+#include "core/check.h"   // defines: CHECK
+
+train_config train_config_from(const config *c) {
+    train_config t;
+    const char *p = c->path;
+    t.use_real_rec_loss = config_bool(c, "train", "use_real_rec_loss", false);
+    t.use_z_rec_loss = config_bool(c, "train", "use_z_rec_loss", true);
+    t.use_image_identity_loss = config_bool(c, "train", "use_image_identity_loss", true);
+    t.perceptual_loss_weight = (float)config_float(c, "train", "perceptual_loss_weight", 0.0);
+    t.kl_loss_weight = (float)config_float(c, "train", "kl_loss_weight", 1e-6);
+    const char *mix = config_str(c, "train", "mixed_strategy", "mixed_video_image");
+    t.mixed_strategy = mix_strategy_parse(mix);
+    CHECK((int)t.mixed_strategy >= 0, "config %s: [train] mixed_strategy = '%s' (none, mixed_video_image or "
+          "mixed_video_random)", p, mix);
+    t.mixed_image_ratio = (float)config_float(c, "train", "mixed_image_ratio", 0.2);
+    t.lr = (float)config_float(c, "train", "lr", 1e-5);
+    float betas[2];
+    int nb = config_floats(c, "train", "betas", betas, 2, (const float[]){0.9f, 0.999f}, 2);
+    CHECK(nb == 2, "config %s: [train] betas needs two values, e.g. 0.9,0.999", p);
+    t.beta1 = betas[0], t.beta2 = betas[1];
+    t.eps = (float)config_float(c, "train", "eps", 1e-8);
+    t.weight_decay = (float)config_float(c, "train", "weight_decay", 0.0);
+    t.grad_clip = (float)config_float(c, "train", "grad_clip", 1.0);
+    t.batch_size = config_int(c, "train", "batch_size", 1);
+    t.num_frames = config_int(c, "train", "num_frames", 17);
+    t.image_size = config_int(c, "train", "image_size", 256);
+    t.steps = config_int(c, "train", "steps", 1000);
+    t.seed = (uint64_t)config_int(c, "train", "seed", 42);
+    t.out_dir = config_str(c, "train", "out_dir", "runs/train");
+    t.ckpt_every = config_int(c, "train", "ckpt_every", 1000);
+    t.log_every = config_int(c, "train", "log_every", 10);
+    t.keep_ckpts = 3;
+    t.device = config_str(c, "train", "device", "cpu");
+    t.precision = config_str(c, "train", "precision", "fp32");
+    t.data_path = config_str(c, "data", "path", "data/demo.h5");
+    CHECK(t.lr > 0 && t.batch_size > 0 && t.num_frames > 0 && t.image_size > 0 && t.steps >= 0,
+          "config %s: [train] lr, batch_size, num_frames and image_size must be positive, steps >= 0", p);
+    CHECK(t.mixed_image_ratio >= 0 && t.mixed_image_ratio <= 1, "config %s: [train] mixed_image_ratio = %g (0 to 1)", p,
+          t.mixed_image_ratio);
+    CHECK(t.use_real_rec_loss || t.use_z_rec_loss || t.use_image_identity_loss,
+          "config %s: [train] every loss is switched off (use_real_rec_loss, use_z_rec_loss, use_image_identity_loss)", p);
+    CHECK_HINT(t.perceptual_loss_weight == 0, "set [train] perceptual_loss_weight = 0 (stage 3 without LPIPS)",
+               "config %s: [train] perceptual_loss_weight = %g needs the LPIPS network, which this version of vaec does "
+               "not have", p, t.perceptual_loss_weight);
+    CHECK(!strcmp(t.device, "cpu"), "config %s: [train] device = '%s': this version trains on cpu", p, t.device);
+    CHECK(!strcmp(t.precision, "fp32"), "config %s: [train] precision = '%s': this version trains in fp32", p, t.precision);
+    CHECK(t.ckpt_every > 0 && t.log_every > 0, "config %s: [train] ckpt_every and log_every must be positive", p);
+    return t;
+}

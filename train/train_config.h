@@ -1,0 +1,22 @@
+/* train_config.h: the [train] and [data] sections, validated (reference-model.md section 6 defaults). */
+#ifndef VAEC_TRAIN_TRAIN_CONFIG_H
+#define VAEC_TRAIN_TRAIN_CONFIG_H
+#include "train/config.h"   // defines: config
+#include "train/mixing.h"   // defines: mix_strategy
+
+typedef struct {
+    bool use_real_rec_loss, use_z_rec_loss, use_image_identity_loss;
+    float perceptual_loss_weight, kl_loss_weight;
+    mix_strategy mixed_strategy;
+    float mixed_image_ratio;
+    float lr, beta1, beta2, eps, weight_decay, grad_clip;
+    int batch_size, num_frames, image_size;
+    long steps;
+    uint64_t seed;
+    const char *out_dir, *data_path, *device, *precision;
+    int ckpt_every, log_every, keep_ckpts;
+} train_config;
+
+train_config train_config_from(const config *c);   /* fatal, naming the key, on a bad value */
+
+#endif
