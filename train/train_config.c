@@ -32,7 +32,11 @@ train_config train_config_from(const config *c) {
     t.out_dir = config_str(c, "train", "out_dir", "runs/train");
     t.ckpt_every = config_int(c, "train", "ckpt_every", 1000);
     t.log_every = config_int(c, "train", "log_every", 10);
-    t.keep_ckpts = 3;
+    t.keep_ckpts = config_int(c, "train", "keep_ckpts", 3);
+    const char *nan = config_str(c, "train", "nan_policy", "skip");
+    CHECK(!strcmp(nan, "skip") || !strcmp(nan, "stop"), "config %s: [train] nan_policy = '%s' (skip or stop)", p, nan);
+    t.stop_on_nan = !strcmp(nan, "stop");
+    t.train_logvar = config_bool(c, "train", "train_logvar", false);
     t.device = config_str(c, "train", "device", "cpu");
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");

@@ -15,6 +15,8 @@ typedef struct {
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;
     int ckpt_every, log_every, keep_ckpts;
+    bool stop_on_nan;      /* nan_policy = stop; default skip */
+    bool train_logvar;     /* upstream keeps the loss logvar frozen at 0 */
 } train_config;
 
 train_config train_config_from(const config *c);   /* fatal, naming the key, on a bad value */
