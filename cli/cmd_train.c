@@ -1,0 +1,41 @@
+/* cmd_train.c: `vaec train CONFIG [--set section.key=value ...] [--steps N] [--out DIR] [--resume auto|DIR]
+ * [--dump-grads FILE]` (interfaces.md). */
+#include <stdio.h>
+#include <string.h>
+#include "cli/commands.h"
+#include "train/trainer.h"   // defines: train_main
+
+static void usage(void) {
+    printf("usage: vaec train CONFIG [--set section.key=value ...] [--steps N] [--out DIR] [--resume auto|DIR]\n"
+           "                  [--dump-grads FILE]\n\n"
+           "  trains the model of CONFIG (kind = pipeline) on [data] path; see docs/training.md.\n"
+           "  --steps N, --out DIR   shorthands for --set train.steps=N, --set train.out_dir=DIR\n"
+           "  --resume auto          continue from the newest complete checkpoint in the output folder\n"
+           "  --resume DIR           continue from the checkpoint folder DIR\n"
+           "  --dump-grads FILE      write the first step's gradients (upstream key names) and loss terms, then stop\n");
+}
+
+int cmd_train(int argc, char **argv) {
+    static char steps_set[64], out_set[4200];
+    train_args a = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(); return 0; }
+        if (o[0] != '-') {
+            if (a.config_path) { fprintf(stderr, "vaec: error: two configs given ('%s' and '%s')\n", a.config_path, o); return 2; }
+            a.config_path = o;
+            continue;
+        }
+        if (!v) { fprintf(stderr, "vaec: error: option %s needs a value (see vaec train --help)\n", o); return 2; }
+        if (a.n_sets >= 62) { fprintf(stderr, "vaec: error: too many --set options\n"); return 2; }
+        if (!strcmp(o, "--set")) a.sets[a.n_sets++] = v;
+        else if (!strcmp(o, "--steps")) { snprintf(steps_set, sizeof steps_set, "train.steps=%s", v); a.sets[a.n_sets++] = steps_set; }
+        else if (!strcmp(o, "--out")) { snprintf(out_set, sizeof out_set, "train.out_dir=%s", v); a.sets[a.n_sets++] = out_set; }
+        else if (!strcmp(o, "--resume")) a.resume = v;
+        else if (!strcmp(o, "--dump-grads")) a.dump_grads = v;
+        else { fprintf(stderr, "vaec: error: unknown option '%s' for vaec train (see --help)\n", o); return 2; }
+        i++;
+    }
+    if (!a.config_path) { fprintf(stderr, "vaec: error: vaec train needs a CONFIG file (see --help)\n"); return 2; }
+    return train_main(&a);
+}

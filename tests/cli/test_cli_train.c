@@ -1,0 +1,110 @@
+/* test_cli_train.c: `vaec data make` + `vaec train` as users run them: a resumed run continues the
+ * uninterrupted one exactly, --dump-grads writes the gradients, bad settings are refused clearly. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "core/safetensors.h"
+#include "tests/harness/test.h"
+
+static int sh(const char *cmd, char *out, size_t n) {
+    char full[8192];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    size_t k = 0, r;
+    while (p && k + 1 < n && (r = fread(out + k, 1, n - 1 - k, p)) > 0) k += r;
+    char sink[512];
+    while (p && fread(sink, 1, sizeof sink, p) > 0) {}
+    out[k] = 0;
+    int st = p ? pclose(p) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char *b = calloc(1, 1 << 20);
+    size_t n = fread(b, 1, (1 << 20) - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* the metrics line of `step` (without its trailing fields that do not matter) */
+static const char *line_of(const char *text, int step, char *buf, size_t n) {
+    char key[32];
+    snprintf(key, sizeof key, "{\"step\": %d,", step);
+    const char *s = text ? strstr(text, key) : NULL;
+    if (!s) return "";
+    size_t k = strcspn(s, "\n");
+    snprintf(buf, n, "%.*s", (int)k, s);
+    return buf;
+}
+
+TEST(test_cli_train_resume_continues_exactly) {
+    char dir[128], cmd[4096], out[16384];
+    snprintf(dir, sizeof dir, "/tmp/vaec_train_%d", (int)getpid());
+    const char *src = test_source_dir();
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 8 --out %s/d.h5 --size 16 --num-frames 6", dir,
+             VAEC_BIN_DIR, dir);
+    EXPECT(sh(cmd, out, sizeof out) == 0, "data make:\n%s", out);
+    /* uninterrupted: 6 steps */
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/full", VAEC_BIN_DIR,
+             src, dir, dir);
+    EXPECT(sh(cmd, out, sizeof out) == 0, "train:\n%s", out);
+    /* interrupted after 4 steps, then resumed to 6 */
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --steps 4",
+             VAEC_BIN_DIR, src, dir, dir);
+    EXPECT(sh(cmd, out, sizeof out) == 0, "train 4:\n%s", out);
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --resume auto",
+             VAEC_BIN_DIR, src, dir, dir);
+    EXPECT(sh(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "resume:\n%s", out);
+    char p1[256], p2[256], a[512], b[512];
+    snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
+    snprintf(p2, sizeof p2, "%s/part/metrics.jsonl", dir);
+    char *full = slurp(p1), *part = slurp(p2);
+    for (int s = 1; s <= 6; s++) {
+        const char *la = line_of(full, s, a, sizeof a), *lb = line_of(part, s, b, sizeof b);
+        EXPECT(*la && !strcmp(la, lb), "step %d differs after resume:\n  %s\n  %s", s, la, lb);
+    }
+    free(full);
+    free(part);
+    /* the weights of both runs are identical */
+    snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/model.safetensors", dir);
+    snprintf(p2, sizeof p2, "%s/part/ckpt-000000006/model.safetensors", dir);
+    st_file *fa = st_open(p1), *fb = st_open(p2);
+    EXPECT(fa && fb, "final checkpoints missing");
+    for (int i = 0; fa && fb && i < fa->n_entries; i++) {
+        tensor *x = st_load(fa, fa->entries[i].name), *y = st_load(fb, fa->entries[i].name);
+        EXPECT(y && memcmp(x->data, y->data, (size_t)x->numel * 4) == 0, "%s differs", fa->entries[i].name);
+        tensor_release(x);
+        tensor_release(y);
+    }
+    st_close(fa);
+    st_close(fb);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    EXPECT(system(cmd) == 0, "cleanup");
+}
+
+TEST(test_cli_train_dump_grads_and_bad_settings) {
+    char dir[128], cmd[4096], out[16384], path[256];
+    snprintf(dir, sizeof dir, "/tmp/vaec_train_dg_%d", (int)getpid());
+    const char *src = test_source_dir();
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 2 --out %s/d.h5 --size 16 --num-frames 5 && "
+             "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/run --dump-grads %s/g.safetensors",
+             dir, VAEC_BIN_DIR, dir, VAEC_BIN_DIR, src, dir, dir, dir);
+    EXPECT(sh(cmd, out, sizeof out) == 0, "dump-grads:\n%s", out);
+    snprintf(path, sizeof path, "%s/g.safetensors", dir);
+    st_file *f = st_open(path);
+    EXPECT(f && st_find(f, "temporal_vae.encoder.conv_in.conv.weight") && !st_find(f, "spatial_vae.module.encoder.conv_in.weight")
+               && st_meta(f, "loss"), "dump-grads file: trainable keys under upstream names, loss terms in the metadata");
+    st_close(f);
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.perceptual_loss_weight=0.1", VAEC_BIN_DIR, src);
+    EXPECT(sh(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS"), "perceptual loss without LPIPS must be refused:\n%s", out);
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=/nonexistent.h5", VAEC_BIN_DIR, src);
+    EXPECT(sh(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent.h5"), "missing dataset:\n%s", out);
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.lr=fast", VAEC_BIN_DIR, src);
+    EXPECT(sh(cmd, out, sizeof out) != 0 && strstr(out, "train.lr=fast"), "bad value:\n%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    EXPECT(system(cmd) == 0, "cleanup");
+}
