@@ -15,6 +15,7 @@
 #include "train/checkpoint.h"      // defines: ckpt_save, ckpt_load
 #include "train/model_config.h"    // defines: model_build
 #include "train/step.h"            // defines: train_step
+#include "train/metrics.h"         // defines: metric_psnr, metric_ssim
 #include "train/train_config.h"    // defines: train_config
 
 static volatile sig_atomic_t interrupted;
@@ -84,6 +85,33 @@ static int dump_grads(const char *path, vaec_model *m, const step_result *r, ten
     int rc = st_writer_save(w, path);
     st_writer_free(w);
     return rc;
+}
+
+/* held-out quality: posterior means through the whole pipeline, PSNR and SSIM against the input */
+static void evaluate(vaec_model *m, const train_config *t, const char *path, int clips, const char *when, double *psnr_out) {
+    loader_config lc = {path, t->num_frames, 1, t->image_size, 1, 12345, 0, 1, false};
+    loader *ld = loader_open(&lc);
+    if (!ld) FATAL("[data] eval_path: %s", vaec_last_error());
+    if (clips > loader_num_clips(ld)) clips = loader_num_clips(ld);
+    bool prev = ag_set_grad_enabled(false), sample = m->p.sample_posterior;
+    m->p.sample_posterior = false;
+    double psnr = 0, ssim = 0;
+    for (int i = 0; i < clips; i++) {
+        tensor *x = loader_next(ld);
+        if (!x) FATAL("%s", vaec_last_error());
+        tensor_scope_begin();
+        pipeline_encoded e = vae_pipeline_encode(&m->p, x, NULL);
+        tensor *xr = op_clamp(vae_pipeline_decode(&m->p, e.z, e.x_z->shape[1], NULL), -1.0f, 1.0f);
+        psnr += metric_psnr(x, xr);
+        ssim += metric_ssim(x, xr);
+        tensor_scope_end(NULL);
+        tensor_release(x);
+    }
+    m->p.sample_posterior = sample;
+    ag_set_grad_enabled(prev);
+    loader_close(ld);
+    printf("held-out %s: PSNR %.2f dB, SSIM %.4f over %d clips of %s\n", when, psnr / clips, ssim / clips, clips, path);
+    if (psnr_out) *psnr_out = psnr / clips;
 }
 
 static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, vae_loss *l, long step, rng_state rng,
@@ -157,6 +185,10 @@ int train_main(const train_args *a) {
     printf("training %lld parameters in %d tensors (%s) for %ld steps, batch %d x %d frames at %dx%d, out %s\n",
            (long long)n_values, opt->n, m.p.freeze_vae_2d ? "spatial VAE frozen" : "spatial VAE trained", t.steps,
            t.batch_size, t.num_frames, t.image_size, t.image_size, t.out_dir);
+    const char *eval_path = config_str(&c, "data", "eval_path", NULL);
+    int eval_clips = config_int(&c, "data", "eval_clips", 8);
+    double psnr0 = 0, psnr1 = 0;
+    if (eval_path && !a->dump_grads) evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", &psnr0);
     double t0 = now_s();
     long done = 0;
     int rc = 0;
@@ -205,6 +237,9 @@ int train_main(const train_args *a) {
     if (interrupted) {
         printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
         rc = 130;
+    } else if (eval_path && !a->dump_grads && rc == 0) {
+        evaluate(&m, &t, eval_path, eval_clips, "after training", &psnr1);
+        printf("held-out PSNR change: %+.2f dB in %ld steps (%.0f s)\n", psnr1 - psnr0, done, now_s() - t0);
     }
     if (metrics) fclose(metrics);
     loader_close(ld);
