@@ -2,7 +2,7 @@
 #include "layers/params.h"
 #include <math.h>
 #include <string.h>
-#include "core/ops/shape.h"       // defines: permute_cpu
+#include "core/ops/shape.h"       // defines: permute_channels_last
 #include "core/safetensors.h"     // defines: st_open, st_writer
 
 tensor *params_add(param_list *pl, const char *prefix, const char *name, tensor *t, param_layout layout) {
@@ -46,21 +46,8 @@ void params_init_uniform(tensor *t, int64_t fan_in, rng_state *rng) {
     rng_fill_uniform(rng, tensor_f32(t), t->numel, -bound, bound);
 }
 
-/* (Cout,Cin,k...) -> (Cout,k...,Cin) and back */
-static tensor *permute_weight(const tensor *w, bool to_vaec) {
-    int nd = w->ndim, perm[TENSOR_MAX_DIMS];
-    perm[0] = 0;
-    if (to_vaec) { for (int d = 1; d < nd - 1; d++) perm[d] = d + 1; perm[nd - 1] = 1; }
-    else { perm[1] = nd - 1; for (int d = 2; d < nd; d++) perm[d] = d - 1; }
-    int64_t shape[TENSOR_MAX_DIMS];
-    for (int d = 0; d < nd; d++) shape[d] = w->shape[perm[d]];
-    tensor *out = tensor_empty(nd, shape);
-    permute_cpu(tensor_f32(w), w->shape, nd, perm, tensor_f32(out));
-    return out;
-}
-
-tensor *conv_weight_from_torch(const tensor *w) { return permute_weight(w, true); }
-tensor *conv_weight_to_torch(const tensor *w) { return permute_weight(w, false); }
+tensor *conv_weight_from_torch(const tensor *w) { return permute_channels_last(w); }
+tensor *conv_weight_to_torch(const tensor *w) { return permute_channels_first(w); }
 
 /* the PyTorch shape of a vaec parameter */
 static void torch_shape(const param_entry *e, int64_t *shape) {

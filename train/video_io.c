@@ -1,23 +1,11 @@
 /* video_io.c: layout conversion and safetensors video files (see video_io.h). */
 #include "train/video_io.h"
 #include <string.h>
-#include "core/ops/shape.h"      // defines: permute_cpu
+#include "core/ops/shape.h"      // defines: permute_channels_last
 #include "core/safetensors.h"    // defines: st_open, st_writer
 
-static tensor *permuted(const tensor *t, bool to_last) {
-    int nd = t->ndim, perm[TENSOR_MAX_DIMS];
-    perm[0] = 0;
-    if (to_last) { for (int d = 1; d < nd - 1; d++) perm[d] = d + 1; perm[nd - 1] = 1; }
-    else { perm[1] = nd - 1; for (int d = 2; d < nd; d++) perm[d] = d - 1; }
-    int64_t shape[TENSOR_MAX_DIMS];
-    for (int d = 0; d < nd; d++) shape[d] = t->shape[perm[d]];
-    tensor *out = tensor_empty(nd, shape);
-    permute_cpu(tensor_f32(t), t->shape, nd, perm, tensor_f32(out));
-    return out;
-}
-
-tensor *channels_last_from_torch(const tensor *t) { return permuted(t, true); }
-tensor *channels_first_to_torch(const tensor *t) { return permuted(t, false); }
+tensor *channels_last_from_torch(const tensor *t) { return permute_channels_last(t); }
+tensor *channels_first_to_torch(const tensor *t) { return permute_channels_first(t); }
 
 tensor *video_load(const char *path, const char *name) {
     st_file *f = st_open(path);

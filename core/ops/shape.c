@@ -94,3 +94,19 @@ tensor *op_depth_to_time(tensor *x, int ts) {
     tensor *p = op_permute(v, (int[]){0, 1, 5, 2, 3, 4});
     return op_reshape(p, 5, (int64_t[]){b, t * ts, h, w, c});
 }
+
+static tensor *permute_channels(const tensor *t, bool to_last) {
+    int nd = t->ndim, perm[TENSOR_MAX_DIMS];
+    CHECK(nd >= 2, "permute_channels: needs at least 2 dims");
+    perm[0] = 0;
+    if (to_last) { for (int d = 1; d < nd - 1; d++) perm[d] = d + 1; perm[nd - 1] = 1; }
+    else { perm[1] = nd - 1; for (int d = 2; d < nd; d++) perm[d] = d - 1; }
+    int64_t shape[TENSOR_MAX_DIMS];
+    for (int d = 0; d < nd; d++) shape[d] = t->shape[perm[d]];
+    tensor *out = tensor_empty(nd, shape);
+    permute_cpu(tensor_f32(t), t->shape, nd, perm, tensor_f32(out));
+    return out;
+}
+
+tensor *permute_channels_last(const tensor *t) { return permute_channels(t, true); }
+tensor *permute_channels_first(const tensor *t) { return permute_channels(t, false); }

@@ -11,5 +11,9 @@ tensor *op_reshape(tensor *x, int ndim, const int64_t *shape);   /* one dim may 
 tensor *op_permute(tensor *x, const int *perm);                   /* out dim d = in dim perm[d] */
 tensor *op_depth_to_time(tensor *x, int ts);
 void permute_cpu(const float *x, const int64_t *shape, int ndim, const int *perm, float *y);
+/* layout conversion where vaec meets PyTorch (no autograd, CPU): (N,C,...) <-> (N,...,C). The same move
+   turns a PyTorch conv weight (Cout,Cin,k...) into vaec's (Cout,k...,Cin) and back. */
+tensor *permute_channels_last(const tensor *t);
+tensor *permute_channels_first(const tensor *t);
 
 #endif

@@ -7,41 +7,20 @@
 #include "layers/pipeline.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
+#include "tests/harness/tiny_models.h"
 #include "train/video_io.h"
 #include <stdlib.h>
 #include <sys/wait.h>
 #include "core/safetensors.h"
 
-static void tiny_pipeline(vae_pipeline *p, int micro_frame_size) {
-    memset(p, 0, sizeof *p);
-    autoencoder_kl_config sc = autoencoder_kl_config_sdxl();
-    sc.n_blocks = 2, sc.block_out_channels[0] = 16, sc.block_out_channels[1] = 16, sc.layers_per_block = 1, sc.norm_num_groups = 8;
-    autoencoder_kl_init(&p->spatial.vae, &sc, 1);
-    p->spatial.micro_batch_size = 4;
-    vae_temporal_config tc = vae_temporal_config_default();
-    tc.filters = 4, tc.num_res_blocks = 1, tc.num_groups = 2;
-    vae_temporal_init(&p->temporal, &tc, 2);
-    p->micro_frame_size = micro_frame_size;
-    const float shift[4] = {-0.10f, 0.34f, 0.27f, 0.98f}, scale[4] = {3.85f, 2.32f, 2.33f, 3.06f};
-    memcpy(p->shift, shift, sizeof shift);
-    memcpy(p->scale, scale, sizeof scale);
-    p->cal_loss = true;
-    p->sample_posterior = false;
-    vae_pipeline_setup(p);
-}
-
-static void free_pipeline(vae_pipeline *p) {
-    autoencoder_kl_free(&p->spatial.vae);
-    vae_temporal_free(&p->temporal);
-}
+static void tiny_pipeline(vae_pipeline *p, int micro_frame_size) { tiny_pipeline_init(p, micro_frame_size, 1); }
+static void free_pipeline(vae_pipeline *p) { tiny_pipeline_free(p); }
 
 TEST(test_pipeline_cal_loss_matches_reference_with_gradients) {
     golden_file *g = golden_open("pipeline");
     vae_pipeline p;
     tiny_pipeline(&p, 5);
-    char *path = test_path("tests/golden/pipeline_tiny_model.safetensors");
-    EXPECT(vae_pipeline_load(&p, path) == 0, "load: %s", vaec_last_error());
-    free(path);
+    tiny_pipeline_load_golden(&p);
     tensor *x = golden_leaf(g, "x");
     tensor_scope_begin();
     pipeline_output o = vae_pipeline_forward(&p, x, NULL);

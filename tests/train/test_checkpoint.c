@@ -7,6 +7,7 @@
 #include "autograd/autograd.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
+#include "tests/harness/tiny_models.h"
 #include "train/checkpoint.h"
 #include "train/step.h"
 
@@ -21,15 +22,7 @@ typedef struct {
 static void run_init(run *r, uint64_t seed) {
     memset(r, 0, sizeof *r);
     vae_pipeline *p = &r->p;
-    autoencoder_kl_config sc = autoencoder_kl_config_sdxl();
-    sc.n_blocks = 2, sc.block_out_channels[0] = 16, sc.block_out_channels[1] = 16, sc.layers_per_block = 1, sc.norm_num_groups = 8;
-    autoencoder_kl_init(&p->spatial.vae, &sc, seed);
-    p->spatial.micro_batch_size = 4;
-    vae_temporal_config tc = vae_temporal_config_default();
-    tc.filters = 4, tc.num_res_blocks = 1, tc.num_groups = 2;
-    vae_temporal_init(&p->temporal, &tc, seed + 1);
-    p->micro_frame_size = 17;
-    p->cal_loss = true;
+    tiny_pipeline_init(p, 17, seed);
     p->sample_posterior = true;   /* the RNG matters: it must be restored */
     p->freeze_vae_2d = true;
     vae_pipeline_setup(p);
@@ -41,8 +34,7 @@ static void run_init(run *r, uint64_t seed) {
 static void run_free(run *r) {
     adamw_free(r->opt);
     vae_loss_free(&r->loss);
-    autoencoder_kl_free(&r->p.spatial.vae);
-    vae_temporal_free(&r->p.temporal);
+    tiny_pipeline_free(&r->p);
 }
 
 static ckpt_parts parts_of(run *r) {

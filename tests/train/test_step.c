@@ -7,25 +7,15 @@
 #include "core/ops.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
+#include "tests/harness/tiny_models.h"
 #include "optim/clip.h"
 #include "train/step.h"
 
+/* the tiny pipeline with the golden weights, spatial VAE frozen, one temporal chunk */
 static void stage1_pipeline(vae_pipeline *p) {
-    memset(p, 0, sizeof *p);
-    autoencoder_kl_config sc = autoencoder_kl_config_sdxl();
-    sc.n_blocks = 2, sc.block_out_channels[0] = 16, sc.block_out_channels[1] = 16, sc.layers_per_block = 1, sc.norm_num_groups = 8;
-    autoencoder_kl_init(&p->spatial.vae, &sc, 1);
-    p->spatial.micro_batch_size = 4;
-    vae_temporal_config tc = vae_temporal_config_default();
-    tc.filters = 4, tc.num_res_blocks = 1, tc.num_groups = 2;
-    vae_temporal_init(&p->temporal, &tc, 2);
-    p->micro_frame_size = 17;
-    p->cal_loss = true;
-    p->sample_posterior = false;
+    tiny_pipeline_init(p, 17, 1);
+    tiny_pipeline_load_golden(p);
     p->freeze_vae_2d = true;
-    char *path = test_path("tests/golden/pipeline_tiny_model.safetensors");
-    EXPECT(vae_pipeline_load(p, path) == 0, "load: %s", vaec_last_error());
-    free(path);
     vae_pipeline_setup(p);
 }
 
@@ -79,8 +69,7 @@ TEST(test_train_stage1_five_steps_match_pytorch) {
     }
     adamw_free(opt);
     vae_loss_free(&l);
-    autoencoder_kl_free(&p.spatial.vae);
-    vae_temporal_free(&p.temporal);
+    tiny_pipeline_free(&p);
     golden_close(g);
 }
 
@@ -103,6 +92,5 @@ TEST(test_train_step_skips_nan_and_keeps_weights) {
     tensor_release(x);
     adamw_free(opt);
     vae_loss_free(&l);
-    autoencoder_kl_free(&p.spatial.vae);
-    vae_temporal_free(&p.temporal);
+    tiny_pipeline_free(&p);
 }
