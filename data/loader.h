@@ -1,0 +1,36 @@
+/* loader.h: training batches from an HDF5 video dataset (data/h5video.h).
+ *
+ * Every epoch visits the eligible clips in a seeded random order. Global batch g of an epoch is clips
+ * [g*B*W, (g+1)*B*W) of that order (B per rank, W ranks): rank r takes its slice, so the clips of a step
+ * do not depend on the world size, and two ranks together see every clip exactly once per epoch.
+ * The window of a clip (start frame of num_frames frames, frame_interval apart) is drawn from a Philox
+ * stream keyed by (seed, epoch, clip): the same whatever the rank, thread or resume point.
+ * Pixels: uint8 -> [-1, 1]; clips larger than `size` are centre-cropped (the importer resizes, see
+ * docs/data.md); smaller ones, or shorter than the window, are skipped and counted (or an error).
+ * A background thread reads the next batch while the trainer computes: loader_next rarely waits. */
+#ifndef VAEC_DATA_LOADER_H
+#define VAEC_DATA_LOADER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/tensor.h"   // defines: tensor
+
+typedef struct {
+    const char *path;
+    int num_frames, frame_interval, size, batch_size;
+    uint64_t seed;
+    int rank, world;
+    bool error_on_short;       /* false: skip clips too short or too small, with a count */
+} loader_config;
+
+typedef struct loader loader;
+
+loader *loader_open(const loader_config *c);      /* NULL with vaec_last_error() */
+tensor *loader_next(loader *l);                   /* (B,T,S,S,3) float32 in [-1,1]; caller owns; NULL + error */
+void loader_position(const loader *l, int64_t pos[2]);   /* (epoch, batch index within the epoch) */
+void loader_seek(loader *l, const int64_t pos[2]);
+int loader_num_clips(const loader *l);            /* eligible clips */
+int loader_num_skipped(const loader *l);
+double loader_wait_seconds(const loader *l);      /* total time loader_next waited for data */
+void loader_close(loader *l);
+
+#endif
