@@ -92,11 +92,9 @@ h5video *h5video_open(const char *path) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);   /* closing the file closes whatever is still open in it */
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (f < 0) {
-        vaec_set_error("%s: cannot open as HDF5, truncated or corrupt? (%s)", path, h5_detail());
-        return NULL;
-    }
+    if (f < 0) vaec_set_error("%s: cannot open as HDF5, truncated or corrupt? (%s)", path, h5_detail());
+    H5Pclose(fapl);   /* after the message: every HDF5 call clears the error stack */
+    if (f < 0) return NULL;
     char fmt[64];
     if (read_str_attr(f, "vaec_format", fmt, sizeof fmt) == 0 && strcmp(fmt, H5VIDEO_FORMAT) != 0) {
         vaec_set_error("%s: vaec_format is '%s', this build reads '%s'", path, fmt, H5VIDEO_FORMAT);
@@ -230,15 +228,13 @@ int h5video_read(const h5video *v, int clip, int64_t t0, int64_t n, uint8_t *out
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(4, count, NULL);
     herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
     if (rc >= 0) rc = H5Dread(d, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, out);
+    if (rc < 0)
+        vaec_set_error("%s: clip %d: reading frames [%lld, %lld) of /clips/%06d failed, corrupt file? (%s)", v->path,
+                       clip, (long long)t0, (long long)(t0 + n), clip, h5_detail());
     H5Sclose(ms);
     H5Sclose(fs);
     H5Dclose(d);
-    if (rc < 0) {
-        vaec_set_error("%s: clip %d: reading frames [%lld, %lld) of /clips/%06d failed, corrupt file? (%s)", v->path,
-                       clip, (long long)t0, (long long)(t0 + n), clip, h5_detail());
-        return -1;
-    }
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 /* ================================ writing ================================ */
@@ -258,9 +254,9 @@ h5video_writer *h5video_create(const char *path, bool compress) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) vaec_set_error("%s: cannot create %s (is the folder there and writable?) (%s)", path, tmp, h5_detail());
     H5Pclose(fapl);
     if (f < 0) {
-        vaec_set_error("%s: cannot create %s (is the folder there and writable?) (%s)", path, tmp, h5_detail());
         free(tmp);
         return NULL;
     }
@@ -322,14 +318,13 @@ int h5video_append(h5video_writer *w, const uint8_t *frames, int64_t T, int64_t 
     if (rc == 0) rc = H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, frames) < 0 ? -1 : 0;
     if (rc == 0) rc = write_str_attr(d, "source", source ? source : "");
     if (rc == 0) rc = write_attr(d, "fps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &fps);
+    if (rc < 0)
+        vaec_set_error("%s: clip %lld (%s): writing /clips/%s failed, disk full? (%s)", w->path, (long long)w->n_clips,
+                       source ? source : "", name, h5_detail());
     if (d >= 0) H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(s);
-    if (rc < 0) {
-        vaec_set_error("%s: clip %lld (%s): writing /clips/%s failed, disk full? (%s)", w->path, (long long)w->n_clips,
-                       source ? source : "", name, h5_detail());
-        return -1;
-    }
+    if (rc < 0) return -1;
     w->n_clips++;
     w->n_frames += T;
     return 0;
