@@ -8,8 +8,7 @@ static void usage(FILE *f) {
             "usage: vaec <command> [options]\n\n"
             "commands:\n"
             "  ckpt info FILE     keys, shapes, dtypes and parameter count of a safetensors file\n"
-            "  train CONFIG       train the pipeline of CONFIG (Open-Sora's recipe; docs/training.md)\n"
-            "  data make|info     build or inspect an HDF5 video dataset (docs/data.md)\n"
+            "  data make|info     build an HDF5 video dataset (frames, synthetic); describe or verify one\n"
             "  demo               train a small causal-conv VAE on synthetic moving shapes (CPU)\n"
             "  encode             video -> latents with a checkpoint (safetensors in, safetensors out)\n"
             "  decode             latents -> video\n"
@@ -23,6 +22,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "ckpt")) return cmd_ckpt(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);
     if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);

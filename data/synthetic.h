@@ -1,6 +1,8 @@
-/* synthetic.h: synthetic video clips of moving coloured shapes (what `make demo` trains on).
- * 1-3 disks or squares of random colour and size on a dark random background, each moving in a straight
- * line at its own velocity and bouncing off the borders; fully determined by the rng state. */
+/* synthetic.h: synthetic training clips, for `vaec data make --synthetic` and for tests.
+ *
+ * synthetic_clip: 1-3 disks or squares of random colour and size on a random dark background, each
+ * moving in a straight line with its own velocity and bouncing off the borders. The clip is a pure
+ * function of the rng state it starts from; the state advances past the draws it used. */
 #ifndef VAEC_DATA_SYNTHETIC_H
 #define VAEC_DATA_SYNTHETIC_H
 #include <stdint.h>
