@@ -33,7 +33,7 @@ tensor *op_reshape(tensor *x, int ndim, const int64_t *shape) {
 }
 
 void permute_cpu(const float *x, const int64_t *shape, int ndim, const int *perm, float *y) {
-    int64_t istride[TENSOR_MAX_DIMS], oshape[TENSOR_MAX_DIMS], ostride_in[TENSOR_MAX_DIMS], n = 1;
+    int64_t istride[TENSOR_MAX_DIMS] = {0}, oshape[TENSOR_MAX_DIMS] = {0}, ostride_in[TENSOR_MAX_DIMS] = {0}, n = 1;
     istride[ndim - 1] = 1;
     for (int d = ndim - 2; d >= 0; d--) istride[d] = istride[d + 1] * shape[d + 1];
     for (int d = 0; d < ndim; d++) { oshape[d] = shape[perm[d]]; ostride_in[d] = istride[perm[d]]; n *= oshape[d]; }

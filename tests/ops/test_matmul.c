@@ -40,7 +40,7 @@ TEST(test_matmul_linear_match_torch) {
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             mm_flags f = {ta, tb};
-            char p[16];
+            char p[32];
             snprintf(p, sizeof p, "mm%d%d", ta, tb);
             golden_check_op(g, p, mm_fn, &f, 2, ab, gab, "y", 1e-6);
             snprintf(p, sizeof p, "bmm%d%d", ta, tb);
