@@ -11,22 +11,6 @@
 #include "tests/harness/test.h"
 #include "train/video_io.h"
 
-/* runs a shell command, returns its exit status and (the first part of) its output */
-static int run_cmd(const char *cmd, char *out, size_t n) {
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    size_t k = 0;
-    if (p) {
-        size_t r;
-        while (k + 1 < n && (r = fread(out + k, 1, n - 1 - k, p)) > 0) k += r;
-        char sink[512];
-        while (fread(sink, 1, sizeof sink, p) > 0) {}
-    }
-    out[k] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void tmp_path(char *buf, size_t n, const char *stem) { snprintf(buf, n, "/tmp/vaec_cli_%d_%s.safetensors", (int)getpid(), stem); }
 
@@ -45,7 +29,7 @@ TEST(test_cli_encode_decode_reconstruct_spatial) {
              src, src);
 
     snprintf(cmd, sizeof cmd, "%s/vaec encode %s --input %s --output %s --mode mean", VAEC_BIN_DIR, common, xin, zout);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "encode failed:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "encode failed:\n%s", out);
     tensor *z = video_load(zout, "z");
     EXPECT(z && z->shape[0] == 1 && z->shape[1] == 3 && z->shape[2] == 8 && z->shape[4] == 4, "latent shape wrong: %s", vaec_last_error());
     /* the same numbers as the library: CLI adds only file I/O */
@@ -67,11 +51,11 @@ TEST(test_cli_encode_decode_reconstruct_spatial) {
         autoencoder_kl_free(&v.vae);
     }
     snprintf(cmd, sizeof cmd, "%s/vaec decode %s --input %s --output %s", VAEC_BIN_DIR, common, zout, xout);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "decode failed:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "decode failed:\n%s", out);
     tensor *xd = video_load(xout, "x");
     EXPECT(xd && tensor_same_shape(xd, x), "decoded shape differs from the input's");
     snprintf(cmd, sizeof cmd, "%s/vaec reconstruct %s --input %s --output %s", VAEC_BIN_DIR, common, xin, rout);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0 && strstr(out, "PSNR") && strstr(out, "SSIM"), "reconstruct:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "PSNR") && strstr(out, "SSIM"), "reconstruct:\n%s", out);
     tensor_release(x);
     tensor_release(z);
     tensor_release(xd);
@@ -84,19 +68,19 @@ TEST(test_cli_codec_bad_input_gives_clear_errors) {
     /* missing input file */
     snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors "
              "--input /nonexistent/in.safetensors --output /tmp/x.safetensors", VAEC_BIN_DIR, src, src);
-    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent/in.safetensors"), "missing input:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent/in.safetensors"), "missing input:\n%s", out);
     /* a typo in the config */
     snprintf(cfg, sizeof cfg, "/tmp/vaec_cli_%d.ini", (int)getpid());
     FILE *f = fopen(cfg, "w");
     fprintf(f, "[model]\nkind = spatial\n[spatial]\nlayer_per_block = 1\n");
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s --ckpt x --input y --output z", VAEC_BIN_DIR, cfg);
-    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "line 4") && strstr(out, "did you mean 'spatial.layers_per_block'"),
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "line 4") && strstr(out, "did you mean 'spatial.layers_per_block'"),
            "config typo:\n%s", out);
     /* a checkpoint of another config: names the key and both shapes */
     snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/configs/spatial-sdxl.ini --ckpt %s/tests/golden/spatial_a_model.safetensors "
              "--input y --output z", VAEC_BIN_DIR, src, src);
-    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "encoder.conv_in.weight") && strstr(out, "(128,3,3,3)"),
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "encoder.conv_in.weight") && strstr(out, "(128,3,3,3)"),
            "wrong checkpoint:\n%s", out);
     /* an input without the expected tensor */
     snprintf(xin, sizeof xin, "/tmp/vaec_cli_%d_wrong.safetensors", (int)getpid());
@@ -105,7 +89,7 @@ TEST(test_cli_codec_bad_input_gives_clear_errors) {
     tensor_release(t);
     snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors "
              "--input %s --output /tmp/x.safetensors", VAEC_BIN_DIR, src, src, xin);
-    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "no tensor named 'x'"), "wrong tensor name:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "no tensor named 'x'"), "wrong tensor name:\n%s", out);
     unlink(cfg);
     unlink(xin);
 }
@@ -121,10 +105,10 @@ static int64_t cli_round(const char *ini, const char *ckpt, tensor *x, const cha
     snprintf(cmd, sizeof cmd, "%s/vaec encode --config %s/%s --ckpt %s/%s --input %s --output %s --mode mean", VAEC_BIN_DIR,
              src, ini, src, ckpt, xin, zout);
     int64_t frames = -1;
-    if (run_cmd(cmd, out, n) == 0) {
+    if (test_run_command(cmd, out, n) == 0) {
         snprintf(cmd, sizeof cmd, "%s/vaec decode --config %s/%s --ckpt %s/%s --input %s --output %s %s", VAEC_BIN_DIR, src,
                  ini, src, ckpt, zout, xout, decode_extra);
-        if (run_cmd(cmd, out, n) == 0) {
+        if (test_run_command(cmd, out, n) == 0) {
             tensor *d = video_load(xout, "x");
             if (d) frames = d->shape[1];
             tensor_release(d);

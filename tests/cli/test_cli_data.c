@@ -12,21 +12,6 @@
 #include "data/h5video.h"
 #include "tests/harness/test.h"
 
-static int run_cmd(const char *cmd, char *out, size_t n) {
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    size_t k = 0;
-    if (p) {
-        size_t r;
-        while (k + 1 < n && (r = fread(out + k, 1, n - 1 - k, p)) > 0) k += r;
-        char sink[512];
-        while (fread(sink, 1, sizeof sink, p) > 0) {}
-    }
-    out[k] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* no PATH.tmp.* left next to path */
 static bool no_tmp_left(const char *path) {
@@ -42,9 +27,9 @@ TEST(test_cli_data_make_synthetic_and_info) {
     char path[256], cmd[1024], out[8192];
     snprintf(path, sizeof path, "/tmp/vaec_cli_data_%d.h5", (int)getpid());
     snprintf(cmd, sizeof cmd, "%s/vaec data make --synthetic 3 --out %s --size 32 --num-frames 5", VAEC_BIN_DIR, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "make failed:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "make failed:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec data info %s --verify", VAEC_BIN_DIR, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0 && strstr(out, "clips: 3\n") && strstr(out, "frames: 15\n") &&
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "clips: 3\n") && strstr(out, "frames: 15\n") &&
                strstr(out, "32x32") && strstr(out, "verify: ok"),
            "info:\n%s", out);
     /* the same seed gives the same file contents; --compress reads back the same */
@@ -52,7 +37,7 @@ TEST(test_cli_data_make_synthetic_and_info) {
     snprintf(path2, sizeof path2, "%s.gz.h5", path);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --synthetic 3 --out %s --size 32 --num-frames 5 --compress", VAEC_BIN_DIR,
              path2);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "make --compress:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "make --compress:\n%s", out);
     h5video *a = h5video_open(path), *b = h5video_open(path2);
     EXPECT(a && b, "open: %s", vaec_last_error());
     if (a && b) {
@@ -107,7 +92,7 @@ TEST(test_cli_data_make_frames) {
     snprintf(path, sizeof path, "%s.h5", dir);
     make_frame_dirs(dir);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --frames %s --out %s --size 16", VAEC_BIN_DIR, dir, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "make --frames:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "make --frames:\n%s", out);
     h5video *v = h5video_open(path);
     EXPECT(v && h5video_num_clips(v) == 2, "open: %s", vaec_last_error());
     if (v && h5video_num_clips(v) == 2) {
@@ -125,7 +110,7 @@ TEST(test_cli_data_make_frames) {
     /* --num-frames keeps the first T frames of each clip */
     snprintf(cmd, sizeof cmd, "(%s/vaec data make --frames %s --out %s --size 8 --num-frames 2 && %s/vaec data info %s)",
              VAEC_BIN_DIR, dir, path, VAEC_BIN_DIR, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0 && strstr(out, "frames: 4\n") && strstr(out, "8x8"), "--num-frames:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "frames: 4\n") && strstr(out, "8x8"), "--num-frames:\n%s", out);
     /* a clip with an unreadable PNG: non-zero exit naming it, no output file, the old file untouched */
     char bad[512];
     snprintf(bad, sizeof bad, "%s/clip_b/f9.png", dir);
@@ -135,12 +120,12 @@ TEST(test_cli_data_make_frames) {
     char newpath[320];
     snprintf(newpath, sizeof newpath, "%s.new.h5", dir);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --frames %s --out %s --size 16", VAEC_BIN_DIR, dir, newpath);
-    EXPECT(run_cmd(cmd, out, sizeof out) != 0 && strstr(out, "f9.png") && strstr(out, "clip 1"), "bad png:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "f9.png") && strstr(out, "clip 1"), "bad png:\n%s", out);
     EXPECT(access(newpath, F_OK) != 0 && no_tmp_left(newpath), "a failed import left %s or its temporary file", newpath);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --frames %s --out %s --size 16", VAEC_BIN_DIR, dir, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) != 0, "bad png accepted:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0, "bad png accepted:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec data info %s", VAEC_BIN_DIR, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0 && strstr(out, "frames: 4\n") && no_tmp_left(path),
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "frames: 4\n") && no_tmp_left(path),
            "a failed import damaged the existing %s:\n%s", path, out);
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, path);
     EXPECT(system(cmd) == 0, "cleanup");
@@ -149,22 +134,22 @@ TEST(test_cli_data_make_frames) {
 TEST(test_cli_data_errors) {
     char cmd[1024], out[8192], path[256];
     snprintf(cmd, sizeof cmd, "%s/vaec data make --videos /tmp --out /tmp/vaec_never.h5", VAEC_BIN_DIR);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 2 && strstr(out, "not available in this build") &&
+    EXPECT(test_run_command(cmd, out, sizeof out) == 2 && strstr(out, "not available in this build") &&
                access("/tmp/vaec_never.h5", F_OK) != 0,
            "--videos:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --synthetic 2 --out /nonexistent/x.h5", VAEC_BIN_DIR);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "/nonexistent/x.h5"), "bad --out:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "/nonexistent/x.h5"), "bad --out:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --synthetic 2 --size 0 --out /tmp/vaec_never.h5", VAEC_BIN_DIR);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 2 && strstr(out, "--size"), "bad --size:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 2 && strstr(out, "--size"), "bad --size:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --frames /nonexistent/dir --out /tmp/vaec_never.h5", VAEC_BIN_DIR);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "/nonexistent/dir") && access("/tmp/vaec_never.h5", F_OK) != 0,
+    EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "/nonexistent/dir") && access("/tmp/vaec_never.h5", F_OK) != 0,
            "missing --frames dir:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec data info /nonexistent/x.h5", VAEC_BIN_DIR);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "/nonexistent/x.h5"), "info missing:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "/nonexistent/x.h5"), "info missing:\n%s", out);
     /* --verify reports the first bad clip by index */
     snprintf(path, sizeof path, "/tmp/vaec_cli_data_bad_%d.h5", (int)getpid());
     snprintf(cmd, sizeof cmd, "%s/vaec data make --synthetic 3 --size 16 --num-frames 4 --compress --out %s", VAEC_BIN_DIR, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 0, "make:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "make:\n%s", out);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5Dopen2(f, "clips/000001", H5P_DEFAULT);
     hsize_t coord[4] = {0}, size = 0;
     haddr_t addr = 0;
@@ -177,6 +162,6 @@ TEST(test_cli_data_errors) {
     for (hsize_t i = 2; i < size; i++) fputc(0xa5, fp);
     fclose(fp);
     snprintf(cmd, sizeof cmd, "%s/vaec data info %s --verify", VAEC_BIN_DIR, path);
-    EXPECT(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "bad clip 1") && strstr(out, "clips: 3"), "verify:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "bad clip 1") && strstr(out, "clips: 3"), "verify:\n%s", out);
     unlink(path);
 }

@@ -7,18 +7,6 @@
 #include "core/safetensors.h"
 #include "tests/harness/test.h"
 
-static int sh(const char *cmd, char *out, size_t n) {
-    char full[8192];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    size_t k = 0, r;
-    while (p && k + 1 < n && (r = fread(out + k, 1, n - 1 - k, p)) > 0) k += r;
-    char sink[512];
-    while (p && fread(sink, 1, sizeof sink, p) > 0) {}
-    out[k] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "r");
@@ -47,18 +35,18 @@ TEST(test_cli_train_resume_continues_exactly) {
     const char *src = test_source_dir();
     snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 8 --out %s/d.h5 --size 16 --num-frames 6", dir,
              VAEC_BIN_DIR, dir);
-    EXPECT(sh(cmd, out, sizeof out) == 0, "data make:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "data make:\n%s", out);
     /* uninterrupted: 6 steps */
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/full", VAEC_BIN_DIR,
              src, dir, dir);
-    EXPECT(sh(cmd, out, sizeof out) == 0, "train:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "train:\n%s", out);
     /* interrupted after 4 steps, then resumed to 6 */
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --steps 4",
              VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(sh(cmd, out, sizeof out) == 0, "train 4:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "train 4:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --resume auto",
              VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(sh(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "resume:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "resume:\n%s", out);
     char p1[256], p2[256], a[512], b[512];
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
     snprintf(p2, sizeof p2, "%s/part/metrics.jsonl", dir);
@@ -93,18 +81,18 @@ TEST(test_cli_train_dump_grads_and_bad_settings) {
     snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 2 --out %s/d.h5 --size 16 --num-frames 5 && "
              "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/run --dump-grads %s/g.safetensors",
              dir, VAEC_BIN_DIR, dir, VAEC_BIN_DIR, src, dir, dir, dir);
-    EXPECT(sh(cmd, out, sizeof out) == 0, "dump-grads:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "dump-grads:\n%s", out);
     snprintf(path, sizeof path, "%s/g.safetensors", dir);
     st_file *f = st_open(path);
     EXPECT(f && st_find(f, "temporal_vae.encoder.conv_in.conv.weight") && !st_find(f, "spatial_vae.module.encoder.conv_in.weight")
                && st_meta(f, "loss"), "dump-grads file: trainable keys under upstream names, loss terms in the metadata");
     st_close(f);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.perceptual_loss_weight=0.1", VAEC_BIN_DIR, src);
-    EXPECT(sh(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS"), "perceptual loss without LPIPS must be refused:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS"), "perceptual loss without LPIPS must be refused:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=/nonexistent.h5", VAEC_BIN_DIR, src);
-    EXPECT(sh(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent.h5"), "missing dataset:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent.h5"), "missing dataset:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.lr=fast", VAEC_BIN_DIR, src);
-    EXPECT(sh(cmd, out, sizeof out) != 0 && strstr(out, "train.lr=fast"), "bad value:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "train.lr=fast"), "bad value:\n%s", out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     EXPECT(system(cmd) == 0, "cleanup");
 }

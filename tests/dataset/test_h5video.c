@@ -120,19 +120,17 @@ static long long pattern_sum(int k) {
 
 /* a file vaec writes, read by h5py: VAEC_PYTHON (default python3) with h5py, else skipped */
 TEST(test_h5video_h5py_reads_vaec_file) {
-    char path[256], cmd[2048];
+    char path[256], args[2048], out[4096];
     snprintf(path, sizeof path, "/tmp/vaec_h5_%d_py.h5", (int)getpid());
     write_patterns(path, true, NSHAPES);
-    const char *py = getenv("VAEC_PYTHON") ? getenv("VAEC_PYTHON") : "python3";
-    int k = snprintf(cmd, sizeof cmd, "%s %s/tests/golden/check_h5_read.py %s", py, test_source_dir(), path);
+    int k = snprintf(args, sizeof args, "%s", path);
     for (int i = 0; i < NSHAPES; i++)
-        k += snprintf(cmd + k, sizeof cmd - (size_t)k, " %lld,%lld,%lld,%lld", (long long)SHAPES[i][0],
+        k += snprintf(args + k, sizeof args - (size_t)k, " %lld,%lld,%lld,%lld", (long long)SHAPES[i][0],
                       (long long)SHAPES[i][1], (long long)SHAPES[i][2], pattern_sum(i));
-    int st = system(cmd);
-    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int code = test_run_python("check_h5_read.py", args, out, sizeof out);
     unlink(path);
     if (code == 77 || code == 127) TEST_SKIP("h5py round trip: no Python with h5py (set VAEC_PYTHON)");
-    EXPECT(code == 0, "h5py could not read the vaec file as expected (exit %d): %s", code, cmd);
+    EXPECT(code == 0, "h5py could not read the vaec file as expected (exit %d):\n%s", code, out);
 }
 
 TEST(test_data_synthetic_clips_deterministic) {

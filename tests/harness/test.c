@@ -63,6 +63,36 @@ char *test_path(const char *rel) {
     return p;
 }
 
+int test_run_command(const char *cmd, char *out, size_t n) {
+    size_t len = strlen(cmd) + 8;
+    char *full = malloc(len);
+    snprintf(full, len, "%s 2>&1", cmd);
+    fflush(stdout);
+    FILE *p = popen(full, "r");
+    free(full);
+    size_t k = 0, r;
+    char sink[512];
+    while (p && k + 1 < n && (r = fread(out + k, 1, n - 1 - k, p)) > 0) k += r;
+    while (p && fread(sink, 1, sizeof sink, p) > 0) {}   /* drain: the child must not block on a full pipe */
+    if (n) out[k] = 0;
+    int st = p ? pclose(p) : -1;
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int test_run_python(const char *script, const char *args, char *out, size_t n) {
+    const char *py = getenv("VAEC_PYTHON") ? getenv("VAEC_PYTHON") : "python3";
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/golden/%s", script);
+    char *path = test_path(rel);
+    size_t len = strlen(py) + strlen(path) + strlen(args) + 8;
+    char *cmd = malloc(len);
+    snprintf(cmd, len, "%s %s %s", py, path, args);
+    int rc = test_run_command(cmd, out, n);
+    free(cmd);
+    free(path);
+    return rc;
+}
+
 bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle) {
     int pipefd[2];
     if (pipe(pipefd) != 0) return false;

@@ -31,6 +31,13 @@ char *test_path(const char *rel);                           /* source dir + rel;
 #define EXPECT(cond, ...) do { if (!(cond)) test_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 #define TEST_SKIP(why) do { test_skip(why); return; } while (0)
 
+/* Runs a shell command (stderr folded into stdout), keeps the first n-1 bytes of its output in out,
+   returns its exit status (-1 if it could not run). */
+int test_run_command(const char *cmd, char *out, size_t n);
+/* Runs tests/golden/<script> with args under VAEC_PYTHON (default python3); returns its exit status.
+   77 or 127 mean the Python lacks torch/diffusers/h5py or is absent: the caller reports itself skipped. */
+int test_run_python(const char *script, const char *args, char *out, size_t n);
+
 /* Runs fn(ctx) in a child process and checks it exits non-zero with `needle` in its stderr. */
 bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle);
 

@@ -209,7 +209,6 @@ TEST(test_autoencoder_kl_wrong_checkpoint_is_a_clear_error) {
 /* vaec saves, diffusers loads (strictly), both compute the same moments. Needs a Python with torch and
    diffusers: VAEC_PYTHON (default python3); reported skipped where it has neither. */
 TEST(test_autoencoder_kl_saved_checkpoint_loads_in_diffusers) {
-    const char *py = getenv("VAEC_PYTHON") ? getenv("VAEC_PYTHON") : "python3";
     autoencoder_kl_config cfg = small_config("b");
     autoencoder_kl m;
     autoencoder_kl_init(&m, &cfg, 8);
@@ -229,15 +228,9 @@ TEST(test_autoencoder_kl_saved_checkpoint_loads_in_diffusers) {
     st_writer_free(w);
     tensor_scope_end(NULL);
     ag_set_grad_enabled(prev);
-    char *script = test_path("tests/golden/check_diffusers_load.py");
-    snprintf(cmd, sizeof cmd, "%s %s %s %s 2>&1", py, script, ck, io);
-    free(script);
-    FILE *p = popen(cmd, "r");
-    char out[4096] = "";
-    size_t k = p ? fread(out, 1, sizeof out - 1, p) : 0;
-    out[k] = 0;
-    int st = p ? pclose(p) : -1;
-    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char out[4096], args[300];
+    snprintf(args, sizeof args, "%s %s", ck, io);
+    int code = test_run_python("check_diffusers_load.py", args, out, sizeof out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", ck);
     if (system(cmd) != 0) printf("    (could not remove %s)\n", ck);
     unlink(io);

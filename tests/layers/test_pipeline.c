@@ -120,10 +120,9 @@ TEST(test_pipeline_shift_scale_round_trip_without_cal_loss) {
 /* vaec saves a pipeline checkpoint; vaec's PyTorch reference of Open-Sora's pipeline (Open-Sora's key
    names) loads it strictly and computes the same outputs. Needs VAEC_PYTHON with torch and diffusers. */
 TEST(test_pipeline_saved_checkpoint_loads_in_pytorch_reference) {
-    const char *py = getenv("VAEC_PYTHON") ? getenv("VAEC_PYTHON") : "python3";
     vae_pipeline p;
     tiny_pipeline(&p, 5);
-    char ck[128], io[128], cmd[2048];
+    char ck[128], io[128];
     snprintf(ck, sizeof ck, "/tmp/vaec_pipe_%d.safetensors", (int)getpid());
     snprintf(io, sizeof io, "/tmp/vaec_pipe_io_%d.safetensors", (int)getpid());
     EXPECT(vae_pipeline_save(&p, ck) == 0, "save: %s", vaec_last_error());
@@ -139,15 +138,9 @@ TEST(test_pipeline_saved_checkpoint_loads_in_pytorch_reference) {
     st_writer_free(w);
     tensor_scope_end(NULL);
     ag_set_grad_enabled(prev);
-    char *script = test_path("tests/golden/check_opensora_load.py");
-    snprintf(cmd, sizeof cmd, "%s %s %s %s 2>&1", py, script, ck, io);
-    free(script);
-    FILE *f = popen(cmd, "r");
-    char out[4096] = "";
-    size_t k = f ? fread(out, 1, sizeof out - 1, f) : 0;
-    out[k] = 0;
-    int st = f ? pclose(f) : -1;
-    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char out[4096], args[300];
+    snprintf(args, sizeof args, "%s %s", ck, io);
+    int code = test_run_python("check_opensora_load.py", args, out, sizeof out);
     unlink(ck);
     unlink(io);
     tensor_release(x);
