@@ -16,6 +16,7 @@
 #include "train/model_config.h"    // defines: model_build
 #include "train/step.h"            // defines: train_step
 #include "train/metrics.h"         // defines: metric_psnr, metric_ssim
+#include "train/preview.h"         // defines: preview_write_png
 #include "train/train_config.h"    // defines: train_config
 
 static volatile sig_atomic_t interrupted;
@@ -88,7 +89,8 @@ static int dump_grads(const char *path, vaec_model *m, const step_result *r, ten
 }
 
 /* held-out quality: posterior means through the whole pipeline, PSNR and SSIM against the input */
-static void evaluate(vaec_model *m, const train_config *t, const char *path, int clips, const char *when, double *psnr_out) {
+static void evaluate(vaec_model *m, const train_config *t, const char *path, int clips, const char *when, double *psnr_out,
+                     const char *preview_path) {
     loader_config lc = {path, t->num_frames, 1, t->image_size, 1, 12345, 0, 1, false};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("[data] eval_path: %s", vaec_last_error());
@@ -104,6 +106,10 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
         tensor *xr = op_clamp(vae_pipeline_decode(&m->p, e.z, e.x_z->shape[1], NULL), -1.0f, 1.0f);
         psnr += metric_psnr(x, xr);
         ssim += metric_ssim(x, xr);
+        if (i == 0 && preview_path) {   /* the first held-out clip: input over reconstruction */
+            if (preview_write_png(preview_path, x, xr, 9) != 0) fprintf(stderr, "vaec: warning: %s\n", vaec_last_error());
+            else printf("preview: %s (input above, reconstruction below)\n", preview_path);
+        }
         tensor_scope_end(NULL);
         tensor_release(x);
     }
@@ -188,7 +194,10 @@ int train_main(const train_args *a) {
     const char *eval_path = config_str(&c, "data", "eval_path", NULL);
     int eval_clips = config_int(&c, "data", "eval_clips", 8);
     double psnr0 = 0, psnr1 = 0;
-    if (eval_path && !a->dump_grads) evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", &psnr0);
+    char preview[4200];
+    snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, start);
+    if (eval_path && !a->dump_grads)
+        evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", &psnr0, preview);
     double t0 = now_s();
     long done = 0;
     int rc = 0;
@@ -238,7 +247,8 @@ int train_main(const train_args *a) {
         printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
         rc = 130;
     } else if (eval_path && !a->dump_grads && rc == 0) {
-        evaluate(&m, &t, eval_path, eval_clips, "after training", &psnr1);
+        snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, t.steps);
+        evaluate(&m, &t, eval_path, eval_clips, "after training", &psnr1, preview);
         printf("held-out PSNR change: %+.2f dB in %ld steps (%.0f s)\n", psnr1 - psnr0, done, now_s() - t0);
     }
     if (metrics) fclose(metrics);

@@ -87,6 +87,13 @@ TEST(test_cli_train_dump_grads_and_bad_settings) {
     EXPECT(f && st_find(f, "temporal_vae.encoder.conv_in.conv.weight") && !st_find(f, "spatial_vae.module.encoder.conv_in.weight")
                && st_meta(f, "loss"), "dump-grads file: trainable keys under upstream names, loss terms in the metadata");
     st_close(f);
+    /* held-out evaluation: PSNR lines and the preview strips */
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --set data.eval_path=%s/d.h5 "
+             "--steps 2 --out %s/ev", VAEC_BIN_DIR, src, dir, dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "held-out before training: PSNR") &&
+               strstr(out, "held-out PSNR change"), "evaluation:\n%s", out);
+    snprintf(path, sizeof path, "%s/ev/preview-step000000002.png", dir);
+    EXPECT(access(path, R_OK) == 0, "no preview at %s", path);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.perceptual_loss_weight=0.1", VAEC_BIN_DIR, src);
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS"), "perceptual loss without LPIPS must be refused:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=/nonexistent.h5", VAEC_BIN_DIR, src);
