@@ -96,24 +96,36 @@ void model_build(vaec_model *m, const config *c, uint64_t seed) {
     }
 }
 
-int model_load(vaec_model *m, const char *ckpt) {
-    st_file *f = st_open(ckpt);
+/* which of the two pipeline prefixes a file's keys carry: bit 0 spatial, bit 1 temporal; -1 unreadable */
+static int pipeline_prefixes(const char *path) {
+    st_file *f = st_open(path);
     if (!f) return -1;
-    bool has_spatial_prefixed = st_find(f, "spatial_vae.module.encoder.conv_in.weight") != NULL;
-    bool has_temporal_prefixed = st_find(f, "temporal_vae.encoder.conv_in.conv.weight") != NULL;
+    int bits = (st_find(f, "spatial_vae.module.encoder.conv_in.weight") ? 1 : 0) |
+               (st_find(f, "temporal_vae.encoder.conv_in.conv.weight") ? 2 : 0);
     st_close(f);
-    switch (m->kind) {
-        case MODEL_SPATIAL:
-            return autoencoder_kl_load(&m->p.spatial.vae, ckpt, has_spatial_prefixed ? "spatial_vae.module." : "");
-        case MODEL_TEMPORAL:
-            return vae_temporal_load(&m->p.temporal, ckpt, has_temporal_prefixed ? "temporal_vae." : "");
-        default:
-            if (!has_spatial_prefixed || !has_temporal_prefixed)
-                return vaec_set_error("'%s' is not an Open-Sora pipeline checkpoint: it lacks %s (a pipeline needs "
-                                      "spatial_vae.module.* and temporal_vae.* keys)", ckpt,
-                                      has_spatial_prefixed ? "temporal_vae.* keys" : "spatial_vae.module.* keys");
-            return vae_pipeline_load(&m->p, ckpt);
-    }
+    return bits;
+}
+
+int spatial_load_any(autoencoder_kl *vae, const char *path) {
+    int bits = pipeline_prefixes(path);
+    return bits < 0 ? -1 : autoencoder_kl_load(vae, path, bits & 1 ? "spatial_vae.module." : "");
+}
+
+int temporal_load_any(vae_temporal *vae, const char *path) {
+    int bits = pipeline_prefixes(path);
+    return bits < 0 ? -1 : vae_temporal_load(vae, path, bits & 2 ? "temporal_vae." : "");
+}
+
+int model_load(vaec_model *m, const char *ckpt) {
+    if (m->kind == MODEL_SPATIAL) return spatial_load_any(&m->p.spatial.vae, ckpt);
+    if (m->kind == MODEL_TEMPORAL) return temporal_load_any(&m->p.temporal, ckpt);
+    int bits = pipeline_prefixes(ckpt);
+    if (bits < 0) return -1;
+    if (bits != 3)
+        return vaec_set_error("'%s' is not an Open-Sora pipeline checkpoint: it lacks %s (a pipeline needs "
+                              "spatial_vae.module.* and temporal_vae.* keys)", ckpt,
+                              bits & 1 ? "temporal_vae.* keys" : "spatial_vae.module.* keys");
+    return vae_pipeline_load(&m->p, ckpt);
 }
 
 void model_free(vaec_model *m) {

@@ -24,6 +24,9 @@ void model_build(vaec_model *m, const config *c, uint64_t seed);
 /* loads CKPT: a diffusers or Open-Sora file for spatial, Open-Sora (bare or temporal_vae.) for temporal,
    an Open-Sora pipeline file for pipeline; prefixes are detected from the keys. -1 with vaec_last_error() */
 int model_load(vaec_model *m, const char *ckpt);
+/* one model from a file that holds it bare or under its pipeline prefix (detected); -1 with vaec_last_error() */
+int spatial_load_any(autoencoder_kl *vae, const char *path);
+int temporal_load_any(vae_temporal *vae, const char *path);
 void model_free(vaec_model *m);
 
 #endif

@@ -33,20 +33,8 @@ static void load_pretrained(vaec_model *m, const config *c) {
     const char *pipe = config_str(c, "pipeline", "checkpoint", NULL), *sp = config_str(c, "spatial", "checkpoint", NULL);
     const char *tp = config_str(c, "temporal", "checkpoint", NULL);
     if (pipe && model_load(m, pipe) != 0) FATAL("[pipeline] checkpoint: %s", vaec_last_error());
-    if (sp && m->kind != MODEL_TEMPORAL) {
-        st_file *f = st_open(sp);
-        if (!f) FATAL("[spatial] checkpoint: %s", vaec_last_error());
-        const char *pre = st_find(f, "spatial_vae.module.encoder.conv_in.weight") ? "spatial_vae.module." : "";
-        st_close(f);
-        if (autoencoder_kl_load(&m->p.spatial.vae, sp, pre) != 0) FATAL("[spatial] checkpoint: %s", vaec_last_error());
-    }
-    if (tp && m->kind != MODEL_SPATIAL) {
-        st_file *f = st_open(tp);
-        if (!f) FATAL("[temporal] checkpoint: %s", vaec_last_error());
-        const char *pre = st_find(f, "temporal_vae.encoder.conv_in.conv.weight") ? "temporal_vae." : "";
-        st_close(f);
-        if (vae_temporal_load(&m->p.temporal, tp, pre) != 0) FATAL("[temporal] checkpoint: %s", vaec_last_error());
-    }
+    if (sp && spatial_load_any(&m->p.spatial.vae, sp) != 0) FATAL("[spatial] checkpoint: %s", vaec_last_error());
+    if (tp && temporal_load_any(&m->p.temporal, tp) != 0) FATAL("[temporal] checkpoint: %s", vaec_last_error());
 }
 
 static int collect_trainable(vaec_model *m, tensor **out, int cap) {
@@ -120,12 +108,14 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     if (psnr_out) *psnr_out = psnr / clips;
 }
 
+static ckpt_parts parts_of(vaec_model *m, adamw *opt, vae_loss *l) {
+    return (ckpt_parts){{&m->p.spatial.vae.params, &m->p.temporal.params}, {"spatial_vae.module.", "temporal_vae."}, 2, opt,
+                        l->logvar};
+}
+
 static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, vae_loss *l, long step, rng_state rng,
                             loader *ld) {
-    ckpt_parts parts = {{&m->p.spatial.vae.params, &m->p.temporal.params}, {"spatial_vae.module.", "temporal_vae."}, 2, opt,
-                        l->logvar};
-    if (m->kind == MODEL_SPATIAL) parts.n_models = 1, parts.prefixes[0] = "";
-    if (m->kind == MODEL_TEMPORAL) parts.models[0] = &m->p.temporal.params, parts.prefixes[0] = "", parts.n_models = 1;
+    ckpt_parts parts = parts_of(m, opt, l);
     ckpt_state st = {.step = step, .rng = rng, .n_position = 2};
     loader_position(ld, st.position);
     if (ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) != 0)
@@ -164,8 +154,7 @@ int train_main(const train_args *a) {
         if (!found) resume_dir[0] = 0, printf("resume auto: no checkpoint in %s, starting from step 0\n", t.out_dir);
     } else if (a->resume) snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
     if (resume_dir[0]) {
-        ckpt_parts parts = {{&m.p.spatial.vae.params, &m.p.temporal.params}, {"spatial_vae.module.", "temporal_vae."}, 2, opt,
-                            loss.logvar};
+        ckpt_parts parts = parts_of(&m, opt, &loss);
         ckpt_state st = {0};
         if (ckpt_load(resume_dir, &parts, &st) != 0) FATAL("resume from %s: %s", resume_dir, vaec_last_error());
         start = (long)st.step;

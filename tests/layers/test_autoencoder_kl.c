@@ -44,6 +44,26 @@ static void run_vae(const autoencoder_kl *m, golden_file *g, const char *name, t
     *dec = autoencoder_kl_decode(m, op_reparam_sample_eps(p.mean, p.logvar, eps));
 }
 
+/* forward only, no grad: golden <name>.x -> moments and decoded frames against <name>.moments / .dec */
+static void check_forward(const autoencoder_kl *m, golden_file *g, const char *name, const char *label) {
+    char k[64], l[96];
+    bool prev = ag_set_grad_enabled(false);
+    snprintf(k, sizeof k, "%s.x", name);
+    tensor *x = golden_get(g, k);
+    tensor_scope_begin();
+    tensor *moments, *dec;
+    run_vae(m, g, name, x, &moments, &dec);
+    snprintf(k, sizeof k, "%s.moments", name);
+    snprintf(l, sizeof l, "%s_moments", label);
+    golden_check(l, moments, g, k, 1e-4);
+    snprintf(k, sizeof k, "%s.dec", name);
+    snprintf(l, sizeof l, "%s_decoded", label);
+    golden_check(l, dec, g, k, 1e-4);
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(prev);
+    tensor_release(x);
+}
+
 static void check_small(const char *name) {
     golden_file *g = golden_open("spatial");
     autoencoder_kl_config cfg = small_config(name);
@@ -127,16 +147,7 @@ TEST(test_autoencoder_kl_loads_old_attention_names_fp16) {
     autoencoder_kl m;
     autoencoder_kl_init(&m, &cfg, 1);
     load_or_fail(&m, "tests/golden/spatial_a_oldnames_fp16.safetensors");
-    ag_set_grad_enabled(false);
-    tensor *x = golden_get(g, "a16.x");
-    tensor_scope_begin();
-    tensor *moments, *dec;
-    run_vae(&m, g, "a16", x, &moments, &dec);
-    golden_check("autoencoder_kl.fp16_oldnames_moments", moments, g, "a16.moments", 1e-4);
-    golden_check("autoencoder_kl.fp16_oldnames_decoded", dec, g, "a16.dec", 1e-4);
-    tensor_scope_end(NULL);
-    ag_set_grad_enabled(true);
-    tensor_release(x);
+    check_forward(&m, g, "a16", "autoencoder_kl.fp16_oldnames");
     autoencoder_kl_free(&m);
     golden_close(g);
 }
@@ -151,16 +162,7 @@ TEST(test_autoencoder_kl_sdxl_config_forward_matches_diffusers) {
     EXPECT(n == want, "SDXL VAE has %lld parameters, diffusers %lld", (long long)n, (long long)want);
     printf("    SDXL AutoencoderKL: %lld parameters (%.2fM)\n", (long long)n, (double)n / 1e6);
     params_fill_deterministic(&m.params);
-    ag_set_grad_enabled(false);
-    tensor *x = golden_get(g, "sdxl.x");
-    tensor_scope_begin();
-    tensor *moments, *dec;
-    run_vae(&m, g, "sdxl", x, &moments, &dec);
-    golden_check("autoencoder_kl.sdxl_moments", moments, g, "sdxl.moments", 1e-4);
-    golden_check("autoencoder_kl.sdxl_decoded", dec, g, "sdxl.dec", 1e-4);
-    tensor_scope_end(NULL);
-    ag_set_grad_enabled(true);
-    tensor_release(x);
+    check_forward(&m, g, "sdxl", "autoencoder_kl.sdxl");
     tensor_release(count);
     autoencoder_kl_free(&m);
     golden_close(g);
