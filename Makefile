@@ -25,7 +25,7 @@ test-asan: deps
 	  ./build-asan/bin/vaec_tests
 
 demo: build
-	@./$(BUILD)/bin/vaec demo
+	@BUILD=$(BUILD) bash scripts/demo.sh
 
 bench: build
 	@bash bench/run.sh

@@ -1,15 +1,15 @@
 /* main.c: the `vaec` command: dispatches to one file per command (cli/cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
-#include "cli/commands.h"   // defines: cmd_ckpt, cmd_demo
+#include "cli/commands.h"   // defines: cmd_ckpt, cmd_data, cmd_train, ...
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vaec <command> [options]\n\n"
             "commands:\n"
             "  ckpt info FILE     keys, shapes, dtypes and parameter count of a safetensors file\n"
+            "  train CONFIG       train a pipeline config (configs/opensora-stage*.ini, configs/demo.ini)\n"
             "  data make|info     build an HDF5 video dataset (frames, synthetic); describe or verify one\n"
-            "  demo               train a small causal-conv VAE on synthetic moving shapes (CPU)\n"
             "  encode             video -> latents with a checkpoint (safetensors in, safetensors out)\n"
             "  decode             latents -> video\n"
             "  reconstruct        encode + decode, prints PSNR and SSIM\n\n"
@@ -23,9 +23,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "ckpt")) return cmd_ckpt(argc - 1, argv + 1);
     if (!strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);
     if (!strcmp(argv[1], "encode")) return cmd_encode(argc - 1, argv + 1);
     if (!strcmp(argv[1], "decode")) return cmd_decode(argc - 1, argv + 1);
     if (!strcmp(argv[1], "reconstruct")) return cmd_reconstruct(argc - 1, argv + 1);

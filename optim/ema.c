@@ -25,6 +25,13 @@ void ema_update(ema *e) {
     }
 }
 
+void ema_swap(ema *e) {
+    for (int i = 0; i < e->n; i++) {
+        float *s = tensor_f32(e->shadow[i]), *p = tensor_f32(e->params[i]);
+        for (int64_t k = 0; k < e->shadow[i]->numel; k++) { float v = s[k]; s[k] = p[k]; p[k] = v; }
+    }
+}
+
 void ema_free(ema *e) {
     if (!e) return;
     for (int i = 0; i < e->n; i++) { tensor_release(e->params[i]); tensor_release(e->shadow[i]); }

@@ -12,6 +12,9 @@ typedef struct {
 
 ema *ema_new(tensor **params, int n, float decay);   /* shadows start as copies of the parameters */
 void ema_update(ema *e);
+/* exchanges the parameters' and the shadows' values (exact): how checkpoints write and read the EMA weights
+ * through the model's own save/load (keys, layouts) */
+void ema_swap(ema *e);
 void ema_free(ema *e);
 
 #endif

@@ -130,6 +130,12 @@ int ckpt_save(const char *out_dir, const ckpt_parts *parts, const ckpt_state *st
         snprintf(path, sizeof path, "%s/optimizer.safetensors", tmp);
         rc = save_optimizer(path, parts);
     }
+    if (rc == 0 && parts->ema) {   /* the EMA weights through the model's own writer: same keys, same layouts */
+        snprintf(path, sizeof path, "%s/ema.safetensors", tmp);
+        ema_swap(parts->ema);
+        rc = params_save_multi((const param_list *const *)parts->models, parts->prefixes, parts->n_models, path, NULL);
+        ema_swap(parts->ema);
+    }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/state.safetensors", tmp);
         rc = save_state(path, st, parts);
@@ -164,6 +170,22 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
         if (params_load(parts->models[m], path, parts->prefixes[m] ? parts->prefixes[m] : "",
                         &(params_load_opts){.allow_extra = parts->n_models > 1}) != 0)
             return -1;
+    if (parts->ema) {
+        snprintf(path, sizeof path, "%s/ema.safetensors", dir);
+        struct stat sb;
+        if (stat(path, &sb) != 0) {   /* a checkpoint of a run without EMA: start the average here */
+            fprintf(stderr, "vaec: warning: %s/ has no ema.safetensors: the EMA starts from the loaded weights\n", dir);
+            for (int i = 0; i < parts->ema->n; i++) tensor_copy_(parts->ema->shadow[i], parts->ema->params[i]);
+        } else {
+            ema_swap(parts->ema);   /* shadows keep the weights while the EMA file loads into the parameters */
+            int rc = 0;
+            for (int m = 0; m < parts->n_models && rc == 0; m++)
+                rc = params_load(parts->models[m], path, parts->prefixes[m] ? parts->prefixes[m] : "",
+                                 &(params_load_opts){.allow_extra = parts->n_models > 1});
+            ema_swap(parts->ema);
+            if (rc != 0) return -1;
+        }
+    }
     snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
     st_file *f = st_open(path);
     if (!f) return -1;

@@ -4,6 +4,8 @@
  *   model.safetensors       the weights under Open-Sora's key names (a pipeline: spatial_vae.module.*,
  *                           temporal_vae.*; a lone model: bare names), loadable as released checkpoints are
  *   optimizer.safetensors   AdamW state: "exp_avg.<key>", "exp_avg_sq.<key>" for every trainable key
+ *   ema.safetensors         only with an EMA: the whole model under the same names, trainable weights replaced
+ *                           by their moving averages (load it like model.safetensors to use the EMA weights)
  *   state.safetensors       step, optimizer step, RNG (seed, offset), data position, loss logvar, as tensors
  *                           and metadata (readable with `vaec ckpt info`)
  * A checkpoint is written into ckpt-<step>.tmp and renamed when complete, so a crash, a full disk or a
@@ -15,6 +17,7 @@
 #include "core/rng.h"          // defines: rng_state
 #include "layers/params.h"     // defines: param_list
 #include "optim/adamw.h"       // defines: adamw
+#include "optim/ema.h"         // defines: ema
 
 #define CKPT_MAX_MODELS 2
 #define CKPT_MAX_POSITION 8
@@ -25,6 +28,7 @@ typedef struct {
     int n_models;
     adamw *opt;
     tensor *loss_logvar;                          /* may be NULL */
+    ema *ema;                                     /* may be NULL: no EMA */
 } ckpt_parts;
 
 typedef struct {

@@ -24,6 +24,20 @@ train_config train_config_from(const config *c) {
     t.eps = (float)config_float(c, "train", "eps", 1e-8);
     t.weight_decay = (float)config_float(c, "train", "weight_decay", 0.0);
     t.grad_clip = (float)config_float(c, "train", "grad_clip", 1.0);
+    const char *sched = config_str(c, "train", "lr_schedule", "constant");
+    t.schedule.kind = !strcmp(sched, "constant") ? LR_CONSTANT : !strcmp(sched, "warmup") ? LR_WARMUP
+                    : !strcmp(sched, "cosine") ? LR_COSINE : (lr_kind)-1;
+    CHECK((int)t.schedule.kind >= 0, "config %s: [train] lr_schedule = '%s' (constant, warmup or cosine)", p, sched);
+    t.schedule.warmup_steps = config_int(c, "train", "warmup_steps", 0);
+    t.schedule.min_ratio = config_float(c, "train", "min_lr_ratio", 0.0);
+    CHECK(t.schedule.warmup_steps >= 0 && t.schedule.min_ratio >= 0 && t.schedule.min_ratio <= 1,
+          "config %s: [train] warmup_steps = %ld (>= 0), min_lr_ratio = %g (0 to 1)", p, t.schedule.warmup_steps,
+          t.schedule.min_ratio);
+    CHECK(t.schedule.kind != LR_WARMUP || t.schedule.warmup_steps > 0,
+          "config %s: [train] lr_schedule = warmup needs warmup_steps > 0", p);
+    t.ema_decay = (float)config_float(c, "train", "ema_decay", 0.0);
+    CHECK(t.ema_decay >= 0 && t.ema_decay < 1, "config %s: [train] ema_decay = %g (0 = off, else below 1, e.g. 0.999)", p,
+          t.ema_decay);
     t.batch_size = config_int(c, "train", "batch_size", 1);
     t.num_frames = config_int(c, "train", "num_frames", 17);
     t.image_size = config_int(c, "train", "image_size", 256);
@@ -52,5 +66,7 @@ train_config train_config_from(const config *c) {
     CHECK(!strcmp(t.device, "cpu"), "config %s: [train] device = '%s': this version trains on cpu", p, t.device);
     CHECK(!strcmp(t.precision, "fp32"), "config %s: [train] precision = '%s': this version trains in fp32", p, t.precision);
     CHECK(t.ckpt_every > 0 && t.log_every > 0, "config %s: [train] ckpt_every and log_every must be positive", p);
+    t.schedule.lr = t.lr;
+    t.schedule.total_steps = t.steps;
     return t;
 }

@@ -3,6 +3,7 @@
 #define VAEC_TRAIN_TRAIN_CONFIG_H
 #include "train/config.h"   // defines: config
 #include "train/mixing.h"   // defines: mix_strategy
+#include "optim/schedule.h" // defines: lr_schedule
 
 typedef struct {
     bool use_real_rec_loss, use_z_rec_loss, use_image_identity_loss;
@@ -10,6 +11,8 @@ typedef struct {
     mix_strategy mixed_strategy;
     float mixed_image_ratio;
     float lr, beta1, beta2, eps, weight_decay, grad_clip;
+    lr_schedule schedule;  /* lr_schedule = constant | warmup | cosine, warmup_steps, min_lr_ratio */
+    float ema_decay;       /* 0: no EMA of the weights; else shadow = decay * shadow + (1 - decay) * param */
     int batch_size, num_frames, image_size;
     long steps;
     uint64_t seed;

@@ -108,14 +108,14 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     if (psnr_out) *psnr_out = psnr / clips;
 }
 
-static ckpt_parts parts_of(vaec_model *m, adamw *opt, vae_loss *l) {
+static ckpt_parts parts_of(vaec_model *m, adamw *opt, vae_loss *l, ema *avg) {
     return (ckpt_parts){{&m->p.spatial.vae.params, &m->p.temporal.params}, {"spatial_vae.module.", "temporal_vae."}, 2, opt,
-                        l->logvar};
+                        l->logvar, avg};
 }
 
-static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, vae_loss *l, long step, rng_state rng,
-                            loader *ld) {
-    ckpt_parts parts = parts_of(m, opt, l);
+static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, vae_loss *l, ema *avg, long step,
+                            rng_state rng, loader *ld) {
+    ckpt_parts parts = parts_of(m, opt, l, avg);
     ckpt_state st = {.step = step, .rng = rng, .n_position = 2};
     loader_position(ld, st.position);
     if (ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) != 0)
@@ -137,6 +137,7 @@ int train_main(const train_args *a) {
     tensor *params[1024];
     int n = collect_trainable(&m, params, 1024);
     adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
+    ema *avg = t.ema_decay > 0 ? ema_new(params, n, t.ema_decay) : NULL;
     vae_loss loss;
     vae_loss_init(&loss, VAE_REC_L1, VAE_REDUCE_UPSTREAM, t.kl_loss_weight, t.train_logvar);
     loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, 0, 1, false};
@@ -154,13 +155,19 @@ int train_main(const train_args *a) {
         if (!found) resume_dir[0] = 0, printf("resume auto: no checkpoint in %s, starting from step 0\n", t.out_dir);
     } else if (a->resume) snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
     if (resume_dir[0]) {
-        ckpt_parts parts = parts_of(&m, opt, &loss);
+        ckpt_parts parts = parts_of(&m, opt, &loss, avg);
         ckpt_state st = {0};
         if (ckpt_load(resume_dir, &parts, &st) != 0) FATAL("resume from %s: %s", resume_dir, vaec_last_error());
         start = (long)st.step;
         rng = st.rng;
         loader_seek(ld, st.position);
         printf("resumed from %s at step %ld\n", resume_dir, start);
+    }
+    if (!resume_dir[0] && !a->dump_grads) {   /* a fresh run would overwrite an earlier run's metrics and checkpoints */
+        char old[4096];
+        int found = ckpt_find_latest(t.out_dir, old, sizeof old);
+        CHECK_HINT(found == 0, "continue it with --resume auto, or give this run another --out",
+                   "%s already holds a run (%s): refusing to overwrite it", t.out_dir, found > 0 ? old : vaec_last_error());
     }
     struct stat sb;
     if (stat(t.out_dir, &sb) != 0) {
@@ -209,14 +216,16 @@ int train_main(const train_args *a) {
             tensor_release(xb);
             break;
         }
-        double lr = t.lr;
+        double lr = lr_at(&t.schedule, step);
+        opt->cfg.lr = (float)lr;
         step_result r = train_step(&m.p, &loss, opt, &sc, xb, &rng);
+        if (avg && !r.skipped) ema_update(avg);
         tensor_release(xb);
         done++;
         if (r.skipped) {
             fprintf(stderr, "vaec: step %ld: loss %g, gradient norm %g: not finite, step %s\n", step + 1, r.loss, r.grad_norm,
                     t.stop_on_nan ? "stopped (nan_policy = stop)" : "skipped (weights unchanged)");
-            if (t.stop_on_nan) { save_checkpoint(&t, &m, opt, &loss, step, rng, ld); rc = 1; break; }
+            if (t.stop_on_nan) { save_checkpoint(&t, &m, opt, &loss, avg, step, rng, ld); rc = 1; break; }
         }
         if ((step + 1) % t.log_every == 0 || step + 1 == t.steps) {
             double el = now_s() - t0, sps = (double)done / el;
@@ -230,7 +239,7 @@ int train_main(const train_args *a) {
             fflush(stdout);
         }
         if ((step + 1) % t.ckpt_every == 0 || step + 1 == t.steps || interrupted)
-            save_checkpoint(&t, &m, opt, &loss, step + 1, rng, ld);
+            save_checkpoint(&t, &m, opt, &loss, avg, step + 1, rng, ld);
     }
     if (interrupted) {
         printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
@@ -243,6 +252,7 @@ int train_main(const train_args *a) {
     if (metrics) fclose(metrics);
     loader_close(ld);
     adamw_free(opt);
+    ema_free(avg);
     vae_loss_free(&loss);
     model_free(&m);
     config_free(&c);
