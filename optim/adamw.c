@@ -1,4 +1,4 @@
-/* adamw.c: AdamW update on the CPU (see adamw.h). */
+/* adamw.c: AdamW (and Adam) update on the CPU (see adamw.h). */
 #include "optim/adamw.h"
 #include <math.h>
 
@@ -38,9 +38,11 @@ void adamw_step(adamw *o) {
         int64_t n = p->numel;
 #pragma omp parallel for if (n > 65536) schedule(static)
         for (int64_t k = 0; k < n; k++) {
-            w[k] -= c.lr * c.weight_decay * w[k];
-            m[k] = c.beta1 * m[k] + (1.0f - c.beta1) * g[k];
-            v[k] = c.beta2 * v[k] + (1.0f - c.beta2) * g[k] * g[k];
+            float gk = g[k];
+            if (c.l2_coupled) gk += c.weight_decay * w[k];
+            else w[k] -= c.lr * c.weight_decay * w[k];
+            m[k] = c.beta1 * m[k] + (1.0f - c.beta1) * gk;
+            v[k] = c.beta2 * v[k] + (1.0f - c.beta2) * gk * gk;
             w[k] -= c.lr * (m[k] / bc1) / (sqrtf(v[k] / bc2) + c.eps);
         }
     }

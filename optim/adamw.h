@@ -1,4 +1,5 @@
-/* adamw.h: Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW.
+/* adamw.h: Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW; with
+ * l2_coupled, plain Adam with L2 weight decay added to the gradient, as torch.optim.Adam.
  *
  * State (m, v) is allocated only for parameters that require grad, under the optimizer memory tag, so
  * a frozen sub-model costs no optimizer memory.
@@ -10,10 +11,12 @@
  */
 #ifndef VAEC_ADAMW_H
 #define VAEC_ADAMW_H
+#include <stdbool.h>
 #include "core/tensor.h"   // defines: tensor
 
 typedef struct {
     float lr, beta1, beta2, eps, weight_decay;
+    bool l2_coupled;       /* Adam: g += weight_decay * p, no decoupled decay */
 } adamw_config;
 
 typedef struct {

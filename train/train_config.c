@@ -24,6 +24,10 @@ train_config train_config_from(const config *c) {
     t.eps = (float)config_float(c, "train", "eps", 1e-8);
     t.weight_decay = (float)config_float(c, "train", "weight_decay", 0.0);
     t.grad_clip = (float)config_float(c, "train", "grad_clip", 1.0);
+    const char *optname = config_str(c, "train", "optimizer", "adamw");
+    CHECK(!strcmp(optname, "adamw") || !strcmp(optname, "adam"), "config %s: [train] optimizer = '%s' (adamw or adam)", p,
+          optname);
+    t.adam_l2 = !strcmp(optname, "adam");
     const char *sched = config_str(c, "train", "lr_schedule", "constant");
     t.schedule.kind = !strcmp(sched, "constant") ? LR_CONSTANT : !strcmp(sched, "warmup") ? LR_WARMUP
                     : !strcmp(sched, "cosine") ? LR_COSINE : (lr_kind)-1;

@@ -11,6 +11,7 @@ typedef struct {
     mix_strategy mixed_strategy;
     float mixed_image_ratio;
     float lr, beta1, beta2, eps, weight_decay, grad_clip;
+    bool adam_l2;          /* optimizer = adam (L2 decay in the gradient); default adamw (decoupled) */
     lr_schedule schedule;  /* lr_schedule = constant | warmup | cosine, warmup_steps, min_lr_ratio */
     float ema_decay;       /* 0: no EMA of the weights; else shadow = decay * shadow + (1 - decay) * param */
     int batch_size, num_frames, image_size;

@@ -136,7 +136,7 @@ int train_main(const train_args *a) {
     load_pretrained(&m, &c);
     tensor *params[1024];
     int n = collect_trainable(&m, params, 1024);
-    adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
+    adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2});
     ema *avg = t.ema_decay > 0 ? ema_new(params, n, t.ema_decay) : NULL;
     vae_loss loss;
     vae_loss_init(&loss, VAE_REC_L1, VAE_REDUCE_UPSTREAM, t.kl_loss_weight, t.train_logvar);

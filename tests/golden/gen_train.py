@@ -1,16 +1,16 @@
 """Goldens for the training pieces: AdamW against torch.optim.AdamW (10 steps on given gradients, two
-configs), global-norm clipping against torch.nn.utils.clip_grad_norm_, and the VAE loss terms
+configs), Adam (L2 weight decay) against torch.optim.Adam, global-norm clipping against torch.nn.utils.clip_grad_norm_, and the VAE loss terms
 (losses/vae_loss.c) written from the reference formulas: weighted_nll with a learnable logvar (L1, L2,
 upstream SUM-over-C,H,W / MEAN-over-frames reduction and the mean reduction) and weighted_kl."""
 import torch
 from golden_util import to_vaec
 
 
-def adamw_case(out, name, lr, wd, gen):
+def adamw_case(out, name, lr, wd, gen, optimizer=torch.optim.AdamW):
     p0 = torch.randn(4, 3, generator=gen)
     p1 = torch.randn(5, generator=gen)
     params = [p0.clone().requires_grad_(True), p1.clone().requires_grad_(True)]
-    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd, foreach=False)
+    opt = optimizer(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd, foreach=False)
     out[f"{name}.p0"], out[f"{name}.p1"] = p0, p1
     for t in range(10):
         g0, g1 = torch.randn(4, 3, generator=gen), torch.randn(5, generator=gen) * 0.1
@@ -55,4 +55,5 @@ def generate():
     wkl = 1e-6 * kl.sum() / 2
     gm, = torch.autograd.grad(wkl, [moments])
     out.update({"kl.moments": to_vaec(moments), "kl.loss": wkl.reshape(1), "kl.gmoments": to_vaec(gm)})
+    adamw_case(out, "adam_l2", 1e-3, 0.01, gen, torch.optim.Adam)   # weight decay added to the gradient
     return out

@@ -1,4 +1,4 @@
-/* test_optim.c: AdamW against torch.optim.AdamW, clipping against clip_grad_norm_, schedules, EMA. */
+/* test_optim.c: AdamW against torch.optim.AdamW, Adam against torch.optim.Adam, clipping against clip_grad_norm_, schedules, EMA. */
 #include <math.h>
 #include <string.h>
 #include "autograd/autograd.h"
@@ -9,14 +9,15 @@
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
 
-static void adamw_case(golden_file *g, const char *name, float lr, float wd) {
+static void adamw_case(golden_file *g, const char *name, float lr, float wd, bool l2_coupled) {
     char k[64];
     snprintf(k, sizeof k, "%s.p0", name);
     tensor *p0 = golden_leaf(g, k);
     snprintf(k, sizeof k, "%s.p1", name);
     tensor *p1 = golden_leaf(g, k);
     tensor *params[2] = {p0, p1};
-    adamw *opt = adamw_new(params, 2, (adamw_config){.lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = wd});
+    adamw *opt = adamw_new(params, 2, (adamw_config){.lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = wd,
+                                                             .l2_coupled = l2_coupled});
     for (int t = 0; t < 10; t++) {
         snprintf(k, sizeof k, "%s.g0_%d", name, t);
         p0->grad = golden_get(g, k);
@@ -39,8 +40,9 @@ static void adamw_case(golden_file *g, const char *name, float lr, float wd) {
 
 TEST(test_adamw_matches_torch_10_steps) {
     golden_file *g = golden_open("train");
-    adamw_case(g, "adamw_wd", 1e-3f, 0.01f);
-    adamw_case(g, "adamw_stage", 1e-5f, 0.0f);
+    adamw_case(g, "adamw_wd", 1e-3f, 0.01f, false);
+    adamw_case(g, "adamw_stage", 1e-5f, 0.0f, false);
+    adamw_case(g, "adam_l2", 1e-3f, 0.01f, true);   /* torch.optim.Adam: L2 decay through the gradient */
     golden_close(g);
 }
 
