@@ -1,11 +1,15 @@
 /* test_cli_train.c: `vaec data make` + `vaec train` as users run them: a resumed run continues the
- * uninterrupted one exactly, --dump-grads writes the gradients, bad settings are refused clearly. */
+ * uninterrupted one exactly (schedule and EMA included), --dump-grads writes PyTorch's gradients, the demo
+ * config runs, bad settings are refused clearly. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "core/safetensors.h"
+#include "data/h5video.h"
+#include "layers/params.h"
+#include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
 
 
@@ -158,6 +162,73 @@ TEST(test_cli_train_demo_config_runs) {
     EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "held-out PSNR change") &&
                strstr(out, "preview-step000000002.png") && strstr(out, "checkpoint: "),
            "demo config:\n%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    EXPECT(system(cmd) == 0, "cleanup");
+}
+
+/* `vaec train --dump-grads` end to end against PyTorch: the tiny stage-1 pipeline of gen_stage1.py (its
+ * weights file given as [pipeline] checkpoint), step 0's clip stored in an HDF5 file and read through the
+ * loader; every trainable gradient the command writes (PyTorch layout) matches the golden's grad0 */
+TEST(test_cli_train_dump_grads_match_pytorch) {
+    char dir[128], path[256], cmd[4096], out[16384];
+    snprintf(dir, sizeof dir, "/tmp/vaec_dump_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    EXPECT(system(cmd) == 0, "mkdir");
+    golden_file *g = golden_open("stage1");
+    tensor *x = golden_get(g, "x0");   /* (1,5,8,8,3), uint8 pixels scaled to [-1, 1] */
+    uint8_t px[5 * 8 * 8 * 3];
+    const float *xf = tensor_f32(x);
+    for (int i = 0; i < 5 * 8 * 8 * 3; i++) px[i] = (uint8_t)lrintf((xf[i] + 1.0f) * 127.5f);
+    tensor_release(x);
+    snprintf(path, sizeof path, "%s/clip.h5", dir);
+    h5video_writer *w = h5video_create(path, false);
+    EXPECT(w && h5video_append(w, px, 5, 8, 8, "stage1 golden x0", 8.0) == 0 && h5video_finish(w) == 0, "h5: %s",
+           vaec_last_error());
+    char *weights = test_path("tests/golden/pipeline_tiny_model.safetensors");
+    snprintf(path, sizeof path, "%s/tiny.ini", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "[model]\nkind = pipeline\n[spatial]\nblock_out_channels = 16,16\nlayers_per_block = 1\nnorm_num_groups = 8\n"
+               "micro_batch_size = 4\n[temporal]\nfilters = 4\nnum_res_blocks = 1\nnum_groups = 2\n[pipeline]\n"
+               "micro_frame_size = 17\nfreeze_vae_2d = true\nsample_posterior = false\ncheckpoint = %s\n[train]\n"
+               "use_z_rec_loss = true\nuse_image_identity_loss = true\nmixed_strategy = none\nlr = 1e-3\nbatch_size = 1\n"
+               "num_frames = 5\nimage_size = 8\n[data]\npath = %s/clip.h5\n", weights, dir);
+    fclose(f);
+    free(weights);
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tiny.ini --out %s/run --dump-grads %s/grads.safetensors", VAEC_BIN_DIR, dir,
+             dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "dump-grads:\n%s", out);
+    snprintf(path, sizeof path, "%s/grads.safetensors", dir);
+    st_file *d = st_open(path);
+    EXPECT(d != NULL, "%s: %s", path, vaec_last_error());
+    int checked = 0;
+    double worst = 0;
+    for (int i = 0; d && i < d->n_entries; i++) {
+        const char *k = d->entries[i].name;
+        EXPECT(strncmp(k, "spatial_vae.", 12) != 0, "%s: the frozen spatial VAE has a gradient", k);
+        if (strncmp(k, "temporal_vae.", 13) != 0) continue;
+        tensor *got = st_load(d, k), *mine = got->ndim == 5 ? conv_weight_from_torch(got) : tensor_clone(got);
+        char gk[700];
+        snprintf(gk, sizeof gk, "grad0.%s", k);
+        tensor *want = golden_get(g, gk);
+        double scale = 0, err = 0;
+        for (int64_t j = 0; j < want->numel; j++) scale = fmax(scale, fabs(tensor_f32(want)[j]));
+        for (int64_t j = 0; j < want->numel; j++) err = fmax(err, fabs(tensor_f32(mine)[j] - tensor_f32(want)[j]));
+        worst = fmax(worst, err / fmax(scale, 1e-3));
+        checked++;
+        tensor_release(got);
+        tensor_release(mine);
+        tensor_release(want);
+    }
+    tensor *step0 = golden_get(g, "step0");   /* loss, z_nll, identity, grad norm */
+    const char *znll = d ? st_meta(d, "z_nll") : NULL;
+    EXPECT(znll && fabs(atof(znll) - tensor_f32(step0)[1]) < 1e-4 * fabs(tensor_f32(step0)[1]), "z_nll in the dump: %s, PyTorch %g",
+           znll ? znll : "missing", tensor_f32(step0)[1]);
+    tensor_release(step0);
+    EXPECT(checked == 87, "%d temporal gradients in the dump, the golden has 87", checked);
+    EXPECT(worst < 1e-4, "worst gradient error %.3g (relative to each tensor's largest gradient)", worst);
+    test_note_error("cli_dump_grads", worst);
+    st_close(d);
+    golden_close(g);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     EXPECT(system(cmd) == 0, "cleanup");
 }

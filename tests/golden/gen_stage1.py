@@ -1,7 +1,7 @@
 """Golden for a tiny stage-1 run (train/step.c): the tiny pipeline of gen_pipeline.py (its weights file),
 spatial VAE frozen, cal_loss on, posterior means (sample_posterior off), use_z_rec_loss and
 use_image_identity_loss on, no pixel loss; AdamW lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0,
-global-norm clipping at 1.0; 5 steps on fixed batches (1,3,5,8,8), step 3 an image batch (1,3,1,8,8).
+global-norm clipping at 1.0; 5 steps on fixed batches (1,3,5,8,8) of uint8 pixels scaled to [-1, 1], step 3 an image batch (1,3,1,8,8).
 Records every step's loss terms and gradient norm, and the first step's gradients (what --dump-grads
 writes). Reference math in float64."""
 import os
@@ -36,7 +36,9 @@ def generate():
     out = {}
     for step in range(5):
         t = 1 if step == 3 else 5
-        x = torch.rand((1, 3, t, 8, 8), generator=gen, dtype=torch.float64) * 2 - 1
+        # uint8 pixels mapped to [-1, 1] as the loader does, so the same clip stored in an HDF5 file gives the
+        # same x (test_cli_train_dump_grads_match_pytorch runs `vaec train --dump-grads` on step 0's clip)
+        x = torch.randint(0, 256, (1, 3, t, 8, 8), generator=gen).to(torch.float64) / 127.5 - 1
         out[f"x{step}"] = to_vaec(x)
         z, post, x_z = pipe.encode(x)
         mz = pipe.temporal_vae.latent_t(pipe.mfs)
