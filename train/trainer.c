@@ -189,6 +189,8 @@ int train_main(const train_args *a) {
            t.batch_size, t.num_frames, t.image_size, t.image_size, t.out_dir);
     const char *eval_path = config_str(&c, "data", "eval_path", NULL);
     int eval_clips = config_int(&c, "data", "eval_clips", 8);
+    int eval_every = config_int(&c, "train", "eval_every", 0);   /* 0: before and after training only */
+    CHECK(eval_every >= 0, "config %s: [train] eval_every = %d (0 = only before and after training)", a->config_path, eval_every);
     double psnr0 = 0, psnr1 = 0;
     char preview[4200];
     snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, start);
@@ -240,6 +242,13 @@ int train_main(const train_args *a) {
         }
         if ((step + 1) % t.ckpt_every == 0 || step + 1 == t.steps || interrupted)
             save_checkpoint(&t, &m, opt, &loss, avg, step + 1, rng, ld);
+        if (eval_path && eval_every && (step + 1) % eval_every == 0 && step + 1 < t.steps && !interrupted) {
+            double psnr;   /* periodic: held-out PSNR/SSIM and a preview, logged beside the loss */
+            snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, step + 1);
+            evaluate(&m, &t, eval_path, eval_clips, "at this step", &psnr, preview);
+            fprintf(metrics, "{\"step\": %ld, \"eval_psnr\": %.6g}\n", step + 1, psnr);
+            fflush(metrics);
+        }
     }
     if (interrupted) {
         printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);

@@ -149,18 +149,18 @@ TEST(test_cli_train_dump_grads_and_bad_settings) {
 }
 
 /* configs/demo.ini (what `make demo` trains) runs as shipped: two steps on a small synthetic set, with the
- * held-out evaluation and preview the demo prints */
+ * held-out evaluation and preview the demo prints (and the periodic one, eval_every) */
 TEST(test_cli_train_demo_config_runs) {
     char dir[128], cmd[4096], out[16384];
     snprintf(dir, sizeof dir, "/tmp/vaec_demo_%d", (int)getpid());
     snprintf(cmd, sizeof cmd,
              "mkdir -p %s && %s/vaec data make --synthetic 4 --size 32 --num-frames 9 --out %s/d.h5 && "
              "%s/vaec train %s/configs/demo.ini --steps 2 --set train.batch_size=1 --out %s/run --set data.path=%s/d.h5 "
-             "--set data.eval_path=%s/d.h5 "
-             "--set data.eval_clips=1",
+             "--set data.eval_path=%s/d.h5 --set data.eval_clips=1 --set train.eval_every=1",
              dir, VAEC_BIN_DIR, dir, VAEC_BIN_DIR, test_source_dir(), dir, dir, dir);
     EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "held-out PSNR change") &&
-               strstr(out, "preview-step000000002.png") && strstr(out, "checkpoint: "),
+               strstr(out, "preview-step000000002.png") && strstr(out, "checkpoint: ") &&
+               strstr(out, "preview-step000000001.png") && strstr(out, "held-out at this step"),
            "demo config:\n%s", out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     EXPECT(system(cmd) == 0, "cleanup");
