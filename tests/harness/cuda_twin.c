@@ -66,6 +66,11 @@ static tensor *run_once(device_t dev, gc_fn f, void *ctx, int n, tensor **in, te
 int cuda_twin_check(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs, const cuda_twin_opts *opts) {
     const char *why = cuda_twin_skip_reason();
     if (why) { test_skip(why); return -1; }
+    return cuda_twin_check_on(DEVICE_CUDA, label, f, ctx, n_inputs, inputs, opts);
+}
+
+int cuda_twin_check_on(device_t twin, const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs,
+                       const cuda_twin_opts *opts) {
     cuda_twin_opts o = {1e-5, 0, 0, false};
     if (opts) o = *opts;
     if (o.tol <= 0) o.tol = 1e-5;
@@ -79,10 +84,10 @@ int cuda_twin_check(const char *label, gc_fn f, void *ctx, int n_inputs, tensor 
     uint64_t seed = o.seed ? o.seed : label_hash(label);
     tensor *out_cpu = run_once(DEVICE_CPU, f, ctx, n_inputs, inputs, &gy, seed, backward, cpu_grads, label);
     for (int i = 0; i < n_inputs; i++) {
-        gpu_in[i] = tensor_to(inputs[i], DEVICE_CUDA);
+        gpu_in[i] = tensor_to(inputs[i], twin);
         gpu_in[i]->requires_grad = inputs[i]->requires_grad;
     }
-    tensor *out_gpu = run_once(DEVICE_CUDA, f, ctx, n_inputs, gpu_in, &gy, seed, backward, gpu_grads, label);
+    tensor *out_gpu = run_once(twin, f, ctx, n_inputs, gpu_in, &gy, seed, backward, gpu_grads, label);
 
     int ok = 1;
     char what[160];

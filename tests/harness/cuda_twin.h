@@ -38,6 +38,10 @@ typedef struct {
 /* 1: everything matched; 0: a mismatch (reported through EXPECT); -1: skipped, no GPU. */
 int cuda_twin_check(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs, const cuda_twin_opts *opts);
 
+/* The same with the second run on `twin`; DEVICE_CPU runs the harness's own test on any machine. */
+int cuda_twin_check_on(device_t twin, const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs,
+                       const cuda_twin_opts *opts);
+
 device_t cuda_twin_device(void);      /* the device of the run in progress (CPU outside a check) */
 tensor *cuda_twin_arg(tensor *cpu);   /* cpu on the CPU run; an autoreleased GPU copy on the CUDA run */
 
