@@ -1,6 +1,7 @@
 /* test_cuda_twin.c: the CPU-versus-CUDA harness itself, run CPU against CPU so it is checked on every
  * machine: outputs and gradients of every input are compared, inputs keep their gradients untouched,
  * inputs without requires_grad get none, and ctx tensors pass through cuda_twin_arg. */
+#include <stdlib.h>
 #include "core/ops/binary.h"
 #include "core/ops/silu.h"
 #include "tests/harness/cuda_twin.h"
@@ -38,6 +39,7 @@ TEST(test_cuda_twin_harness_compares_cpu_with_itself) {
 
 TEST(test_cuda_twin_skips_loudly_without_gpu) {
     if (device_cuda_available()) TEST_SKIP("a GPU is visible: the no-GPU path of the harness cannot run here");
+    if (getenv("VAEC_CUDA_TWIN_ON_CPU")) TEST_SKIP("VAEC_CUDA_TWIN_ON_CPU is set: the harness does not skip");
     EXPECT(cuda_twin_skip_reason() != NULL, "no GPU, but the harness has no reason to skip");
     tensor *x = gc_input(SHAPE(2), 14);
     twin_ctx c = {.scale = gc_input(SHAPE(1), 15)};

@@ -5,7 +5,9 @@
  * and compares the output and every input gradient with max|cuda - cpu| / max|cpu| <= tol (EXPECT; the
  * worst error goes to the summary table under the label's text before its first '.'). The CPU result is
  * the reference. Without a GPU it reports the test SKIPPED (loudly, with the reason) and returns -1: put
- * CUDA_TWIN_REQUIRE_GPU() first in the test so nothing else runs.
+ * CUDA_TWIN_REQUIRE_GPU() first in the test so nothing else runs. With VAEC_CUDA_TWIN_ON_CPU=1 in the
+ * environment the "CUDA" run happens on the CPU instead: a machine without a GPU checks the tests' own
+ * closures and shapes that way (never the kernels).
  *
  *   static tensor *f(void *ctx, tensor **in) { return op_silu(in[0]); }
  *   TEST(test_cuda_silu) {
