@@ -33,6 +33,15 @@ static uint64_t label_hash(const char *s) {
     return h;
 }
 
+/* a CPU float32 copy of t (any device, any dtype) */
+static tensor *to_cpu_f32(const tensor *t) {
+    tensor *c = tensor_to(t, DEVICE_CPU);
+    if (c->dtype == DTYPE_F32) return c;
+    tensor *f = tensor_to_dtype(c, DTYPE_F32);
+    tensor_release(c);
+    return f;
+}
+
 /* Runs f on `in` (already on `dev`), backward with gy; returns the output on the CPU and each input's
    gradient on the CPU in grads[i] (NULL where the input needs none). */
 static tensor *run_once(device_t dev, gc_fn f, void *ctx, int n, tensor **in, tensor **gy_cpu, uint64_t seed,
@@ -43,7 +52,7 @@ static tensor *run_once(device_t dev, gc_fn f, void *ctx, int n, tensor **in, te
     tensor *out = f(ctx, in);
     EXPECT(out->device == dev, "%s: the op returned a %s tensor on the %s run", label, device_name(out->device),
            device_name(dev));
-    tensor *out_cpu = tensor_to(out, DEVICE_CPU);
+    tensor *out_cpu = to_cpu_f32(out);
     if (!*gy_cpu) {   /* the first (CPU) run fixes the output gradient */
         *gy_cpu = tensor_empty(out->ndim, out->shape);
         rng_state r = rng_seed(seed);
@@ -52,7 +61,9 @@ static tensor *run_once(device_t dev, gc_fn f, void *ctx, int n, tensor **in, te
     if (backward) {
         EXPECT(out->requires_grad, "%s: output does not require grad on %s", label, device_name(dev));
         if (out->requires_grad) {
-            tensor *gy = tensor_autorelease(tensor_to(*gy_cpu, dev));
+            tensor *gy_d = out->dtype == DTYPE_F32 ? tensor_clone(*gy_cpu) : tensor_to_dtype(*gy_cpu, out->dtype);
+            tensor *gy = tensor_autorelease(tensor_to(gy_d, dev));
+            tensor_release(gy_d);
             ag_backward_with_grad(out, gy);
         }
     }
@@ -64,7 +75,7 @@ static tensor *run_once(device_t dev, gc_fn f, void *ctx, int n, tensor **in, te
         if (!in[i]->grad) continue;
         EXPECT(in[i]->grad->device == dev, "%s: input %d's gradient is on %s on the %s run", label, i,
                device_name(in[i]->grad->device), device_name(dev));
-        grads[i] = tensor_to(in[i]->grad, DEVICE_CPU);
+        grads[i] = to_cpu_f32(in[i]->grad);
         tensor_release(in[i]->grad);
         in[i]->grad = NULL;
     }
@@ -80,7 +91,7 @@ int cuda_twin_check(const char *label, gc_fn f, void *ctx, int n_inputs, tensor 
 
 int cuda_twin_check_on(device_t twin, const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs,
                        const cuda_twin_opts *opts) {
-    cuda_twin_opts o = {1e-5, 0, 0, false};
+    cuda_twin_opts o = {1e-5, 0, 0, false, DTYPE_F32};
     if (opts) o = *opts;
     if (o.tol <= 0) o.tol = 1e-5;
     if (o.grad_tol <= 0) o.grad_tol = o.tol;
@@ -93,7 +104,11 @@ int cuda_twin_check_on(device_t twin, const char *label, gc_fn f, void *ctx, int
     uint64_t seed = o.seed ? o.seed : label_hash(label);
     tensor *out_cpu = run_once(DEVICE_CPU, f, ctx, n_inputs, inputs, &gy, seed, backward, cpu_grads, label);
     for (int i = 0; i < n_inputs; i++) {
-        gpu_in[i] = tensor_to(inputs[i], twin);
+        if (o.dtype != DTYPE_F32 && inputs[i]->dtype == DTYPE_F32) {   /* a bf16/f16 run: inputs in that dtype */
+            tensor *h = tensor_to_dtype(inputs[i], o.dtype);
+            gpu_in[i] = tensor_to(h, twin);
+            tensor_release(h);
+        } else gpu_in[i] = tensor_to(inputs[i], twin);
         gpu_in[i]->requires_grad = inputs[i]->requires_grad;
     }
     tensor *out_gpu = run_once(twin, f, ctx, n_inputs, gpu_in, &gy, seed, backward, gpu_grads, label);

@@ -35,6 +35,8 @@ typedef struct {
     double grad_tol;   /* gradients; default: tol */
     uint64_t seed;     /* output-gradient seed; 0: derived from the label */
     bool no_backward;  /* forward only (an output that does not require grad) */
+    dtype_t dtype;     /* DTYPE_BF16: float32 inputs go to the GPU as bf16 (the CPU run stays float32), the
+                          output gradient in the output's dtype; results are compared as float32 */
 } cuda_twin_opts;
 
 /* 1: everything matched; 0: a mismatch (reported through EXPECT); -1: skipped, no GPU. */
