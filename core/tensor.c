@@ -86,6 +86,27 @@ tensor *tensor_to(const tensor *t, device_t device) {
     return c;
 }
 
+void tensor_move_(tensor *t, device_t device) {
+    if (t->device == device) return;
+    CHECK(t->block->refcount == 1, "tensor_move_: '%s' shares its storage with a view; move the base tensor",
+          t->name ? t->name : "tensor");
+    mem_block *b = mem_alloc((size_t)t->numel * dtype_size(t->dtype), device);
+    device_memcpy(b->ptr, device, t->data, t->device, (size_t)t->numel * dtype_size(t->dtype));
+    mem_block_release(t->block);
+    t->block = b;
+    t->data = b->ptr;
+    t->device = device;
+    tensor_release(t->grad);
+    t->grad = NULL;
+}
+
+double tensor_item(const tensor *t) {
+    CHECK(t->numel >= 1 && t->dtype == DTYPE_F32, "tensor_item: needs a float32 tensor with an element");
+    float v;
+    device_memcpy(&v, DEVICE_CPU, t->data, t->device, sizeof v);
+    return (double)v;
+}
+
 /* bf16: top half of the f32 bits, round to nearest even; f16: IEEE half with subnormals */
 static uint16_t f32_to_bf16(float f) {
     uint32_t u;

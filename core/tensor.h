@@ -67,6 +67,10 @@ tensor *tensor_zeros_like(const tensor *t);
 tensor *tensor_clone(const tensor *t);                                 /* deep copy, no grad */
 tensor *tensor_view(const tensor *t, int ndim, const int64_t *shape);  /* shares storage, no grad */
 tensor *tensor_to(const tensor *t, device_t device);                   /* copy to a device */
+/* moves t's storage to a device in place (a model's parameters: layers keep pointers to the tensors);
+ * any gradient is dropped; the memory tag of the new storage is the current one */
+void tensor_move_(tensor *t, device_t device);
+double tensor_item(const tensor *t);   /* element 0 as a double, copied to the host from any device */
 tensor *tensor_to_dtype(const tensor *t, dtype_t dtype);               /* f32 <-> bf16/f16 (CPU) */
 
 void tensor_retain(tensor *t);

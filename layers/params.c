@@ -35,6 +35,12 @@ void params_set_requires_grad(param_list *pl, bool on) {
     for (int i = 0; i < pl->n; i++) pl->items[i].t->requires_grad = on;
 }
 
+void params_to_device(param_list *pl, device_t device) {
+    mem_tag prev = mem_set_tag(MEM_PARAMS);
+    for (int i = 0; i < pl->n; i++) tensor_move_(pl->items[i].t, device);
+    mem_set_tag(prev);
+}
+
 void params_free(param_list *pl) {
     for (int i = 0; i < pl->n; i++) { free(pl->items[i].name); tensor_release(pl->items[i].t); }
     free(pl->items);

@@ -35,6 +35,7 @@ param_entry *params_find(const param_list *pl, const char *name);
 int64_t params_count(const param_list *pl);
 void params_set_requires_grad(param_list *pl, bool on);
 void params_free(param_list *pl);
+void params_to_device(param_list *pl, device_t device);   /* every parameter moved in place (tensor_move_) */
 
 /* Key renames tried when a key is missing, e.g. diffusers' older attention names. */
 typedef struct { const char *now, *old; } param_alias;

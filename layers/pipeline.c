@@ -15,7 +15,12 @@ int64_t vae_pipeline_micro_z_frames(const vae_pipeline *p) {
     return vae_temporal_latent_frames(&p->temporal, p->micro_frame_size);
 }
 
-static tensor *channel_vector(const float *v, int n) { return tensor_autorelease(tensor_from_data(SHAPE(n), v)); }
+/* shift or scale as a (C) tensor on the device of the latents it applies to */
+static tensor *channel_vector(const float *v, int n, device_t device) {
+    tensor *t = tensor_from_data(SHAPE(n), v);
+    if (device != DEVICE_CPU) tensor_move_(t, device);
+    return tensor_autorelease(t);
+}
 
 pipeline_encoded vae_pipeline_encode(const vae_pipeline *p, tensor *x, rng_state *rng) {
     pipeline_encoded e;
@@ -33,7 +38,7 @@ pipeline_encoded vae_pipeline_encode(const vae_pipeline *p, tensor *x, rng_state
     e.z = p->sample_posterior ? posterior_sample(&e.posterior, rng) : posterior_mode(&e.posterior);
     if (!p->cal_loss) {
         int c = p->temporal.cfg.embed_dim;
-        e.z = op_div(op_sub(e.z, channel_vector(p->shift, c)), channel_vector(p->scale, c));
+        e.z = op_div(op_sub(e.z, channel_vector(p->shift, c, e.z->device)), channel_vector(p->scale, c, e.z->device));
     }
     e.x_z = x_z;
     return e;
@@ -42,7 +47,7 @@ pipeline_encoded vae_pipeline_encode(const vae_pipeline *p, tensor *x, rng_state
 tensor *vae_pipeline_decode_latent(const vae_pipeline *p, tensor *z, int64_t num_frames) {
     if (!p->cal_loss) {
         int c = p->temporal.cfg.embed_dim;
-        z = op_add(op_mul(z, channel_vector(p->scale, c)), channel_vector(p->shift, c));
+        z = op_add(op_mul(z, channel_vector(p->scale, c, z->device)), channel_vector(p->shift, c, z->device));
     }
     if (p->micro_frame_size <= 0) return vae_temporal_decode(&p->temporal, z, num_frames);
     int64_t mz = vae_pipeline_micro_z_frames(p), tl = z->shape[1], k = (tl + mz - 1) / mz, remaining = num_frames;

@@ -5,7 +5,7 @@
 #include "core/ops.h"            // defines: op_add
 #include "optim/clip.h"          // defines: clip_grad_norm
 
-static double value(tensor *t) { return (double)tensor_f32(t)[0]; }
+static double value(tensor *t) { return tensor_item(t); }   /* from any device */
 
 static tensor *add_term(tensor *total, tensor *term) { return total ? op_add(total, term) : term; }
 

@@ -1,7 +1,8 @@
 /* train_config.c: [train] and [data] to a train_config (see train_config.h). */
 #include "train/train_config.h"
 #include <string.h>
-#include "core/check.h"   // defines: CHECK
+#include "core/check.h"    // defines: CHECK
+#include "core/device.h"   // defines: device_cuda_available
 
 train_config train_config_from(const config *c) {
     train_config t;
@@ -67,7 +68,12 @@ train_config train_config_from(const config *c) {
     CHECK_HINT(t.perceptual_loss_weight == 0, "set [train] perceptual_loss_weight = 0 (stage 3 without LPIPS)",
                "config %s: [train] perceptual_loss_weight = %g needs the LPIPS network, which this version of vaec does "
                "not have", p, t.perceptual_loss_weight);
-    CHECK(!strcmp(t.device, "cpu"), "config %s: [train] device = '%s': this version trains on cpu", p, t.device);
+    CHECK(!strcmp(t.device, "cpu") || !strcmp(t.device, "cuda"), "config %s: [train] device = '%s' (cpu or cuda)", p, t.device);
+    t.dev = !strcmp(t.device, "cuda") ? DEVICE_CUDA : DEVICE_CPU;
+    CHECK_HINT(t.dev == DEVICE_CPU || device_cuda_compiled(), "rebuild on a machine with the CUDA toolkit (nvcc on PATH)",
+               "config %s: [train] device = cuda, but this build of vaec has no CUDA backend", p);
+    CHECK_HINT(t.dev == DEVICE_CPU || device_cuda_available(), "check nvidia-smi and CUDA_VISIBLE_DEVICES, or train with "
+               "--set train.device=cpu", "config %s: [train] device = cuda, but no GPU is visible to this process", p);
     CHECK(!strcmp(t.precision, "fp32"), "config %s: [train] precision = '%s': this version trains in fp32", p, t.precision);
     CHECK(t.ckpt_every > 0 && t.log_every > 0, "config %s: [train] ckpt_every and log_every must be positive", p);
     t.schedule.lr = t.lr;

@@ -18,6 +18,7 @@ typedef struct {
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;
+    device_t dev;          /* device parsed: cpu or cuda (checked: compiled in and a GPU visible) */
     int ckpt_every, log_every, keep_ckpts;
     bool stop_on_nan;      /* nan_policy = stop; default skip */
     bool train_logvar;     /* upstream keeps the loss logvar frozen at 0 */

@@ -90,8 +90,10 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
         tensor *x = loader_next(ld);
         if (!x) FATAL("%s", vaec_last_error());
         tensor_scope_begin();
-        pipeline_encoded e = vae_pipeline_encode(&m->p, x, NULL);
+        tensor *xd = t->dev == DEVICE_CPU ? x : tensor_autorelease(tensor_to(x, t->dev));
+        pipeline_encoded e = vae_pipeline_encode(&m->p, xd, NULL);
         tensor *xr = op_clamp(vae_pipeline_decode(&m->p, e.z, e.x_z->shape[1], NULL), -1.0f, 1.0f);
+        if (xr->device != DEVICE_CPU) xr = tensor_autorelease(tensor_to(xr, DEVICE_CPU));
         psnr += metric_psnr(x, xr);
         ssim += metric_ssim(x, xr);
         if (i == 0 && preview_path) {   /* the first held-out clip: input over reconstruction */
@@ -134,12 +136,17 @@ int train_main(const train_args *a) {
                "config %s: vaec train runs [model] kind = pipeline", a->config_path);
     m.p.cal_loss = true;
     load_pretrained(&m, &c);
+    if (t.dev != DEVICE_CPU) {   /* weights to the GPU before the optimizer allocates its state beside them */
+        params_to_device(&m.p.spatial.vae.params, t.dev);
+        params_to_device(&m.p.temporal.params, t.dev);
+    }
     tensor *params[1024];
     int n = collect_trainable(&m, params, 1024);
     adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2});
     ema *avg = t.ema_decay > 0 ? ema_new(params, n, t.ema_decay) : NULL;
     vae_loss loss;
     vae_loss_init(&loss, VAE_REC_L1, VAE_REDUCE_UPSTREAM, t.kl_loss_weight, t.train_logvar);
+    if (t.dev != DEVICE_CPU) tensor_move_(loss.logvar, t.dev);
     loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, 0, 1, false};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("%s", vaec_last_error());
@@ -202,6 +209,7 @@ int train_main(const train_args *a) {
     for (long step = start; step < t.steps && !interrupted; step++) {
         tensor *x = loader_next(ld);
         if (!x) FATAL("%s", vaec_last_error());
+        if (t.dev != DEVICE_CPU) tensor_move_(x, t.dev);   /* the batch to the GPU (pinned staging: issue 7) */
         int64_t keep = mix_frames(t.mixed_strategy, t.mixed_image_ratio, x->shape[1], &rng);
         tensor *xb = x;
         if (keep < x->shape[1]) {

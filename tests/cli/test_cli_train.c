@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "core/device.h"
 #include "core/safetensors.h"
 #include "data/h5video.h"
 #include "layers/params.h"
@@ -146,6 +147,12 @@ TEST(test_cli_train_dump_grads_and_bad_settings) {
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "train.lr=fast"), "bad value:\n%s", out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     EXPECT(system(cmd) == 0, "cleanup");
+    if (!device_cuda_available()) {   /* no GPU here: device = cuda must say so, not crash in an op */
+        snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.device=cuda --out /tmp/vaec_nogpu_%d",
+                 VAEC_BIN_DIR, test_source_dir(), (int)getpid());
+        EXPECT(test_run_command(cmd, out, sizeof out) != 0 && (strstr(out, "no GPU is visible") || strstr(out, "no CUDA backend")),
+               "device = cuda without a GPU:\n%s", out);
+    }
 }
 
 /* configs/demo.ini (what `make demo` trains) runs as shipped: two steps on a small synthetic set, with the
