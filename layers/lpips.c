@@ -21,21 +21,31 @@ static tensor *constant3(float a, float b, float c) {
     return t;
 }
 
+/* a zero-filled parameter registered under prefix.name (layout as in PyTorch: conv weights permute) */
+static tensor *zero_param(lpips_net *n, const char *prefix, const char *name, int ndim, const int64_t *shape,
+                          param_layout layout) {
+    mem_tag prev = mem_set_tag(MEM_PARAMS);
+    tensor *t = tensor_zeros(ndim, shape);
+    mem_set_tag(prev);
+    return params_add(&n->params, prefix, name, t, layout);
+}
+
+/* A frozen metric is only meaningful with loaded weights, so the parameters start at zero (every distance
+   is 0) instead of a random init that would cost 14.7M draws for nothing. */
 void lpips_init(lpips_net *n) {
     *n = (lpips_net){.chunk_images = 4};
-    rng_state rng = rng_seed(0);
     char prefix[64];
     for (int i = 0; i < LPIPS_N_CONVS; i++) {
+        conv2d_layer *c = &n->conv[i];
         snprintf(prefix, sizeof prefix, "net.slice%d.%d", vgg16_convs[i].slice, vgg16_convs[i].index);
-        conv2d_layer_init(&n->conv[i], &n->params, prefix, vgg16_convs[i].cin, vgg16_convs[i].cout, 3, 1, 1, true, &rng);
+        c->w = zero_param(n, prefix, "weight", SHAPE(vgg16_convs[i].cout, 3, 3, vgg16_convs[i].cin), PARAM_CONV);
+        c->b = zero_param(n, prefix, "bias", SHAPE(vgg16_convs[i].cout), PARAM_PLAIN);
+        c->args = (conv2d_args){{1, 1}, {1, 1, 1, 1}};
     }
-    mem_tag prev = mem_set_tag(MEM_PARAMS);
     for (int k = 0; k < LPIPS_N_TAPS; k++) {
         snprintf(prefix, sizeof prefix, "lin%d.model.1", k);   /* .model = (Dropout, Conv2d): the conv is item 1 */
-        n->lin[k] = params_add(&n->params, prefix, "weight", tensor_empty(SHAPE(1, 1, 1, tap_channels[k])), PARAM_CONV);
-        params_init_uniform(n->lin[k], tap_channels[k], &rng);
+        n->lin[k] = zero_param(n, prefix, "weight", SHAPE(1, 1, 1, tap_channels[k]), PARAM_CONV);
     }
-    mem_set_tag(prev);
     params_set_requires_grad(&n->params, false);
     n->shift = constant3(-0.030f, -0.088f, -0.188f);
     n->scale = constant3(0.458f, 0.448f, 0.450f);

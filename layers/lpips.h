@@ -34,7 +34,7 @@ typedef struct {
     int chunk_images;                   /* images per checkpointed segment under autograd (default 4) */
 } lpips_net;
 
-/* builds the network with PyTorch's default conv init (random weights: load real ones before use) */
+/* builds the network with zero weights (every distance 0): load real ones (or fill them, in tests) before use */
 void lpips_init(lpips_net *n);
 /* loads every parameter from a safetensors file; returns -1 with vaec_last_error() naming the file */
 int lpips_load(lpips_net *n, const char *path);
