@@ -59,6 +59,12 @@ int lpips_load(lpips_net *n, const char *path) {
     return rc;
 }
 
+void lpips_to_device(lpips_net *n, device_t device) {
+    params_to_device(&n->params, device);
+    tensor_move_(n->shift, device);
+    tensor_move_(n->scale, device);
+}
+
 void lpips_free(lpips_net *n) {
     params_free(&n->params);
     tensor_release(n->shift);

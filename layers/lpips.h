@@ -39,6 +39,8 @@ void lpips_init(lpips_net *n);
 /* loads every parameter from a safetensors file; returns -1 with vaec_last_error() naming the file */
 int lpips_load(lpips_net *n, const char *path);
 void lpips_free(lpips_net *n);
+/* every parameter and constant moved to device, in place (the images must live there too) */
+void lpips_to_device(lpips_net *n, device_t device);
 
 /* x, x_hat: (N,H,W,3) in [-1, 1], H and W at least 16 (four 2x2 poolings) -> (N,1,1,1).
  * While gradients are recorded, the images go through in checkpointed chunks of chunk_images, so only

@@ -9,4 +9,5 @@ void train_loss_init(vae_loss *l, const train_config *t) {
                "or set [train] perceptual_loss_weight = 0", "[train] lpips_path = '%s': no such readable file (the LPIPS "
                "weights that perceptual_loss_weight = %g needs)", t->lpips_path, t->perceptual_loss_weight);
     vae_loss_load_lpips(l, t->perceptual_loss_weight, t->lpips_path);
+    if (t->dev != DEVICE_CPU) lpips_to_device(l->lpips, t->dev);   /* beside the reconstruction it compares */
 }
