@@ -4,6 +4,8 @@
  *   conv.h        op_conv2d, op_conv3d (stride, per-side zero pad; channels-last)
  *   group_norm.h  op_group_norm (statistics over C/groups x all positions, 4-D or 5-D)
  *   silu.h        op_silu
+ *   relu.h        op_relu
+ *   max_pool.h    op_max_pool2d (2x2, stride 2)
  *   softmax.h     op_softmax (last dim)
  *   attention.h   op_attention (single head over spatial positions, fused)
  *   upsample.h    op_upsample_nearest2x
@@ -24,8 +26,10 @@
 #include "core/ops/conv.h"
 #include "core/ops/group_norm.h"
 #include "core/ops/matmul.h"
+#include "core/ops/max_pool.h"
 #include "core/ops/pad.h"
 #include "core/ops/reduce.h"
+#include "core/ops/relu.h"
 #include "core/ops/reparam.h"
 #include "core/ops/scalar.h"
 #include "core/ops/shape.h"

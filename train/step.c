@@ -20,7 +20,7 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     tensor *x_z_rec = vae_pipeline_decode_latent(p, e.z, frames), *loss = NULL;
     if (c->use_real_rec_loss) {
         tensor *x_rec = vae2d_decode(&p->spatial, x_z_rec);
-        tensor *nll = vae_loss_nll(l, x, x_rec), *kl = vae_loss_kl(l, &e.posterior);
+        tensor *nll = vae_loss_nll_pixels(l, x, x_rec), *kl = vae_loss_kl(l, &e.posterior);
         r.nll = value(nll);
         r.kl = value(kl);
         loss = add_term(add_term(loss, nll), kl);

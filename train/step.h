@@ -2,6 +2,7 @@
  * cal_loss path:
  *   z, posterior, x_z = encode(x);  x_z_rec = temporal decode(z, T of x_z)
  *   use_real_rec_loss:        x_rec = spatial decode(x_z_rec); loss += weighted_nll(x, x_rec) + weighted_kl
+ *                             (weighted_nll with the loss's perceptual term, when it has one)
  *   use_z_rec_loss:           loss += weighted_nll(x_z, x_z_rec)
  *   use_image_identity_loss:  when T == 1, loss += weighted_nll(x_z, z)
  * Pixels are decoded only when a pixel loss needs them. Then backward, global-norm clipping, and the

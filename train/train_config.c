@@ -65,9 +65,14 @@ train_config train_config_from(const config *c) {
           t.mixed_image_ratio);
     CHECK(t.use_real_rec_loss || t.use_z_rec_loss || t.use_image_identity_loss,
           "config %s: [train] every loss is switched off (use_real_rec_loss, use_z_rec_loss, use_image_identity_loss)", p);
-    CHECK_HINT(t.perceptual_loss_weight == 0, "set [train] perceptual_loss_weight = 0 (stage 3 without LPIPS)",
-               "config %s: [train] perceptual_loss_weight = %g needs the LPIPS network, which this version of vaec does "
-               "not have", p, t.perceptual_loss_weight);
+    t.lpips_path = config_str(c, "train", "lpips_path", "");
+    CHECK(t.perceptual_loss_weight >= 0, "config %s: [train] perceptual_loss_weight = %g (0 or more)", p,
+          t.perceptual_loss_weight);
+    if (t.perceptual_loss_weight > 0) {
+        CHECK_HINT(t.lpips_path[0], "write the weights with scripts/convert_lpips.py (docs/training.md), or set "
+                   "[train] perceptual_loss_weight = 0", "config %s: [train] perceptual_loss_weight = %g needs the LPIPS "
+                   "weights, but [train] lpips_path is not set", p, t.perceptual_loss_weight);
+    }
     CHECK(!strcmp(t.device, "cpu") || !strcmp(t.device, "cuda"), "config %s: [train] device = '%s' (cpu or cuda)", p, t.device);
     t.dev = !strcmp(t.device, "cuda") ? DEVICE_CUDA : DEVICE_CPU;
     CHECK_HINT(t.dev == DEVICE_CPU || device_cuda_compiled(), "rebuild on a machine with the CUDA toolkit (nvcc on PATH)",

@@ -19,6 +19,7 @@ typedef struct {
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;
     device_t dev;          /* device parsed: cpu or cuda (checked: compiled in and a GPU visible) */
+    const char *lpips_path;   /* LPIPS weights (scripts/convert_lpips.py); read when perceptual_loss_weight > 0 */
     int ckpt_every, log_every, keep_ckpts;
     bool stop_on_nan;      /* nan_policy = stop; default skip */
     bool train_logvar;     /* upstream keeps the loss logvar frozen at 0 */

@@ -140,7 +140,8 @@ TEST(test_cli_train_dump_grads_and_bad_settings) {
     snprintf(path, sizeof path, "%s/ev/preview-step000000002.png", dir);
     EXPECT(access(path, R_OK) == 0, "no preview at %s", path);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.perceptual_loss_weight=0.1", VAEC_BIN_DIR, src);
-    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS"), "perceptual loss without LPIPS must be refused:\n%s", out);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS") && strstr(out, "lpips_path"),
+           "perceptual loss without [train] lpips_path must be refused:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=/nonexistent.h5", VAEC_BIN_DIR, src);
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent.h5"), "missing dataset:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.lr=fast", VAEC_BIN_DIR, src);

@@ -70,3 +70,40 @@ TEST(test_vae_loss_frozen_logvar_gets_no_gradient) {
     tensor_release(xh);
     vae_loss_free(&l);
 }
+
+/* upstream's weighted_nll with the perceptual term (rec = L1 + w * LPIPS per frame, broadcast over C,H,W)
+   against PyTorch, with hash-filled LPIPS weights; the latent nll (vae_loss_nll) must leave it out */
+TEST(test_vae_loss_nll_with_perceptual_term_matches_torch) {
+    golden_file *g = golden_open("lpips");
+    vae_loss l;
+    vae_loss_init(&l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, true);
+    tensor_f32(l.logvar)[0] = 0.3f;
+    lpips_net net;
+    lpips_init(&net);
+    params_fill_deterministic(&net.params);
+    net.chunk_images = 1;   /* two frames: two checkpointed segments */
+    vae_loss_set_lpips(&l, 20.0f, &net);
+    tensor *x = golden_get(g, "ploss.x"), *xh = golden_leaf(g, "ploss.xh"), *want = golden_get(g, "ploss.loss");
+    tensor_scope_begin();
+    tensor *loss = vae_loss_nll_pixels(&l, x, xh);
+    EXPECT(fabs(tensor_f32(loss)[0] - tensor_f32(want)[0]) < 1e-5 * fabs(tensor_f32(want)[0]),
+           "nll with perceptual term %.7g vs torch %.7g", tensor_f32(loss)[0], tensor_f32(want)[0]);
+    test_note_error("vae_loss.nll_perceptual", fabs(tensor_f32(loss)[0] - tensor_f32(want)[0]) / fabs(tensor_f32(want)[0]));
+    ag_backward(loss);
+    float plain = tensor_f32(vae_loss_nll(&l, x, xh))[0];
+    tensor_scope_end(NULL);
+    golden_check("vae_loss.nll_perceptual.gxh", xh->grad, g, "ploss.gxh", 1e-5);
+    golden_check("vae_loss.nll_perceptual.glogvar", l.logvar->grad, g, "ploss.glogvar", 1e-5);
+    /* the latent losses have no perceptual term: the difference is exactly w * sum(LPIPS) * C*H*W / frames */
+    tensor *p = golden_get(g, "ploss.lpips");
+    const float *pv = tensor_f32(p);
+    double expect = 20.0 * (pv[0] + pv[1]) * (16 * 16 * 3) / 2.0 / exp(0.3);
+    EXPECT(fabs((tensor_f32(want)[0] - plain) - expect) < 1e-3 * expect, "plain nll %.7g: the perceptual part %.7g, want %.7g",
+           plain, tensor_f32(want)[0] - plain, expect);
+    tensor_release(p);
+    tensor_release(want);
+    tensor_release(x);
+    tensor_release(xh);
+    vae_loss_free(&l);
+    golden_close(g);
+}

@@ -34,6 +34,9 @@ TEST(test_stage_configs_carry_the_upstream_recipe) {
         EXPECT(t.use_real_rec_loss == want[s - 1].real && t.use_z_rec_loss == want[s - 1].zrec &&
                    t.use_image_identity_loss == want[s - 1].ident && t.mixed_strategy == want[s - 1].mix,
                "stage %d: loss switches or mixing", s);
+        EXPECT(t.perceptual_loss_weight == (s == 3 ? 0.1f : 0.0f), "stage %d: perceptual_loss_weight %g", s,
+               t.perceptual_loss_weight);
+        EXPECT(s != 3 || !strcmp(t.lpips_path, "weights/lpips_vgg16.safetensors"), "stage 3: lpips_path '%s'", t.lpips_path);
         vae_temporal_config tc = temporal_config_from(&c);
         EXPECT(tc.filters == 128 && tc.num_res_blocks == 4 && tc.n_levels == 4, "stage %d: temporal config", s);
         config_free(&c);

@@ -1,0 +1,78 @@
+/* max_pool.c: 2x2 / stride-2 max pooling, forward and backward (see max_pool.h). */
+#include "core/ops/max_pool.h"
+#include <math.h>
+#include <string.h>
+#include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+
+/* index (among off[0..3], row-major in the window) of the first maximum; a NaN wins, as in PyTorch */
+static inline int window_argmax(const float *p, const int64_t off[4]) {
+    int best = 0;
+    float m = p[off[0]];
+    if (isnan(m)) return 0;
+    for (int k = 1; k < 4; k++) {
+        float v = p[off[k]];
+        if (v > m || isnan(v)) {
+            best = k, m = v;
+            if (isnan(v)) break;
+        }
+    }
+    return best;
+}
+
+/* one task per output row (image, ho) */
+void max_pool2d_forward_cpu(const float *x, float *y, int64_t N, int64_t H, int64_t W, int64_t C) {
+    const int64_t Ho = H / 2, Wo = W / 2, off[4] = {0, C, W * C, W * C + C};
+#pragma omp parallel for schedule(static) if (N * Ho * Wo * C > 32768)
+    for (int64_t r = 0; r < N * Ho; r++) {
+        const int64_t n = r / Ho, ho = r % Ho;
+        for (int64_t wo = 0; wo < Wo; wo++) {
+            const float *p = x + ((n * H + 2 * ho) * W + 2 * wo) * C;
+            float *q = y + (r * Wo + wo) * C;
+            for (int64_t c = 0; c < C; c++) q[c] = p[c + off[window_argmax(p + c, off)]];
+        }
+    }
+}
+
+/* windows do not overlap: each input element receives at most one output's gradient */
+void max_pool2d_backward_cpu(const float *x, const float *gy, float *gx, int64_t N, int64_t H, int64_t W, int64_t C) {
+    const int64_t Ho = H / 2, Wo = W / 2, off[4] = {0, C, W * C, W * C + C};
+    memset(gx, 0, (size_t)(N * H * W * C) * sizeof(float));
+#pragma omp parallel for schedule(static) if (N * Ho * Wo * C > 32768)
+    for (int64_t r = 0; r < N * Ho; r++) {
+        const int64_t n = r / Ho, ho = r % Ho;
+        for (int64_t wo = 0; wo < Wo; wo++) {
+            const int64_t base = ((n * H + 2 * ho) * W + 2 * wo) * C;
+            const float *g = gy + (r * Wo + wo) * C;
+            for (int64_t c = 0; c < C; c++) gx[base + c + off[window_argmax(x + base + c, off)]] = g[c];
+        }
+    }
+}
+
+static void max_pool2d_backward(ag_node *n) {
+    tensor *x = n->inputs[0], *gy = n->out->grad;
+    tensor *gx = tensor_empty_like(x);
+    switch (x->device) {
+        case DEVICE_CPU:
+            max_pool2d_backward_cpu(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->shape[0], x->shape[1], x->shape[2],
+                                    x->shape[3]);
+            break;
+        default: DEVICE_UNSUPPORTED("max_pool2d_backward", x->device);
+    }
+    ag_grad_add_owned(x, gx);
+}
+
+tensor *op_max_pool2d(tensor *x) {
+    char xs[96];
+    tensor_shape_str(x, xs, sizeof xs);
+    CHECK(x->ndim == 4 && x->shape[1] >= 2 && x->shape[2] >= 2,
+          "max_pool2d: x must be (N,H,W,C) with H and W at least 2, got %s", xs);
+    tensor *y = tensor_new(SHAPE(x->shape[0], x->shape[1] / 2, x->shape[2] / 2, x->shape[3]), DTYPE_F32, x->device);
+    switch (x->device) {
+        case DEVICE_CPU:
+            max_pool2d_forward_cpu(tensor_f32(x), tensor_f32(y), x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
+            break;
+        default: DEVICE_UNSUPPORTED("max_pool2d", x->device);
+    }
+    ag_record("max_pool2d", max_pool2d_backward, y, 1, (tensor *[]){x});
+    return tensor_autorelease(y);
+}

@@ -1,0 +1,33 @@
+/* relu.c: ReLU forward and backward (see relu.h). */
+#include "core/ops/relu.h"
+#include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+
+void relu_forward_cpu(const float *x, float *y, int64_t n) {
+#pragma omp parallel for if (n > 32768) schedule(static)
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void relu_backward_cpu(const float *x, const float *gy, float *gx, int64_t n) {
+#pragma omp parallel for if (n > 32768) schedule(static)
+    for (int64_t i = 0; i < n; i++) gx[i] = x[i] > 0.0f ? gy[i] : 0.0f;
+}
+
+static void relu_backward(ag_node *n) {
+    tensor *x = n->inputs[0], *gy = n->out->grad;
+    tensor *gx = tensor_empty_like(x);
+    switch (x->device) {
+        case DEVICE_CPU: relu_backward_cpu(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->numel); break;
+        default: DEVICE_UNSUPPORTED("relu_backward", x->device);
+    }
+    ag_grad_add_owned(x, gx);
+}
+
+tensor *op_relu(tensor *x) {
+    tensor *y = tensor_empty_like(x);
+    switch (x->device) {
+        case DEVICE_CPU: relu_forward_cpu(tensor_f32(x), tensor_f32(y), x->numel); break;
+        default: DEVICE_UNSUPPORTED("relu", x->device);
+    }
+    ag_record("relu", relu_backward, y, 1, (tensor *[]){x});
+    return tensor_autorelease(y);
+}
