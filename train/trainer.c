@@ -13,6 +13,7 @@
 #include "data/loader.h"           // defines: loader
 #include "optim/clip.h"            // defines: grad_global_norm
 #include "train/checkpoint.h"      // defines: ckpt_save, ckpt_load
+#include "train/loss_setup.h"      // defines: train_loss_init
 #include "train/model_config.h"    // defines: model_build
 #include "train/step.h"            // defines: train_step
 #include "train/metrics.h"         // defines: metric_psnr, metric_ssim
@@ -145,7 +146,7 @@ int train_main(const train_args *a) {
     adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2});
     ema *avg = t.ema_decay > 0 ? ema_new(params, n, t.ema_decay) : NULL;
     vae_loss loss;
-    vae_loss_init(&loss, VAE_REC_L1, VAE_REDUCE_UPSTREAM, t.kl_loss_weight, t.train_logvar);
+    train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
     if (t.dev != DEVICE_CPU) tensor_move_(loss.logvar, t.dev);
     loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, 0, 1, false};
     loader *ld = loader_open(&lc);

@@ -142,6 +142,11 @@ TEST(test_cli_train_dump_grads_and_bad_settings) {
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.perceptual_loss_weight=0.1", VAEC_BIN_DIR, src);
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "LPIPS") && strstr(out, "lpips_path"),
            "perceptual loss without [train] lpips_path must be refused:\n%s", out);
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/lp "
+             "--set train.perceptual_loss_weight=0.1 --set train.lpips_path=%s/no_lpips.safetensors", VAEC_BIN_DIR, src, dir,
+             dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "lpips_path") && strstr(out, "no_lpips.safetensors"),
+           "a missing LPIPS weights file must be named:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=/nonexistent.h5", VAEC_BIN_DIR, src);
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "/nonexistent.h5"), "missing dataset:\n%s", out);
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.lr=fast", VAEC_BIN_DIR, src);
