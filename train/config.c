@@ -22,6 +22,7 @@ static const char *const known_keys[] = {
     "train.weight_decay", "train.grad_clip", "train.batch_size", "train.num_frames", "train.image_size", "train.steps",
     "train.seed", "train.out_dir", "train.ckpt_every", "train.log_every", "train.device", "train.precision",
     "train.nan_policy", "train.keep_ckpts", "train.train_logvar",
+    "train.grad_accum_steps", "train.dist_timeout_s", "train.dist_bucket_mb",
     "data.path", "data.eval_path", "data.eval_clips",
     NULL,
 };
