@@ -38,7 +38,8 @@ int dist_world(void);
 void dist_set_step(long step);             /* the step named in watchdog messages */
 void dist_finalize(void);                  /* MPI_Finalize when MPI was started */
 
-/* collectives: in place, identical result on every rank; `what` names them in error messages */
+/* collectives: in place, identical result on every rank (float sums: reduce-scatter + all-gather, so the
+ * same bits everywhere whatever MPI's algorithm); `what` names them in error messages */
 void dist_allreduce_sum_f64(double *v, int n, const char *what);
 void dist_allreduce_max_i32(int *v, int n, const char *what);
 void dist_allreduce_sum_f32(float *v, int64_t n, const char *what);

@@ -2,6 +2,7 @@
 #include "train/dist_mpi.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef VAEC_HAVE_MPI
 #include <mpi.h>   // defines: MPI_Allreduce, MPI_Bcast, MPI_Abort
@@ -44,6 +45,33 @@ int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *
     return 0;
 }
 
+int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n) {
+    int world, rank, rc;
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    /* in pieces of `world` equal parts: each part is summed once, by its owner, then copied to all */
+    int64_t piece = (int64_t)MAX_PIECE / world * world;
+    for (int64_t at = 0; at + world <= count; at += piece) {
+        int64_t len = count - at < piece ? (count - at) / world * world : piece;
+        int part = (int)(len / world);
+        float *p = buf + at;
+        rc = MPI_Reduce_scatter_block(MPI_IN_PLACE, p, part, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return fail(rc, "MPI_Reduce_scatter_block", err, n);
+        if (rank) memmove(p + (int64_t)rank * part, p, (size_t)part * sizeof(float));   /* in place: result comes first */
+        rc = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, p, part, MPI_FLOAT, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return fail(rc, "MPI_Allgather", err, n);
+    }
+    int64_t tail = count % world;   /* fewer than `world` values: summed on rank 0, broadcast */
+    if (tail) {
+        float *p = buf + count - tail;
+        rc = MPI_Reduce(rank == 0 ? MPI_IN_PLACE : p, p, (int)tail, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return fail(rc, "MPI_Reduce", err, n);
+        rc = MPI_Bcast(p, (int)tail, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) return fail(rc, "MPI_Bcast", err, n);
+    }
+    return 0;
+}
+
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n) {
     for (size_t at = 0; at < bytes; at += MAX_PIECE) {
         int k = (int)(bytes - at < MAX_PIECE ? bytes - at : MAX_PIECE);
@@ -77,6 +105,7 @@ static int none(char *err, size_t n) {
 int dist_mpi_built(void) { return 0; }
 int dist_mpi_init(int *rank, int *world, char *err, size_t n) { return none(err, n); }
 int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n) { return none(err, n); }
+int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n) { return none(err, n); }
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n) { return none(err, n); }
 int dist_mpi_barrier(char *err, size_t n) { return none(err, n); }
 void dist_mpi_abort(int code) { _Exit(code); }

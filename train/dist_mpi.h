@@ -11,6 +11,9 @@ typedef enum { DIST_SUM, DIST_MAX } dist_op;
 int dist_mpi_built(void);                                    /* 1 when vaec was built with MPI */
 int dist_mpi_init(int *rank, int *world, char *err, size_t n);
 int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n);
+/* a float sum that every rank receives bit for bit the same, whatever algorithm MPI picks: reduce-scatter
+ * (each part summed once) then all-gather */
+int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n);
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n);
 int dist_mpi_barrier(char *err, size_t n);
 void dist_mpi_abort(int code);                               /* ends every rank of the job */
