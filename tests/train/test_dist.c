@@ -16,7 +16,8 @@
 #include "train/dist_nccl.h"     // defines: nccl_comm_new
 
 /* mpirun as the tests need it: root allowed (containers), 2 ranks on 2 cores, one thread each */
-#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 " \
+    "LSAN_OPTIONS=suppressions=" VAEC_SOURCE_DIR "/tests/harness/lsan_mpi.supp "   /* make test-asan: MPI's own */
 #define MPIRUN_2 "mpirun --oversubscribe --bind-to none -np 2 "
 #define MPIRUN MPI_ENV MPIRUN_2
 /* the tiny stage-1 run: z reconstruction + identity loss, video/image mixing, sampled posteriors; the
