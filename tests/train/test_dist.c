@@ -16,8 +16,9 @@
 #include "train/dist_nccl.h"     // defines: nccl_comm_new
 
 /* mpirun as the tests need it: root allowed (containers), 2 ranks on 2 cores, one thread each */
-#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 " \
-    "LSAN_OPTIONS=suppressions=" VAEC_SOURCE_DIR "/tests/harness/lsan_mpi.supp "   /* make test-asan: MPI's own */
+/* make test-asan: OpenMPI keeps allocations in components it unloads at exit, which LeakSanitizer reports
+ * from unknown modules (no suppression can name them): leaks are checked in the 1-process runs only */
+#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
 #define MPIRUN_2 "mpirun --oversubscribe --bind-to none -np 2 "
 #define MPIRUN MPI_ENV MPIRUN_2
 /* the tiny stage-1 run: z reconstruction + identity loss, video/image mixing, sampled posteriors; the
@@ -221,7 +222,7 @@ TEST(test_dist_posterior_noise_is_the_same_in_any_number_of_slices) {
 
 TEST(test_dist_nccl_averages_device_buckets) {
 #ifndef VAEC_HAVE_NCCL
-    TEST_SKIP("built without NCCL (no CUDA toolkit with nccl.h here)");
+    TEST_SKIP("built without NCCL (CUDA off, or no nccl.h and libnccl)");
 #else
     if (!device_cuda_available()) TEST_SKIP("no GPU visible: the NCCL communicator compiled and linked, not run");
     unsigned char id[128];
