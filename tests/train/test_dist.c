@@ -1,8 +1,8 @@
 /* test_dist.c: data-parallel training (train/dist.h) as users run it, `mpirun -np 2 vaec train`:
  * two ranks of batch b train exactly as one rank of batch 2b, gradient accumulation as a bigger batch, a
  * 2-rank checkpoint resumes on one rank, and a rank that dies or hangs ends the job quickly with a message.
- * Also: the posterior noise of a step is the same cut into any number of slices, and (on a GPU) the NCCL
- * communicator averages device buckets. */
+ * Also: rank variables without a launcher, the posterior noise of a step is the same cut into any number
+ * of slices, and (on a GPU) the NCCL communicator averages device buckets. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +184,22 @@ TEST(test_dist_dead_rank_ends_the_job) {
 TEST(test_dist_hung_rank_times_out_on_every_rank) {
     if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     expect_job_ends("hang", "rank 0 of 2: the gradient");
+}
+
+TEST(test_dist_rank_variables_without_a_launcher) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    const char *w = reference();
+    char cmd[4096], out[16384];
+    /* torchrun-style variables for a 1-process world: a plain run */
+    snprintf(cmd, sizeof cmd, "RANK=0 WORLD_SIZE=1 " ONE_THREAD "%s/vaec" TRAIN "--steps 1 --out %s/plain", VAEC_BIN_DIR,
+             test_source_dir(), w, w);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && !strstr(out, "data parallel"), "RANK=0 WORLD_SIZE=1:\n%s", out);
+    /* two ranks claimed, but nothing MPI can join: refused, naming both views */
+    snprintf(cmd, sizeof cmd, MPI_ENV "RANK=1 WORLD_SIZE=2 timeout 60 %s/vaec" TRAIN "--out %s/claimed", VAEC_BIN_DIR,
+             test_source_dir(), w, w);
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc != 0 && rc != 124 && strstr(out, "says rank 1 of 2, MPI says rank 0 of 1") && strstr(out, "HINT"),
+           "RANK=1 WORLD_SIZE=2 without mpirun: status %d\n%s", rc, out);
 }
 
 /* draws a step's noise as the pipeline does (spatial in chunks of `chunk` samples, then temporal) */
