@@ -91,7 +91,8 @@ void dist_init(double timeout_s) {
     if (timeout_s > 0) {
         wd.timeout_s = timeout_s;
         wd.running = pthread_create(&wd.thread, NULL, watchdog_main, NULL) == 0;
-        pthread_detach(wd.thread);
+        if (wd.running) pthread_detach(wd.thread);
+        else fprintf(stderr, "vaec: warning: rank %d: no watchdog thread: a hung rank will not time out\n", info.rank);
     }
 }
 
@@ -129,44 +130,41 @@ void dist_abort(const char *fmt, ...) {
     _Exit(1);
 }
 
-/* runs one collective under the watchdog and the clock; an MPI error ends the job */
-static void watched(int rc_of_call(void *), void *ctx, const char *what) {
-    double t0 = now_s();
-    pthread_mutex_lock(&wd.mu);
-    wd.in_collective = true, wd.what = what, wd.started = t0;
-    pthread_mutex_unlock(&wd.mu);
-    int rc = rc_of_call(ctx);
-    pthread_mutex_lock(&wd.mu);
-    wd.in_collective = false;
-    pthread_mutex_unlock(&wd.mu);
-    comm_seconds += now_s() - t0;
-    if (rc != 0) dist_abort("%s at step %ld failed: %s", what, wd.step + 1, (const char *)ctx);
-}
-
-/* the arguments of one collective; err doubles as the context watched() prints */
+/* the arguments of one collective */
 typedef struct {
-    char err[512];
     void *buf;
     int64_t count;
     size_t bytes;
     dist_type type;
     dist_op op;
-    int root, kind;
+    int root;
+    enum { CALL_ALLREDUCE, CALL_BCAST, CALL_BARRIER } kind;
 } call;
 
-static int run_call(void *p) {
-    call *c = p;
-    if (c->kind == 0 && c->type == DIST_F32 && c->op == DIST_SUM)
-        return dist_mpi_allreduce_same_f32(c->buf, c->count, c->err, sizeof c->err);
-    if (c->kind == 0) return dist_mpi_allreduce(c->buf, c->count, c->type, c->op, c->err, sizeof c->err);
-    if (c->kind == 1) return dist_mpi_bcast(c->buf, c->bytes, c->root, c->err, sizeof c->err);
-    return dist_mpi_barrier(c->err, sizeof c->err);
+/* runs one collective under the watchdog and the clock; an MPI error ends the job */
+static void watched(const call *c, const char *what) {
+    char err[512] = "";
+    double t0 = now_s();
+    pthread_mutex_lock(&wd.mu);
+    wd.in_collective = true, wd.what = what, wd.started = t0;
+    long step = wd.step;
+    pthread_mutex_unlock(&wd.mu);
+    int rc;
+    if (c->kind == CALL_ALLREDUCE && c->type == DIST_F32 && c->op == DIST_SUM)
+        rc = dist_mpi_allreduce_same_f32(c->buf, c->count, err, sizeof err);
+    else if (c->kind == CALL_ALLREDUCE) rc = dist_mpi_allreduce(c->buf, c->count, c->type, c->op, err, sizeof err);
+    else if (c->kind == CALL_BCAST) rc = dist_mpi_bcast(c->buf, c->bytes, c->root, err, sizeof err);
+    else rc = dist_mpi_barrier(err, sizeof err);
+    pthread_mutex_lock(&wd.mu);
+    wd.in_collective = false;
+    pthread_mutex_unlock(&wd.mu);
+    comm_seconds += now_s() - t0;
+    if (rc != 0) dist_abort("%s at step %ld failed: %s", what, step + 1, err);
 }
 
 static void allreduce(void *buf, int64_t count, dist_type t, dist_op op, const char *what) {
     if (!mpi_on || count == 0) return;
-    call c = {.buf = buf, .count = count, .type = t, .op = op, .kind = 0};
-    watched(run_call, &c, what);
+    watched(&(call){.buf = buf, .count = count, .type = t, .op = op, .kind = CALL_ALLREDUCE}, what);
 }
 
 void dist_allreduce_sum_f64(double *v, int n, const char *what) { allreduce(v, n, DIST_F64, DIST_SUM, what); }
@@ -175,14 +173,12 @@ void dist_allreduce_sum_f32(float *v, int64_t n, const char *what) { allreduce(v
 
 void dist_broadcast(void *buf, size_t bytes, int root, const char *what) {
     if (!mpi_on || bytes == 0) return;
-    call c = {.buf = buf, .bytes = bytes, .root = root, .kind = 1};
-    watched(run_call, &c, what);
+    watched(&(call){.buf = buf, .bytes = bytes, .root = root, .kind = CALL_BCAST}, what);
 }
 
 void dist_barrier(const char *what) {
     if (!mpi_on) return;
-    call c = {.kind = 2};
-    watched(run_call, &c, what);
+    watched(&(call){.kind = CALL_BARRIER}, what);
 }
 
 void dist_test_hook(long step) {
