@@ -132,7 +132,11 @@ extern "C" void nccl_comm_free(nccl_comm *c) {
     if (!c) return;
     cudaStreamSynchronize(c->stream);
     for (int i = 0; i < c->n; i++) cudaEventDestroy(c->ready[i]);
-    ncclCommDestroy(c->comm);
+    char err[256];
+    // a non-blocking communicator finalizes asynchronously: flush it (bounded) before destroying it
+    ncclCommFinalize(c->comm);
+    if (settle(c, c->timeout_s, "ncclCommFinalize", err, sizeof err) == 0) ncclCommDestroy(c->comm);   // else aborted
+    else fprintf(stderr, "vaec: warning: %s\n", err);
     cudaStreamDestroy(c->stream);
     free(c);
 }
