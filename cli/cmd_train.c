@@ -12,7 +12,9 @@ static void usage(void) {
            "  --steps N, --out DIR   shorthands for --set train.steps=N, --set train.out_dir=DIR\n"
            "  --resume auto          continue from the newest complete checkpoint in the output folder\n"
            "  --resume DIR           continue from the checkpoint folder DIR\n"
-           "  --dump-grads FILE      write the first step's gradients (upstream key names) and loss terms, then stop\n");
+           "  --dump-grads FILE      write the first step's gradients (upstream key names) and loss terms, then stop\n\n"
+           "  data-parallel: mpirun -np N vaec train CONFIG ... (or srun): each rank trains its slice of the global\n"
+           "  batch; [train] grad_accum_steps, dist_timeout_s, dist_bucket_mb; see docs/distributed.md.\n");
 }
 
 int cmd_train(int argc, char **argv) {

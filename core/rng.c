@@ -4,7 +4,12 @@
 
 static rng_state global_rng = {0x5eed, 0};
 rng_state *rng_global(void) { return &global_rng; }
-rng_state rng_seed(uint64_t seed) { return (rng_state){seed, 0}; }
+rng_state rng_seed(uint64_t seed) { return (rng_state){seed, 0, 0, 0}; }
+
+/* every draw starts here: applies a pending jump (see rng.h) */
+static inline void begin_draw(rng_state *r) {
+    if (r->jump_by && r->offset >= r->jump_at) { r->offset += r->jump_by; r->jump_by = 0; }
+}
 
 void philox4x32_10(uint64_t counter_lo, uint64_t counter_hi, uint64_t key, uint32_t out[4]) {
     uint32_t c0 = (uint32_t)counter_lo, c1 = (uint32_t)(counter_lo >> 32);
@@ -28,6 +33,7 @@ static inline float u01_open0(uint32_t x) { return ((float)(x >> 8) + 1.0f) * (1
 static inline float u01(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
 
 void rng_fill_uniform(rng_state *r, float *out, int64_t n, float lo, float hi) {
+    begin_draw(r);
     int64_t blocks = (n + 3) / 4;
 #pragma omp parallel for if (n > 65536) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
@@ -39,6 +45,7 @@ void rng_fill_uniform(rng_state *r, float *out, int64_t n, float lo, float hi) {
 }
 
 void rng_fill_normal(rng_state *r, float *out, int64_t n, float mean, float std) {
+    begin_draw(r);
     int64_t blocks = (n + 3) / 4;
     const float two_pi = 6.283185307179586f;
 #pragma omp parallel for if (n > 65536) schedule(static)
@@ -58,12 +65,14 @@ void rng_fill_normal(rng_state *r, float *out, int64_t n, float mean, float std)
 }
 
 uint32_t rng_next_u32(rng_state *r) {
+    begin_draw(r);
     uint32_t w[4];
     philox4x32_10(r->offset++, 0, r->seed, w);
     return w[0];
 }
 
 double rng_next_double(rng_state *r) {
+    begin_draw(r);
     uint32_t w[4];
     philox4x32_10(r->offset++, 0, r->seed, w);
     return ((double)(w[0] >> 5) * 67108864.0 + (double)(w[1] >> 6)) / 9007199254740992.0;

@@ -12,7 +12,10 @@
 #define VAEC_RNG_H
 #include <stdint.h>
 
-typedef struct { uint64_t seed, offset; } rng_state;
+/* jump_at/jump_by (0: none) serve data-parallel training (train/batch_noise.h): the first draw that starts
+ * at offset >= jump_at first moves the offset by jump_by, so one rank's slice of two consecutive
+ * batch-sized draws lands where the whole batch's draws would put it. */
+typedef struct { uint64_t seed, offset, jump_at, jump_by; } rng_state;
 
 rng_state rng_seed(uint64_t seed);
 rng_state *rng_global(void);                 /* the generator ops use (sampling, dropout-free VAEs) */

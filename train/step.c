@@ -42,12 +42,16 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     return r;
 }
 
+void train_apply(adamw *opt, const step_config *c, step_result *r) {
+    r->grad_norm = c->grad_clip > 0 ? clip_grad_norm(opt->params, opt->n, c->grad_clip) : grad_global_norm(opt->params, opt->n);
+    r->skipped = !isfinite(r->loss) || !isfinite(r->grad_norm);
+    if (!r->skipped) adamw_step(opt);
+    ag_zero_grad(opt->params, opt->n);
+}
+
 step_result train_step(const vae_pipeline *p, const vae_loss *l, adamw *opt, const step_config *c, tensor *x,
                        rng_state *rng) {
     step_result r = train_forward_backward(p, l, c, x, rng);
-    r.grad_norm = c->grad_clip > 0 ? clip_grad_norm(opt->params, opt->n, c->grad_clip) : grad_global_norm(opt->params, opt->n);
-    r.skipped = !isfinite(r.loss) || !isfinite(r.grad_norm);
-    if (!r.skipped) adamw_step(opt);
-    ag_zero_grad(opt->params, opt->n);
+    train_apply(opt, c, &r);
     return r;
 }

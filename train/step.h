@@ -27,6 +27,9 @@ typedef struct {
 /* forward + backward only: leaves the gradients in the parameters (for --dump-grads) */
 step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, const step_config *c, tensor *x,
                                    rng_state *rng);
+/* after the gradients are final (summed over micro-steps, averaged over ranks): clip, update unless the
+ * loss in r or the gradient norm is not finite, zero the gradients; fills r->grad_norm and r->skipped */
+void train_apply(adamw *opt, const step_config *c, step_result *r);
 /* the whole step: forward, backward, clip, update (or skip), zero the gradients */
 step_result train_step(const vae_pipeline *p, const vae_loss *l, adamw *opt, const step_config *c, tensor *x,
                        rng_state *rng);

@@ -56,6 +56,12 @@ train_config train_config_from(const config *c) {
     CHECK(!strcmp(nan, "skip") || !strcmp(nan, "stop"), "config %s: [train] nan_policy = '%s' (skip or stop)", p, nan);
     t.stop_on_nan = !strcmp(nan, "stop");
     t.train_logvar = config_bool(c, "train", "train_logvar", false);
+    t.grad_accum_steps = config_int(c, "train", "grad_accum_steps", 1);
+    t.dist_timeout_s = (float)config_float(c, "train", "dist_timeout_s", 600.0);
+    t.dist_bucket_mb = (float)config_float(c, "train", "dist_bucket_mb", 25.0);
+    CHECK(t.grad_accum_steps >= 1 && t.dist_timeout_s > 0 && t.dist_bucket_mb > 0,
+          "config %s: [train] grad_accum_steps = %d (>= 1), dist_timeout_s = %g and dist_bucket_mb = %g (> 0)", p,
+          t.grad_accum_steps, t.dist_timeout_s, t.dist_bucket_mb);
     t.device = config_str(c, "train", "device", "cpu");
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");

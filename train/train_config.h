@@ -23,6 +23,9 @@ typedef struct {
     int ckpt_every, log_every, keep_ckpts;
     bool stop_on_nan;      /* nan_policy = stop; default skip */
     bool train_logvar;     /* upstream keeps the loss logvar frozen at 0 */
+    int grad_accum_steps;  /* micro-steps a step (gradients summed, reduced across ranks on the last) */
+    float dist_timeout_s;  /* a collective that takes longer ends every rank (docs/distributed.md) */
+    float dist_bucket_mb;  /* gradient all-reduce bucket size */
 } train_config;
 
 train_config train_config_from(const config *c);   /* fatal, naming the key, on a bad value */

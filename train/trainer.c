@@ -12,7 +12,9 @@
 #include "core/safetensors.h"      // defines: st_writer
 #include "data/loader.h"           // defines: loader
 #include "optim/clip.h"            // defines: grad_global_norm
+#include "train/batch_noise.h"     // defines: batch_noise_slice
 #include "train/checkpoint.h"      // defines: ckpt_save, ckpt_load
+#include "train/dist.h"            // defines: dist_init, dist_allreduce_grads
 #include "train/loss_setup.h"      // defines: train_loss_init
 #include "train/model_config.h"    // defines: model_build
 #include "train/step.h"            // defines: train_step
@@ -116,14 +118,48 @@ static ckpt_parts parts_of(vaec_model *m, adamw *opt, vae_loss *l, ema *avg) {
                         l->logvar, avg};
 }
 
+/* a checksum of every trained weight, compared with rank 0's: ranks that drifted apart are a bug, caught here */
+static void check_ranks_agree(adamw *opt, long step) {
+    if (dist_world() == 1) return;
+    double sum = 0, ref;
+    for (int i = 0; i < opt->n; i++) {
+        tensor *host = opt->params[i]->device == DEVICE_CPU ? opt->params[i] : tensor_to(opt->params[i], DEVICE_CPU);
+        const float *w = tensor_f32(host);
+        for (int64_t k = 0; k < host->numel; k++) sum += (double)w[k] * (double)((k % 7) + 1);
+        if (host != opt->params[i]) tensor_release(host);
+    }
+    ref = sum;
+    dist_broadcast(&ref, sizeof ref, 0, "the weight checksum broadcast");
+    if (memcmp(&ref, &sum, sizeof sum) != 0)
+        dist_abort("after step %ld the weights differ from rank 0's (checksum %.17g, rank 0 %.17g)", step, sum, ref);
+}
+
 static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, vae_loss *l, ema *avg, long step,
                             rng_state rng, loader *ld) {
+    check_ranks_agree(opt, step);
+    if (dist_rank() != 0) return;   /* rank 0 writes; every rank holds the same weights */
     ckpt_parts parts = parts_of(m, opt, l, avg);
-    ckpt_state st = {.step = step, .rng = rng, .n_position = 2};
+    /* the position counts loader batches of batch_size x ranks clips: kept, to resume on another rank count */
+    ckpt_state st = {.step = step, .rng = rng, .n_position = 3};
     loader_position(ld, st.position);
+    st.position[2] = (int64_t)t->batch_size * dist_world();
     if (ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) != 0)
         fprintf(stderr, "vaec: warning: %s\n", vaec_last_error());   /* training goes on; older checkpoints are intact */
     else printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
+}
+
+/* a checkpoint's data position counts loader batches of its own batch_size x ranks clips; another rank
+ * count or batch size reads the same clip offset in its own units (exact when it divides) */
+static void resume_position(int64_t pos[CKPT_MAX_POSITION], int n_position, int64_t clips_per_batch) {
+    if (n_position < 3 || pos[2] <= 0 || pos[2] == clips_per_batch) return;
+    int64_t clips = pos[1] * pos[2];
+    if (clips % clips_per_batch != 0)
+        fprintf(stderr, "vaec: warning: the checkpoint read %lld clips of this epoch in batches of %lld; batches of %lld "
+                "continue from clip %lld\n", (long long)clips, (long long)pos[2], (long long)clips_per_batch,
+                (long long)(clips / clips_per_batch * clips_per_batch));
+    pos[1] = clips / clips_per_batch;
+    printf("resume: the checkpoint's data position (%lld clips a batch) continues with %lld clips a batch\n",
+           (long long)pos[2], (long long)clips_per_batch);
 }
 
 int train_main(const train_args *a) {
@@ -131,6 +167,9 @@ int train_main(const train_args *a) {
     if (config_load(&c, a->config_path) != 0) FATAL("%s", vaec_last_error());
     for (int i = 0; i < a->n_sets; i++) if (config_set(&c, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
     train_config t = train_config_from(&c);
+    dist_init(t.dist_timeout_s);
+    const int world = dist_world(), rank = dist_rank(), accum = t.grad_accum_steps;
+    const bool lead = rank == 0;
     vaec_model m;
     model_build(&m, &c, t.seed);
     CHECK_HINT(m.kind == MODEL_PIPELINE, "train a pipeline config (configs/opensora-stage1.ini, configs/demo.ini)",
@@ -148,7 +187,7 @@ int train_main(const train_args *a) {
     vae_loss loss;
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
     if (t.dev != DEVICE_CPU) tensor_move_(loss.logvar, t.dev);
-    loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, 0, 1, false};
+    loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, rank, world, false};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("%s", vaec_last_error());
     if (loader_num_skipped(ld))
@@ -168,6 +207,7 @@ int train_main(const train_args *a) {
         if (ckpt_load(resume_dir, &parts, &st) != 0) FATAL("resume from %s: %s", resume_dir, vaec_last_error());
         start = (long)st.step;
         rng = st.rng;
+        resume_position(st.position, st.n_position, (int64_t)t.batch_size * world);
         loader_seek(ld, st.position);
         printf("resumed from %s at step %ld\n", resume_dir, start);
     }
@@ -178,15 +218,15 @@ int train_main(const train_args *a) {
                    "%s already holds a run (%s): refusing to overwrite it", t.out_dir, found > 0 ? old : vaec_last_error());
     }
     struct stat sb;
-    if (stat(t.out_dir, &sb) != 0) {
+    if (lead && stat(t.out_dir, &sb) != 0) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "mkdir -p '%s'", t.out_dir);
         CHECK(system(cmd) == 0, "cannot create the output folder '%s'", t.out_dir);
     }
     char mpath[4200];
     snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", t.out_dir);
-    FILE *metrics = a->dump_grads ? NULL : fopen(mpath, start ? "a" : "w");
-    CHECK(a->dump_grads || metrics, "cannot write '%s': %s", mpath, strerror(errno));
+    FILE *metrics = a->dump_grads || !lead ? NULL : fopen(mpath, start ? "a" : "w");
+    CHECK(a->dump_grads || !lead || metrics, "cannot write '%s': %s", mpath, strerror(errno));
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     step_config sc = {t.use_real_rec_loss, t.use_z_rec_loss, t.use_image_identity_loss, t.grad_clip};
@@ -194,7 +234,10 @@ int train_main(const train_args *a) {
     for (int i = 0; i < opt->n; i++) n_values += opt->params[i]->numel;
     printf("training %lld parameters in %d tensors (%s) for %ld steps, batch %d x %d frames at %dx%d, out %s\n",
            (long long)n_values, opt->n, m.p.freeze_vae_2d ? "spatial VAE frozen" : "spatial VAE trained", t.steps,
-           t.batch_size, t.num_frames, t.image_size, t.image_size, t.out_dir);
+           t.batch_size * world * accum, t.num_frames, t.image_size, t.image_size, t.out_dir);
+    if (world > 1 || accum > 1)
+        printf("data parallel: %d ranks (%s) x %d micro-steps x batch %d = global batch %d\n", world, dist_get()->source,
+               accum, t.batch_size, t.batch_size * world * accum);
     const char *eval_path = config_str(&c, "data", "eval_path", NULL);
     int eval_clips = config_int(&c, "data", "eval_clips", 8);
     int eval_every = config_int(&c, "train", "eval_every", 0);   /* 0: before and after training only */
@@ -202,70 +245,124 @@ int train_main(const train_args *a) {
     double psnr0 = 0, psnr1 = 0;
     char preview[4200];
     snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, start);
-    if (eval_path && !a->dump_grads)
-        evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", &psnr0, preview);
-    double t0 = now_s();
-    long done = 0;
+    if (eval_path && !a->dump_grads) {
+        if (lead) evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", &psnr0, preview);
+        dist_barrier("the wait for rank 0's evaluation");
+    }
+    double t0 = now_s(), window_t0 = t0, window_comm = 0;
+    long done = 0, window_steps = 0;
     int rc = 0;
-    for (long step = start; step < t.steps && !interrupted; step++) {
-        tensor *x = loader_next(ld);
-        if (!x) FATAL("%s", vaec_last_error());
-        if (t.dev != DEVICE_CPU) tensor_move_(x, t.dev);   /* the batch to the GPU (pinned staging: issue 7) */
-        int64_t keep = mix_frames(t.mixed_strategy, t.mixed_image_ratio, x->shape[1], &rng);
-        tensor *xb = x;
-        if (keep < x->shape[1]) {
-            tensor_scope_begin();
-            xb = tensor_clone(op_slice(x, 1, 0, keep));
-            tensor_scope_end(NULL);
-            tensor_release(x);
+    bool stop = false, noise_warned = false;
+    const int slices = world * accum;
+    for (long step = start; step < t.steps && !stop; step++) {
+        dist_set_step(step);
+        dist_test_hook(step);
+        /* micro-steps: this rank's slices of the step's global batch; gradients add up in .grad */
+        step_result r = {0};
+        rng_state run = rng;
+        batch_noise noise = {0};
+        int64_t keep = 0;
+        for (int micro = 0; micro < accum; micro++) {
+            tensor *x = loader_next(ld);
+            if (!x) FATAL("%s", vaec_last_error());
+            if (t.dev != DEVICE_CPU) tensor_move_(x, t.dev);   /* the batch to the GPU (pinned staging: issue 7) */
+            if (micro == 0) {   /* one mixing draw a step, from the run's RNG: the same on every rank */
+                keep = mix_frames(t.mixed_strategy, t.mixed_image_ratio, x->shape[1], &rng);
+                run = rng;
+                noise = batch_noise_of(&m.p, keep, t.image_size, t.batch_size, slices);
+            }
+            tensor *xb = x;
+            if (keep < x->shape[1]) {
+                tensor_scope_begin();
+                xb = tensor_clone(op_slice(x, 1, 0, keep));
+                tensor_scope_end(NULL);
+                tensor_release(x);
+            }
+            /* alone: the run's RNG as always; else this slice's place in the whole step's noise */
+            int64_t slice = (int64_t)micro * world + rank;
+            rng_state sliced = slices > 1 ? batch_noise_slice(&noise, run, slice) : rng;
+            step_result mr = train_forward_backward(&m.p, &loss, &sc, xb, &sliced);
+            if (slices == 1) rng = sliced;
+            else if (!noise_warned && !batch_noise_check(&noise, run, slice, sliced)) {
+                fprintf(stderr, "vaec: warning: posterior noise draws are not aligned to Philox counters with this config: "
+                        "results depend slightly on the number of ranks and micro-steps\n");
+                noise_warned = true;
+            }
+            tensor_release(xb);
+            r.loss += mr.loss, r.nll += mr.nll, r.kl += mr.kl, r.z_nll += mr.z_nll, r.identity += mr.identity;
         }
+        if (slices > 1) rng = batch_noise_end(&noise, run);
+        /* gradients and loss terms averaged over ranks and micro-steps; a signal on any rank stops all */
+        double comm0 = dist_comm_seconds();
+        dist_allreduce_grads(opt->params, opt->n, 1.0f / (float)slices, (size_t)(t.dist_bucket_mb * 1048576.0));
+        double terms[6] = {r.loss, r.nll, r.kl, r.z_nll, r.identity, interrupted ? 1.0 : 0.0};
+        dist_allreduce_sum_f64(terms, 6, "the loss-term all-reduce");
+        window_comm += dist_comm_seconds() - comm0;
+        if (slices > 1) {
+            r.loss = terms[0] / slices, r.nll = terms[1] / slices, r.kl = terms[2] / slices;
+            r.z_nll = terms[3] / slices, r.identity = terms[4] / slices;
+        }
+        stop = terms[5] > 0;
         if (a->dump_grads) {
-            step_result r = train_forward_backward(&m.p, &loss, &sc, xb, &rng);
-            rc = dump_grads(a->dump_grads, &m, &r, loss.logvar);
+            rc = lead ? dump_grads(a->dump_grads, &m, &r, loss.logvar) : 0;
             if (rc != 0) FATAL("%s", vaec_last_error());
             printf("gradients of step %ld (loss %.6g) written to %s\n", step, r.loss, a->dump_grads);
-            tensor_release(xb);
             break;
         }
         double lr = lr_at(&t.schedule, step);
         opt->cfg.lr = (float)lr;
-        step_result r = train_step(&m.p, &loss, opt, &sc, xb, &rng);
+        train_apply(opt, &sc, &r);
         if (avg && !r.skipped) ema_update(avg);
-        tensor_release(xb);
         done++;
+        window_steps++;
         if (r.skipped) {
-            fprintf(stderr, "vaec: step %ld: loss %g, gradient norm %g: not finite, step %s\n", step + 1, r.loss, r.grad_norm,
-                    t.stop_on_nan ? "stopped (nan_policy = stop)" : "skipped (weights unchanged)");
+            if (lead)
+                fprintf(stderr, "vaec: step %ld: loss %g, gradient norm %g: not finite, step %s\n", step + 1, r.loss,
+                        r.grad_norm, t.stop_on_nan ? "stopped (nan_policy = stop)" : "skipped (weights unchanged)");
             if (t.stop_on_nan) { save_checkpoint(&t, &m, opt, &loss, avg, step, rng, ld); rc = 1; break; }
         }
-        if ((step + 1) % t.log_every == 0 || step + 1 == t.steps) {
-            double el = now_s() - t0, sps = (double)done / el;
+        if (lead && ((step + 1) % t.log_every == 0 || step + 1 == t.steps)) {
+            double now = now_s(), el = now - t0, sps = (double)done / el;
+            double step_ms = 1e3 * (now - window_t0) / (double)window_steps, comm_ms = 1e3 * window_comm / (double)window_steps;
+            char dist_part[128] = "", dist_json[128] = "";
+            if (world > 1) {   /* the share of a step spent in (or waiting at) the all-reduce */
+                snprintf(dist_part, sizeof dist_part, "  step %.0f ms, allreduce %.1f ms (%.1f%%)", step_ms, comm_ms,
+                         100.0 * comm_ms / step_ms);
+                snprintf(dist_json, sizeof dist_json, ", \"step_ms\": %.3f, \"allreduce_ms\": %.3f", step_ms, comm_ms);
+            }
             printf("step %ld/%ld  loss %.4f  z_nll %.4f  identity %.4f  nll %.4f  kl %.4g  lr %.2e  grad_norm %.3f  %.2f steps/s  "
-                   "ETA %.0fs  data wait %.1fs\n", step + 1, t.steps, r.loss, r.z_nll, r.identity, r.nll, r.kl, lr, r.grad_norm,
-                   sps, (double)(t.steps - step - 1) / sps, loader_wait_seconds(ld));
+                   "ETA %.0fs  data wait %.1fs%s\n", step + 1, t.steps, r.loss, r.z_nll, r.identity, r.nll, r.kl, lr, r.grad_norm,
+                   sps, (double)(t.steps - step - 1) / sps, loader_wait_seconds(ld), dist_part);
             fprintf(metrics, "{\"step\": %ld, \"loss\": %.9g, \"z_nll\": %.9g, \"identity\": %.9g, \"nll\": %.9g, \"kl\": %.9g, "
-                    "\"lr\": %.9g, \"grad_norm\": %.9g, \"skipped\": %s}\n", step + 1, r.loss, r.z_nll, r.identity, r.nll, r.kl,
-                    lr, r.grad_norm, r.skipped ? "true" : "false");
+                    "\"lr\": %.9g, \"grad_norm\": %.9g, \"skipped\": %s%s}\n", step + 1, r.loss, r.z_nll, r.identity, r.nll, r.kl,
+                    lr, r.grad_norm, r.skipped ? "true" : "false", dist_json);
             fflush(metrics);
             fflush(stdout);
+            window_t0 = now, window_comm = 0, window_steps = 0;
         }
-        if ((step + 1) % t.ckpt_every == 0 || step + 1 == t.steps || interrupted)
+        if ((step + 1) % t.ckpt_every == 0 || step + 1 == t.steps || stop)
             save_checkpoint(&t, &m, opt, &loss, avg, step + 1, rng, ld);
-        if (eval_path && eval_every && (step + 1) % eval_every == 0 && step + 1 < t.steps && !interrupted) {
-            double psnr;   /* periodic: held-out PSNR/SSIM and a preview, logged beside the loss */
-            snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, step + 1);
-            evaluate(&m, &t, eval_path, eval_clips, "at this step", &psnr, preview);
-            fprintf(metrics, "{\"step\": %ld, \"eval_psnr\": %.6g}\n", step + 1, psnr);
-            fflush(metrics);
+        if (eval_path && eval_every && (step + 1) % eval_every == 0 && step + 1 < t.steps && !stop) {
+            if (lead) {   /* periodic: held-out PSNR/SSIM and a preview, logged beside the loss */
+                double psnr;
+                snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, step + 1);
+                evaluate(&m, &t, eval_path, eval_clips, "at this step", &psnr, preview);
+                fprintf(metrics, "{\"step\": %ld, \"eval_psnr\": %.6g}\n", step + 1, psnr);
+                fflush(metrics);
+            }
+            dist_barrier("the wait for rank 0's evaluation");
         }
     }
-    if (interrupted) {
+    if (stop) {
         printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
         rc = 130;
     } else if (eval_path && !a->dump_grads && rc == 0) {
-        snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, t.steps);
-        evaluate(&m, &t, eval_path, eval_clips, "after training", &psnr1, preview);
-        printf("held-out PSNR change: %+.2f dB in %ld steps (%.0f s)\n", psnr1 - psnr0, done, now_s() - t0);
+        if (lead) {
+            snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, t.steps);
+            evaluate(&m, &t, eval_path, eval_clips, "after training", &psnr1, preview);
+            printf("held-out PSNR change: %+.2f dB in %ld steps (%.0f s)\n", psnr1 - psnr0, done, now_s() - t0);
+        }
+        dist_barrier("the wait for rank 0's evaluation");
     }
     if (metrics) fclose(metrics);
     loader_close(ld);
@@ -274,5 +371,6 @@ int train_main(const train_args *a) {
     vae_loss_free(&loss);
     model_free(&m);
     config_free(&c);
+    dist_finalize();
     return rc;
 }

@@ -4,7 +4,10 @@
  * train_step (losses as switched, clipping, AdamW; NaN/Inf steps skipped or, with nan_policy = stop,
  * fatal) -> a progress line and OUT_DIR/metrics.jsonl every log_every steps -> a checkpoint every
  * ckpt_every steps, at the end, and on SIGINT/SIGTERM (then exit 130). --resume continues from a
- * checkpoint: weights, optimizer, step, RNG and data position, so the losses continue exactly. */
+ * checkpoint: weights, optimizer, step, RNG and data position, so the losses continue exactly.
+ * Data-parallel (train/dist.h, docs/distributed.md): each rank trains its slice of the global batch over
+ * grad_accum_steps micro-steps; gradients and loss terms are averaged across ranks and micro-steps after
+ * the last; rank 0 alone logs, evaluates and writes checkpoints. */
 #ifndef VAEC_TRAIN_TRAINER_H
 #define VAEC_TRAIN_TRAINER_H
 

@@ -1,0 +1,194 @@
+/* dist.c: launcher detection, watched collectives, abort and the test hook (see dist.h). */
+#include "train/dist.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/check.h"       // defines: FATAL, CHECK_HINT
+#include "train/dist_mpi.h"   // defines: dist_mpi_init, dist_mpi_allreduce
+
+static dist_info info = {0, 1, 0, "none"};
+static bool mpi_on;
+static double comm_seconds;
+
+/* the watchdog: a thread that ends the job when one collective runs longer than the timeout */
+static struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    bool running, in_collective;
+    const char *what;
+    double started, timeout_s;
+    long step;
+} wd = {.mu = PTHREAD_MUTEX_INITIALIZER, .step = -1};
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void *watchdog_main(void *arg) {
+    (void)arg;
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    for (;;) {
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&wd.mu);
+        bool late = wd.in_collective && now_s() - wd.started > wd.timeout_s;
+        const char *what = wd.what;
+        long step = wd.step;
+        pthread_mutex_unlock(&wd.mu);
+        if (late)
+            dist_abort("%s at step %ld did not complete within %.0f s ([train] dist_timeout_s): another rank has died, hung "
+                       "or fallen far behind (see its messages above); ending every rank", what, step + 1, wd.timeout_s);
+    }
+    return NULL;
+}
+
+/* the first launcher whose variables are set */
+static bool env_int(const char *name, int *out) {
+    const char *v = getenv(name);
+    if (!v || !*v) return false;
+    char *end;
+    long x = strtol(v, &end, 10);
+    CHECK(*end == 0 && x >= 0 && x < (1 << 24), "environment variable %s = '%s' is not a rank or a count", name, v);
+    *out = (int)x;
+    return true;
+}
+
+static bool from_env(const char *rank, const char *size, const char *local, const char *source) {
+    int r, w, l = 0;
+    if (!env_int(rank, &r) || !env_int(size, &w)) return false;
+    if (local) env_int(local, &l);
+    CHECK(w >= 1 && r < w, "%s says rank %d of %d (%s, %s)", source, r, w, rank, size);
+    info = (dist_info){r, w, l, source};
+    return true;
+}
+
+void dist_init(double timeout_s) {
+    bool found = from_env("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "mpirun") ||
+                 from_env("PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "mpiexec") ||
+                 (getenv("SLURM_STEP_ID") && from_env("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "srun")) ||
+                 from_env("RANK", "WORLD_SIZE", "LOCAL_RANK", "RANK/WORLD_SIZE");
+    if (!found || info.world == 1) return;   /* a plain run: no MPI at all */
+    CHECK_HINT(dist_mpi_built(), "install libopenmpi-dev (scripts/install-deps.sh) and rebuild, or run one process",
+               "%s started %d ranks, but this vaec was built without MPI", info.source, info.world);
+    int rank, world;
+    char err[512];
+    if (dist_mpi_init(&rank, &world, err, sizeof err) != 0) FATAL("rank %d: %s", info.rank, err);
+    mpi_on = true;
+    CHECK_HINT(rank == info.rank && world == info.world,
+               "launch with mpirun, or with srun --mpi=pmix (docs/distributed.md); RANK/WORLD_SIZE alone cannot start MPI",
+               "%s says rank %d of %d, MPI says rank %d of %d", info.source, info.rank, info.world, rank, world);
+    if (info.rank != 0) {   /* rank 0 alone prints progress; errors still reach stderr */
+        fflush(stdout);
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) { dup2(fd, STDOUT_FILENO); close(fd); }
+    }
+    if (timeout_s > 0) {
+        wd.timeout_s = timeout_s;
+        wd.running = pthread_create(&wd.thread, NULL, watchdog_main, NULL) == 0;
+        if (wd.running) pthread_detach(wd.thread);
+        else fprintf(stderr, "vaec: warning: rank %d: no watchdog thread: a hung rank will not time out\n", info.rank);
+    }
+}
+
+const dist_info *dist_get(void) { return &info; }
+int dist_rank(void) { return info.rank; }
+int dist_world(void) { return info.world; }
+double dist_comm_seconds(void) { return comm_seconds; }
+
+void dist_set_step(long step) {
+    pthread_mutex_lock(&wd.mu);
+    wd.step = step;
+    pthread_mutex_unlock(&wd.mu);
+}
+
+void dist_finalize(void) {
+    if (!mpi_on) return;
+    dist_barrier("the final barrier");   /* no rank leaves while another still needs it */
+    pthread_mutex_lock(&wd.mu);
+    wd.timeout_s = 1e30;   /* MPI_Finalize is not a watched collective */
+    pthread_mutex_unlock(&wd.mu);
+    dist_mpi_finalize();
+    mpi_on = false;
+}
+
+void dist_abort(const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vaec: error: rank %d of %d: %s\n", info.rank, info.world, msg);
+    fflush(stderr);
+    fflush(stdout);
+    dist_mpi_abort(1);
+    _Exit(1);
+}
+
+/* the arguments of one collective */
+typedef struct {
+    void *buf;
+    int64_t count;
+    size_t bytes;
+    dist_type type;
+    dist_op op;
+    int root;
+    enum { CALL_ALLREDUCE, CALL_BCAST, CALL_BARRIER } kind;
+} call;
+
+/* runs one collective under the watchdog and the clock; an MPI error ends the job */
+static void watched(const call *c, const char *what) {
+    char err[512] = "";
+    double t0 = now_s();
+    pthread_mutex_lock(&wd.mu);
+    wd.in_collective = true, wd.what = what, wd.started = t0;
+    long step = wd.step;
+    pthread_mutex_unlock(&wd.mu);
+    int rc;
+    if (c->kind == CALL_ALLREDUCE && c->type == DIST_F32 && c->op == DIST_SUM)
+        rc = dist_mpi_allreduce_same_f32(c->buf, c->count, err, sizeof err);
+    else if (c->kind == CALL_ALLREDUCE) rc = dist_mpi_allreduce(c->buf, c->count, c->type, c->op, err, sizeof err);
+    else if (c->kind == CALL_BCAST) rc = dist_mpi_bcast(c->buf, c->bytes, c->root, err, sizeof err);
+    else rc = dist_mpi_barrier(err, sizeof err);
+    pthread_mutex_lock(&wd.mu);
+    wd.in_collective = false;
+    pthread_mutex_unlock(&wd.mu);
+    comm_seconds += now_s() - t0;
+    if (rc != 0) dist_abort("%s at step %ld failed: %s", what, step + 1, err);
+}
+
+static void allreduce(void *buf, int64_t count, dist_type t, dist_op op, const char *what) {
+    if (!mpi_on || count == 0) return;
+    watched(&(call){.buf = buf, .count = count, .type = t, .op = op, .kind = CALL_ALLREDUCE}, what);
+}
+
+void dist_allreduce_sum_f64(double *v, int n, const char *what) { allreduce(v, n, DIST_F64, DIST_SUM, what); }
+void dist_allreduce_max_i32(int *v, int n, const char *what) { allreduce(v, n, DIST_I32, DIST_MAX, what); }
+void dist_allreduce_sum_f32(float *v, int64_t n, const char *what) { allreduce(v, n, DIST_F32, DIST_SUM, what); }
+
+void dist_broadcast(void *buf, size_t bytes, int root, const char *what) {
+    if (!mpi_on || bytes == 0) return;
+    watched(&(call){.buf = buf, .bytes = bytes, .root = root, .kind = CALL_BCAST}, what);
+}
+
+void dist_barrier(const char *what) {
+    if (!mpi_on) return;
+    watched(&(call){.kind = CALL_BARRIER}, what);
+}
+
+void dist_test_hook(long step) {
+    const char *at = getenv("VAEC_TEST_DIE_AT_STEP"), *rank = getenv("VAEC_TEST_DIE_RANK");
+    if (!at || !rank || atol(at) != step + 1 || atoi(rank) != info.rank) return;
+    const char *mode = getenv("VAEC_TEST_DIE_MODE");
+    if (mode && !strcmp(mode, "hang")) {
+        fprintf(stderr, "vaec: test hook: rank %d hangs at step %ld\n", info.rank, step + 1);
+        for (;;) pause();
+    }
+    fprintf(stderr, "vaec: test hook: rank %d exits at step %ld\n", info.rank, step + 1);
+    _Exit(3);
+}

@@ -1,0 +1,62 @@
+/* dist.h: data-parallel training across processes, one process a rank (docs/distributed.md).
+ *
+ * dist_init reads rank, world size and local rank from whatever launched the process, first match wins:
+ *   mpirun (OpenMPI)      OMPI_COMM_WORLD_RANK, OMPI_COMM_WORLD_SIZE, OMPI_COMM_WORLD_LOCAL_RANK
+ *   mpiexec (MPICH)       PMI_RANK, PMI_SIZE, MPI_LOCALRANKID
+ *   srun (a job step)     SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID (only with SLURM_STEP_ID set)
+ *   torchrun style        RANK, WORLD_SIZE, LOCAL_RANK
+ * World size 1, or nothing set (a plain run): no MPI call is ever made and every collective below is a
+ * no-op, so a plain run behaves as if this file did not exist. World size > 1: MPI_Init, and MPI must
+ * agree with the environment. Ranks other than 0 send their stdout to /dev/null (stderr stays): rank 0
+ * alone prints progress.
+ *
+ * Every collective is watched: one that has not completed within timeout_s ends the whole job with
+ * MPI_Abort and a message naming the collective, the rank and the step, so a dead or hung rank never
+ * leaves the others waiting forever. MPI errors end the job the same way.
+ *
+ *   dist_init(600.0);
+ *   for (step...) { dist_set_step(step); backward...; dist_allreduce_grads(params, n, 1.0f / dist_world()); }
+ *   if (dist_rank() == 0) write checkpoints;
+ *   dist_finalize();
+ */
+#ifndef VAEC_TRAIN_DIST_H
+#define VAEC_TRAIN_DIST_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/tensor.h"   // defines: tensor
+
+typedef struct {
+    int rank, world, local_rank;
+    const char *source;    /* which launcher's variables gave them: "mpirun", "srun", ... or "none" */
+} dist_info;
+
+void dist_init(double timeout_s);          /* once; fatal when launched with world > 1 and no MPI */
+const dist_info *dist_get(void);
+int dist_rank(void);
+int dist_world(void);
+void dist_set_step(long step);             /* the step named in watchdog messages */
+void dist_finalize(void);                  /* MPI_Finalize when MPI was started */
+
+/* collectives: in place, identical result on every rank (float sums: reduce-scatter + all-gather, so the
+ * same bits everywhere whatever MPI's algorithm); `what` names them in error messages */
+void dist_allreduce_sum_f64(double *v, int n, const char *what);
+void dist_allreduce_max_i32(int *v, int n, const char *what);
+void dist_allreduce_sum_f32(float *v, int64_t n, const char *what);
+void dist_broadcast(void *buf, size_t bytes, int root, const char *what);
+void dist_barrier(const char *what);
+double dist_comm_seconds(void);            /* wall time spent in collectives since dist_init */
+
+/* Averages the gradients of params across ranks: flattened into buckets of about bucket_bytes, summed
+ * with one MPI_Allreduce a bucket, multiplied by scale (1 / (ranks * micro-steps)) on the way back.
+ * A parameter that has a gradient on some rank gets one on every rank (zeros where it had none). */
+void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t bucket_bytes);
+
+/* ends every rank now: prints the message (with the rank) and calls MPI_Abort, or exits when alone */
+void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* test-only hook: VAEC_TEST_DIE_AT_STEP=s VAEC_TEST_DIE_RANK=r [VAEC_TEST_DIE_MODE=exit|hang] makes rank r
+ * exit (or hang) at the start of step s, to prove the others do not wait forever */
+void dist_test_hook(long step);
+
+#endif

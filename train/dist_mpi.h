@@ -1,0 +1,22 @@
+/* dist_mpi.h: the MPI calls under train/dist.c, in one place (compiled to stubs without MPI).
+ * Functions return 0, or an MPI error code with its text in err (size n). Used only by dist.c. */
+#ifndef VAEC_TRAIN_DIST_MPI_H
+#define VAEC_TRAIN_DIST_MPI_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { DIST_F32, DIST_F64, DIST_I32 } dist_type;
+typedef enum { DIST_SUM, DIST_MAX } dist_op;
+
+int dist_mpi_built(void);                                    /* 1 when vaec was built with MPI */
+int dist_mpi_init(int *rank, int *world, char *err, size_t n);
+int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n);
+/* a float sum that every rank receives bit for bit the same, whatever algorithm MPI picks: reduce-scatter
+ * (each part summed once) then all-gather */
+int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n);
+int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n);
+int dist_mpi_barrier(char *err, size_t n);
+void dist_mpi_abort(int code);                               /* ends every rank of the job */
+void dist_mpi_finalize(void);
+
+#endif

@@ -1,0 +1,38 @@
+/* dist_nccl.h: gradient averaging across GPUs with NCCL, one process a GPU (docs/distributed.md).
+ *
+ * The communicator reduces device buffers given by pointer: the trainer registers its flattened
+ * gradient buckets once, then, during backward, hands each bucket over as soon as its gradients are
+ * final. A bucket's all-reduce waits for the compute stream by an event and runs on the communicator's
+ * own stream, so it overlaps the rest of backward; dist_nccl_wait blocks until every handed-over bucket
+ * is reduced, and ends the job (MPI_Abort) if that takes longer than the timeout or NCCL reports an error.
+ * The sum is pre-multiplied by `scale` (1 / (ranks x micro-steps)) inside NCCL: no extra kernel.
+ *
+ *   nccl_comm *c = dist_nccl_open(600);               // rank 0's ncclUniqueId reaches the others by MPI_Bcast
+ *   int b = nccl_comm_add_bucket(c, grads_slab, n);  // device float buffer
+ *   ... backward finishes the bucket's layers ... nccl_comm_reduce_bucket(c, b, compute_stream, scale, err, 256);
+ *   dist_nccl_wait(c, timeout_s);                    // before clipping and the optimizer
+ *
+ * Built only when CUDA and NCCL are found (VAEC_HAVE_NCCL); until tensors live on the GPU (issue 7) the
+ * trainer does not call it, and tests/train/test_dist.c checks it on one GPU where one is visible. */
+#ifndef VAEC_TRAIN_DIST_NCCL_H
+#define VAEC_TRAIN_DIST_NCCL_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nccl_comm nccl_comm;
+
+/* the .cu side: 0 on success, or non-zero with a message in err (size n) */
+int nccl_comm_unique_id(unsigned char id[128], char *err, size_t n);
+nccl_comm *nccl_comm_new(int rank, int world, int device, const unsigned char id[128], double timeout_s, char *err,
+                         size_t n);
+int nccl_comm_add_bucket(nccl_comm *c, float *device_ptr, int64_t count);     /* the bucket's index */
+int nccl_comm_reduce_bucket(nccl_comm *c, int bucket, void *compute_stream, float scale, char *err, size_t n);
+int nccl_comm_wait(nccl_comm *c, double timeout_s, char *err, size_t n);    /* aborts the communicator on failure */
+void nccl_comm_free(nccl_comm *c);
+
+/* the C side (dist_nccl_setup.c): rendezvous over MPI; errors end every rank */
+int dist_nccl_built(void);
+nccl_comm *dist_nccl_open(double timeout_s);   /* device = the local rank */
+void dist_nccl_wait(nccl_comm *c, double timeout_s);
+
+#endif
