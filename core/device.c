@@ -49,6 +49,24 @@ void *device_malloc(device_t d, size_t bytes) {
 #endif
 }
 
+void *device_try_malloc(device_t d, size_t bytes) {
+    if (d == DEVICE_CPU) return device_malloc(d, bytes);
+    require_cuda();
+#ifdef VAEC_HAVE_CUDA
+    return cuda_try_malloc(bytes);
+#else
+    return NULL;
+#endif
+}
+
+void device_synchronize(device_t d) {
+    if (d == DEVICE_CPU) return;
+    require_cuda();
+#ifdef VAEC_HAVE_CUDA
+    cuda_synchronize();
+#endif
+}
+
 void device_free(device_t d, void *p) {
     if (d == DEVICE_CPU) { free(p); return; }
 #ifdef VAEC_HAVE_CUDA

@@ -1,22 +1,22 @@
-// device_cuda.cu: CUDA runtime glue with a C interface (memory, copies, device discovery).
+// device_cuda.cu: CUDA runtime glue with a C interface (the compute stream, memory, copies, discovery).
 // Op kernels live beside their CPU twins in core/ops/<op>.cu; this file only holds what every op needs.
-#include <cuda_runtime.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "core/cuda_util.cuh"   // defines: CUDA_CHECK, vaec_stream
 extern "C" {
 #include "core/device_cuda.h"
 }
 
-#define CUDA_CHECK(call)                                                                       \
-    do {                                                                                       \
-        cudaError_t err_ = (call);                                                             \
-        if (err_ != cudaSuccess) {                                                             \
-            fprintf(stderr, "vaec: error: CUDA call %s failed: %s\n  at %s:%d\n"               \
-                    "  ---> HINT: check nvidia-smi; run with --set train.device=cpu to compare\n", \
-                    #call, cudaGetErrorString(err_), __FILE__, __LINE__);                      \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
+static cudaStream_t compute_stream;
+static bool stream_made;
+
+// Created on first use (after the device is chosen); non-blocking so the legacy default stream, which
+// libraries may touch, never serialises against it.
+extern "C" cudaStream_t vaec_stream(void) {
+    if (!stream_made) {
+        CUDA_CHECK(cudaStreamCreateWithFlags(&compute_stream, cudaStreamNonBlocking));
+        stream_made = true;
+    }
+    return compute_stream;
+}
 
 extern "C" int cuda_device_count(void) {
     int n = 0;
@@ -27,18 +27,44 @@ extern "C" int cuda_device_count(void) {
     return n;
 }
 
+extern "C" void *cuda_try_malloc(size_t bytes) {
+    void *p = NULL;
+    cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
+    if (err == cudaErrorMemoryAllocation) {
+        cudaGetLastError();  // not sticky, but clear it so the next launch check does not report it
+        return NULL;
+    }
+    CUDA_CHECK(err);
+    return p;
+}
+
 extern "C" void *cuda_malloc(size_t bytes) {
     void *p = NULL;
     CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
     return p;
 }
 
+// cudaFree waits for the device, so a cached block is never returned while a kernel still uses it.
 extern "C" void cuda_free(void *p) { CUDA_CHECK(cudaFree(p)); }
 
 extern "C" void cuda_memcpy(void *dst, const void *src, size_t bytes, int kind) {
+    if (bytes == 0) return;
+    cudaStream_t s = vaec_stream();
     cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
                      : kind == 1 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
-    CUDA_CHECK(cudaMemcpy(dst, src, bytes, k));
+    // From pageable host memory the call returns once the source is staged, so the caller may free it.
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, k, s));
+    if (kind == 1) CUDA_CHECK(cudaStreamSynchronize(s));   // the host reads dst next
 }
 
-extern "C" void cuda_memset0(void *p, size_t bytes) { CUDA_CHECK(cudaMemset(p, 0, bytes)); }
+extern "C" void cuda_memset0(void *p, size_t bytes) {
+    if (bytes) CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, vaec_stream()));
+}
+
+extern "C" void cuda_synchronize(void) { CUDA_CHECK(cudaStreamSynchronize(vaec_stream())); }
+
+extern "C" size_t cuda_mem_free_bytes(void) {
+    size_t free_b = 0, total = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total));
+    return free_b;
+}

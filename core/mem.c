@@ -41,6 +41,26 @@ static int size_bin(size_t bytes, size_t *class_bytes) {
     return bin;
 }
 
+static void free_cached_locked(dev_cache *c);
+
+/* A GPU allocation that fails first hands this device's cached blocks back and tries once more: the
+   cache may hold enough free memory in the wrong size classes. */
+static void *device_alloc_or_fail(device_t device, size_t cls, size_t bytes) {
+    if (device == DEVICE_CPU) return device_malloc(device, cls);
+    void *p = device_try_malloc(device, cls);
+    if (p) return p;
+    pthread_mutex_lock(&lock);
+    free_cached_locked(&caches[device]);
+    mem_stats s = caches[device].stats;
+    pthread_mutex_unlock(&lock);
+    p = device_try_malloc(device, cls);
+    CHECK_HINT(p != NULL, "use a smaller batch, clip or resolution, bf16, or activation checkpointing",
+               "out of %s memory allocating %.1f MiB (%zu bytes); vaec holds %.1f MiB in use (peak %.1f MiB)",
+               device_name(device), (double)bytes / 1048576.0, bytes, (double)s.in_use_total / 1048576.0,
+               (double)s.peak_total / 1048576.0);
+    return p;
+}
+
 mem_block *mem_alloc(size_t bytes, device_t device) {
     size_t cls;
     int bin = size_bin(bytes, &cls);
@@ -56,7 +76,7 @@ mem_block *mem_alloc(size_t bytes, device_t device) {
         if (spare_blocks) { b = spare_blocks; spare_blocks = b->next_free; }
         else b = xmalloc(sizeof *b);
         pthread_mutex_unlock(&lock);
-        void *p = device_malloc(device, cls);  /* outside the lock: may be slow */
+        void *p = device_alloc_or_fail(device, cls, bytes);  /* outside the lock: may be slow */
         pthread_mutex_lock(&lock);
         b->ptr = p;
         b->bytes = cls;
@@ -128,24 +148,25 @@ void mem_report(FILE *f) {
     }
 }
 
+static void free_cached_locked(dev_cache *c) {
+    for (int i = 0; i < NBINS; i++) {
+        mem_block *b = c->free_list[i];
+        while (b) {
+            mem_block *next = b->next_free;
+            device_free(b->device, b->ptr);
+            c->stats.reserved -= b->bytes;
+            c->stats.cached -= b->bytes;
+            b->next_free = spare_blocks;
+            spare_blocks = b;
+            b = next;
+        }
+        c->free_list[i] = NULL;
+    }
+}
+
 void mem_empty_cache(void) {
     pthread_mutex_lock(&lock);
-    for (int d = 0; d < NDEV; d++) {
-        dev_cache *c = &caches[d];
-        for (int i = 0; i < NBINS; i++) {
-            mem_block *b = c->free_list[i];
-            while (b) {
-                mem_block *next = b->next_free;
-                device_free(b->device, b->ptr);
-                c->stats.reserved -= b->bytes;
-                c->stats.cached -= b->bytes;
-                b->next_free = spare_blocks;
-                spare_blocks = b;
-                b = next;
-            }
-            c->free_list[i] = NULL;
-        }
-    }
+    for (int d = 0; d < NDEV; d++) free_cached_locked(&caches[d]);
     while (spare_blocks) { mem_block *n = spare_blocks->next_free; free(spare_blocks); spare_blocks = n; }
     pthread_mutex_unlock(&lock);
 }

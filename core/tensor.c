@@ -3,6 +3,9 @@
 #include "autograd/autograd.h"   // defines: ag_node_forget_output
 #include <math.h>
 #include <string.h>
+#ifdef VAEC_HAVE_CUDA
+#include "core/tensor_cuda.h"    // defines: tensor_add_cuda, tensor_fill_cuda
+#endif
 
 size_t dtype_size(dtype_t d) { return d == DTYPE_F32 ? 4 : 2; }
 const char *dtype_name(dtype_t d) { return d == DTYPE_F32 ? "F32" : d == DTYPE_BF16 ? "BF16" : "F16"; }
@@ -237,8 +240,10 @@ void tensor_shape_str(const tensor *t, char *buf, size_t n) {
 }
 
 void tensor_fill(tensor *t, float value) {
-    CHECK(t->device == DEVICE_CPU, "tensor_fill on %s: fill on the CPU and move with tensor_to", device_name(t->device));
     float *d = tensor_f32(t);
+#ifdef VAEC_HAVE_CUDA
+    if (t->device == DEVICE_CUDA) { tensor_fill_cuda(d, value, t->numel); return; }
+#endif
     for (int64_t i = 0; i < t->numel; i++) d[i] = value;
 }
 
@@ -254,10 +259,12 @@ void tensor_add_(tensor *dst, const tensor *src) {
     tensor_shape_str(src, b, sizeof b);
     CHECK(dst->numel == src->numel, "tensor_add_: shapes %s and %s differ", a, b);
     CHECK_SAME_DEVICE("tensor_add_", dst, src);
-    if (dst->device != DEVICE_CPU) DEVICE_UNSUPPORTED("tensor_add_", dst->device);
     float *d = tensor_f32(dst);
     const float *s = tensor_f32(src);
     int64_t n = dst->numel;
+#ifdef VAEC_HAVE_CUDA
+    if (dst->device == DEVICE_CUDA) { tensor_add_cuda(d, s, n); return; }
+#endif
 #pragma omp parallel for if (n > 65536) schedule(static)
     for (int64_t i = 0; i < n; i++) d[i] += s[i];
 }
