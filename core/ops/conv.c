@@ -1,6 +1,9 @@
 /* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (kernels in conv_cpu.c). */
 #include "core/ops/conv.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/conv_cuda.h"  // defines: conv_forward_cuda, conv_backward_cuda
+#endif
 
 static void conv_backward(ag_node *n) {
     const conv_geom *g = n->ctx;
@@ -13,6 +16,12 @@ static void conv_backward(ag_node *n) {
             conv_backward_cpu(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
                               gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            conv_backward_cuda(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                               gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("conv_backward", x->device);
     }
     if (gx) ag_grad_add_owned(x, gx);
@@ -39,6 +48,9 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
                               : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), DTYPE_F32, x->device);
     switch (x->device) {
         case DEVICE_CPU: conv_forward_cpu(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y)); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: conv_forward_cuda(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y)); break;
+#endif
         default: DEVICE_UNSUPPORTED(op, x->device);
     }
     tensor *ins[3] = {x, w, b};
