@@ -1,52 +1,55 @@
-/* matmul.c: batched matmul and linear, forward and backward, on cblas_sgemm. */
+/* matmul.c: batched matmul and linear, forward and backward, on cblas_sgemm (CPU) or cuBLAS (CUDA). */
 #include "core/ops/matmul.h"
 #include <cblas.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/linalg_cuda.h"   // defines: gemm_rm_cuda, bias_set_cuda, colsum_cuda
+#endif
 
 typedef struct { bool ta, tb; int64_t batch, m, k, n; } mm_ctx;
 
-/* C[i] = alpha * op(A[i]) op(B[i]) + beta * C[i] for each batch item; A is (M,K) after op, B (K,N) */
-static void gemm_batched(int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
-                         const float *b, float *c, float beta, int64_t sa, int64_t sb) {
-    for (int64_t i = 0; i < batch; i++)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                    (int)k, 1.0f, a + i * sa, ta ? (int)m : (int)k, b + i * sb, tb ? (int)k : (int)n, beta,
-                    c + i * m * n, (int)n);
+/* Row-major batched C = alpha op(A) op(B) + beta C on either device: per batch item through cblas on the
+   CPU (the reference, unchanged), one strided-batched cuBLAS call on CUDA. */
+static void gemm_on(device_t dev, int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                    int64_t lda, int64_t sa, const float *b, int64_t ldb, int64_t sb, float beta, float *c, int64_t sc) {
+    switch (dev) {
+        case DEVICE_CPU:
+            for (int64_t i = 0; i < batch; i++)
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
+                            (int)n, (int)k, 1.0f, a + i * sa, (int)lda, b + i * sb, (int)ldb, beta, c + i * sc, (int)n);
+            break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: gemm_rm_cuda(ta, tb, m, n, k, 1.0f, a, lda, sa, b, ldb, sb, beta, c, n, sc, batch); break;
+#endif
+        default: DEVICE_UNSUPPORTED("matmul", dev);
+    }
 }
 
 static void matmul_backward(ag_node *n) {
     mm_ctx *c = n->ctx;
     tensor *a = n->inputs[0], *b = n->inputs[1], *gy = n->out->grad;
-    if (a->device != DEVICE_CPU) DEVICE_UNSUPPORTED("matmul_backward", a->device);
-    int64_t sa = c->m * c->k, sb = c->k * c->n;
+    const device_t dev = a->device;
+    int64_t sa = c->m * c->k, sb = c->k * c->n, sg = c->m * c->n;
     if (ag_needs_grad(n, 0)) {
         tensor *ga = tensor_empty_like(a);
         /* dA' = dC B'^T (M,K); stored transposed when A was: dA = B' dC^T (K,M) */
-        for (int64_t i = 0; i < c->batch; i++) {
-            const float *g = tensor_f32(gy) + i * c->m * c->n, *bb = tensor_f32(b) + i * sb;
-            float *o = tensor_f32(ga) + i * sa;
-            if (!c->ta)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, c->tb ? CblasNoTrans : CblasTrans, (int)c->m, (int)c->k,
-                            (int)c->n, 1.0f, g, (int)c->n, bb, c->tb ? (int)c->k : (int)c->n, 0.0f, o, (int)c->k);
-            else
-                cblas_sgemm(CblasRowMajor, c->tb ? CblasTrans : CblasNoTrans, CblasTrans, (int)c->k, (int)c->m,
-                            (int)c->n, 1.0f, bb, c->tb ? (int)c->k : (int)c->n, g, (int)c->n, 0.0f, o, (int)c->m);
-        }
+        if (!c->ta)
+            gemm_on(dev, c->batch, false, !c->tb, c->m, c->k, c->n, tensor_f32(gy), c->n, sg, tensor_f32(b),
+                    c->tb ? c->k : c->n, sb, 0.0f, tensor_f32(ga), sa);
+        else
+            gemm_on(dev, c->batch, c->tb, true, c->k, c->m, c->n, tensor_f32(b), c->tb ? c->k : c->n, sb,
+                    tensor_f32(gy), c->n, sg, 0.0f, tensor_f32(ga), sa);
         ag_grad_add_owned(a, ga);
     }
     if (ag_needs_grad(n, 1)) {
         tensor *gb = tensor_empty_like(b);
         /* dB' = A'^T dC (K,N); stored transposed when B was: dB = dC^T A' (N,K) */
-        for (int64_t i = 0; i < c->batch; i++) {
-            const float *g = tensor_f32(gy) + i * c->m * c->n, *aa = tensor_f32(a) + i * sa;
-            float *o = tensor_f32(gb) + i * sb;
-            if (!c->tb)
-                cblas_sgemm(CblasRowMajor, c->ta ? CblasNoTrans : CblasTrans, CblasNoTrans, (int)c->k, (int)c->n,
-                            (int)c->m, 1.0f, aa, c->ta ? (int)c->m : (int)c->k, g, (int)c->n, 0.0f, o, (int)c->n);
-            else
-                cblas_sgemm(CblasRowMajor, CblasTrans, c->ta ? CblasTrans : CblasNoTrans, (int)c->n, (int)c->k,
-                            (int)c->m, 1.0f, g, (int)c->n, aa, c->ta ? (int)c->m : (int)c->k, 0.0f, o, (int)c->k);
-        }
+        if (!c->tb)
+            gemm_on(dev, c->batch, !c->ta, false, c->k, c->n, c->m, tensor_f32(a), c->ta ? c->m : c->k, sa,
+                    tensor_f32(gy), c->n, sg, 0.0f, tensor_f32(gb), sb);
+        else
+            gemm_on(dev, c->batch, true, c->ta, c->n, c->k, c->m, tensor_f32(gy), c->n, sg, tensor_f32(a),
+                    c->ta ? c->m : c->k, sa, 0.0f, tensor_f32(gb), sb);
         ag_grad_add_owned(b, gb);
     }
 }
@@ -66,12 +69,8 @@ tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
     CHECK(k == kb, "matmul: inner dims differ: %s%s x %s%s (%lld vs %lld)", sa, trans_a ? "^T" : "", sb,
           trans_b ? "^T" : "", (long long)k, (long long)kb);
     tensor *y = r == 3 ? tensor_new(SHAPE(batch, m, nn), DTYPE_F32, a->device) : tensor_new(SHAPE(m, nn), DTYPE_F32, a->device);
-    switch (a->device) {
-        case DEVICE_CPU:
-            gemm_batched(batch, trans_a, trans_b, m, nn, k, tensor_f32(a), tensor_f32(b), tensor_f32(y), 0.0f, m * k, k * nn);
-            break;
-        default: DEVICE_UNSUPPORTED("matmul", a->device);
-    }
+    gemm_on(a->device, batch, trans_a, trans_b, m, nn, k, tensor_f32(a), trans_a ? m : k, m * k, tensor_f32(b),
+            trans_b ? k : nn, k * nn, 0.0f, tensor_f32(y), m * nn);
     ag_node *node = ag_record("matmul", matmul_backward, y, 2, (tensor *[]){a, b});
     if (node) *(mm_ctx *)ag_ctx(node, sizeof(mm_ctx)) = (mm_ctx){trans_a, trans_b, batch, m, k, nn};
     return tensor_autorelease(y);
@@ -79,29 +78,35 @@ tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
 
 static void linear_backward(ag_node *n) {
     tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gy = n->out->grad;
-    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("linear_backward", x->device);
+    const device_t dev = x->device;
     int64_t out = w->shape[0], in = w->shape[1], rows = x->numel / in;
     const float *g = tensor_f32(gy);
     if (ag_needs_grad(n, 0)) {   /* dx = dy W */
         tensor *gx = tensor_empty_like(x);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)in, (int)out, 1.0f, g, (int)out,
-                    tensor_f32(w), (int)in, 0.0f, tensor_f32(gx), (int)in);
+        gemm_on(dev, 1, false, false, rows, in, out, g, out, 0, tensor_f32(w), in, 0, 0.0f, tensor_f32(gx), 0);
         ag_grad_add_owned(x, gx);
     }
     if (ag_needs_grad(n, 1)) {   /* dW = dy^T x */
         tensor *gw = tensor_empty_like(w);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)rows, 1.0f, g, (int)out,
-                    tensor_f32(x), (int)in, 0.0f, tensor_f32(gw), (int)in);
+        gemm_on(dev, 1, true, false, out, in, rows, g, out, 0, tensor_f32(x), in, 0, 0.0f, tensor_f32(gw), 0);
         ag_grad_add_owned(w, gw);
     }
     if (b && ag_needs_grad(n, 2)) {   /* db = column sums of dy, in double */
         tensor *gb = tensor_empty_like(b);
         float *o = tensor_f32(gb);
+        switch (dev) {
+            case DEVICE_CPU:
 #pragma omp parallel for if (rows * out > 65536) schedule(static)
-        for (int64_t j = 0; j < out; j++) {
-            double s = 0;
-            for (int64_t r = 0; r < rows; r++) s += g[r * out + j];
-            o[j] = (float)s;
+                for (int64_t j = 0; j < out; j++) {
+                    double s = 0;
+                    for (int64_t r = 0; r < rows; r++) s += g[r * out + j];
+                    o[j] = (float)s;
+                }
+                break;
+#ifdef VAEC_HAVE_CUDA
+            case DEVICE_CUDA: colsum_cuda(g, rows, out, o); break;
+#endif
+            default: DEVICE_UNSUPPORTED("linear_backward", dev);
         }
         ag_grad_add_owned(b, gb);
     }
@@ -115,23 +120,25 @@ tensor *op_linear(tensor *x, tensor *w, tensor *b) {
           "linear: input %s does not match weight %s (out, in)", sx, sw);
     CHECK(!b || (b->ndim == 1 && b->shape[0] == w->shape[0]), "linear: bias must be (%lld)", (long long)w->shape[0]);
     CHECK_SAME_DEVICE("linear", x, w);
+    if (b) CHECK_SAME_DEVICE("linear", x, b);
     int64_t out = w->shape[0], in = w->shape[1], rows = x->numel / in, shape[TENSOR_MAX_DIMS];
     for (int d = 0; d < x->ndim - 1; d++) shape[d] = x->shape[d];
     shape[x->ndim - 1] = out;
     tensor *y = tensor_new(x->ndim, shape, DTYPE_F32, x->device);
-    switch (x->device) {
-        case DEVICE_CPU: {
-            float *yd = tensor_f32(y);
-            if (b) {   /* start from the bias, then accumulate the product */
-                const float *bd = tensor_f32(b);
+    float *yd = tensor_f32(y);
+    if (b) {   /* start from the bias, then accumulate the product */
+        const float *bd = tensor_f32(b);
+        switch (x->device) {
+            case DEVICE_CPU:
                 for (int64_t r = 0; r < rows; r++) for (int64_t j = 0; j < out; j++) yd[r * out + j] = bd[j];
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0f, tensor_f32(x),
-                        (int)in, tensor_f32(w), (int)in, b ? 1.0f : 0.0f, yd, (int)out);
-            break;
+                break;
+#ifdef VAEC_HAVE_CUDA
+            case DEVICE_CUDA: bias_set_cuda(yd, bd, rows, out); break;
+#endif
+            default: DEVICE_UNSUPPORTED("linear", x->device);
         }
-        default: DEVICE_UNSUPPORTED("linear", x->device);
     }
+    gemm_on(x->device, 1, false, true, rows, out, in, tensor_f32(x), in, 0, tensor_f32(w), in, 0, b ? 1.0f : 0.0f, yd, 0);
     tensor *ins[3] = {x, w, b};
     ag_record("linear", linear_backward, y, b ? 3 : 2, ins);
     return tensor_autorelease(y);
