@@ -13,7 +13,7 @@
 // gets the same algorithm on every run) and cached with their descriptors. Backward passes take only
 // CUDNN_DETERMINISTIC algorithms, so gradients are reproducible bit for bit; fp32 convs use
 // CUDNN_FMA_MATH (never TF32) so they match the CPU to 1e-5. Should an algorithm refuse a shape at run
-// time (NOT_SUPPORTED), the next candidate is tried and remembered. Workspace comes from the caching
+// time (NOT_SUPPORTED / BAD_PARAM), the next candidate is tried and remembered, with a note on stderr. Workspace comes from the caching
 // allocator (tag workspace). Bias: a broadcast add forward, a fixed-order column sum backward.
 #include <string.h>
 #include "core/cuda_libs.cuh"    // defines: vaec_cudnn, CUDNN_CHECK, CUDA_FOR, vaec_stream
@@ -259,7 +259,17 @@ static const float *padded_input(const conv_plan *p, const conv_geom *g, const f
     return xp;
 }
 
-static bool not_supported(cudnnStatus_t st) { return CUDNN_STATUS_CATEGORY(st) == CUDNN_STATUS_NOT_SUPPORTED; }
+// An algorithm that refuses the shape (NOT_SUPPORTED, or BAD_PARAM for a layout it does not take) leaves its
+// output unwritten and the stream healthy: the next candidate may run. Anything else is an error.
+static bool try_next(conv_candidates *c, cudnnStatus_t st, const char *pass) {
+    int cat = CUDNN_STATUS_CATEGORY(st);
+    if (cat != CUDNN_STATUS_NOT_SUPPORTED && cat != CUDNN_STATUS_BAD_PARAM) return false;
+    if (c->cur + 1 >= c->n) return false;
+    fprintf(stderr, "vaec: note: cuDNN %s algorithm %d refused a shape (%s); using algorithm %d from now on\n", pass,
+            c->algo[c->cur], cudnnGetErrorString(st), c->algo[c->cur + 1]);
+    c->cur++;
+    return true;
+}
 
 extern "C" void conv_forward_cuda(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
     if (g->B * g->To * g->Ho * g->Wo * g->cout == 0) return;
@@ -274,7 +284,7 @@ extern "C" void conv_forward_cuda(const conv_geom *g, const float *x, const floa
                                                    (cudnnConvolutionFwdAlgo_t)c->algo[c->cur], ws ? ws->ptr : NULL,
                                                    c->ws[c->cur], &zero, p->yd, y);
         if (ws) mem_block_release(ws);   // one stream: the next user of the block runs after cuDNN
-        if (not_supported(st) && c->cur + 1 < c->n) { c->cur++; continue; }
+        if (try_next(c, st, "forward")) continue;
         CUDNN_CHECK(st, "conv forward");
         break;
     }
@@ -308,7 +318,7 @@ extern "C" void conv_backward_cuda(const conv_geom *g, const float *x, const flo
                                                             (cudnnConvolutionBwdDataAlgo_t)c->algo[c->cur],
                                                             ws ? ws->ptr : NULL, c->ws[c->cur], &zero, p->xd, gxp);
             if (ws) mem_block_release(ws);
-            if (not_supported(st) && c->cur + 1 < c->n) { c->cur++; continue; }
+            if (try_next(c, st, "backward-data")) continue;
             CUDNN_CHECK(st, "conv backward (data)");
             break;
         }
@@ -330,7 +340,7 @@ extern "C" void conv_backward_cuda(const conv_geom *g, const float *x, const flo
                                                               (cudnnConvolutionBwdFilterAlgo_t)c->algo[c->cur],
                                                               ws ? ws->ptr : NULL, c->ws[c->cur], &zero, p->wd, gw);
             if (ws) mem_block_release(ws);
-            if (not_supported(st) && c->cur + 1 < c->n) { c->cur++; continue; }
+            if (try_next(c, st, "backward-filter")) continue;
             CUDNN_CHECK(st, "conv backward (filter)");
             break;
         }
