@@ -183,8 +183,6 @@ static conv_plan *plan_get(const conv_geom *g) {
         ydim[2] = ydim[3]; ydim[3] = ydim[4];
         wdim[2] = wdim[3]; wdim[3] = wdim[4];
     }
-    cudnnHandle_t h = vaec_cudnn();
-    (void)h;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->xd), "conv");
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->yd), "conv");
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p->wd), "conv");
