@@ -1,5 +1,6 @@
 // linalg_cuda.cu: row-major GEMM over cuBLAS, bias broadcast and deterministic column sums (see linalg_cuda.h).
 #include <limits.h>
+#include <cuda_bf16.h>
 #include "core/cuda_libs.cuh"   // defines: vaec_cublas, CUBLAS_CHECK
 extern "C" {
 #include "core/check.h"         // defines: CHECK
@@ -21,6 +22,66 @@ extern "C" void gemm_rm_cuda(bool ta, bool tb, int64_t m, int64_t n, int64_t k, 
                                            (int)n, (int)m, (int)k, &alpha, b, (int)ldb, sb, a, (int)lda, sa, &beta, c,
                                            (int)ldc, sc, (int)batch),
                  "gemm");
+}
+
+extern "C" void gemm_rm_bf16_cuda(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const void *a,
+                                  int64_t lda, int64_t sa, const void *b, int64_t ldb, int64_t sb, float beta, void *c,
+                                  bool c_bf16, int64_t ldc, int64_t sc, int64_t batch) {
+    if (m == 0 || n == 0 || batch == 0) return;
+    CHECK(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX &&
+              batch <= INT_MAX,
+          "gemm bf16 (CUDA): sizes m %lld n %lld k %lld batch %lld beyond cuBLAS's int range", (long long)m,
+          (long long)n, (long long)k, (long long)batch);
+    // the same operand swap as gemm_rm_cuda; fp32 compute, tensor cores allowed (the default algorithm)
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx(vaec_cublas(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                            (int)n, (int)m, (int)k, &alpha, b, CUDA_R_16BF, (int)ldb, sb, a, CUDA_R_16BF,
+                                            (int)lda, sa, &beta, c, c_bf16 ? CUDA_R_16BF : CUDA_R_32F, (int)ldc, sc,
+                                            (int)batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "gemm bf16");
+}
+
+static __global__ void bias_set_bf16_kernel(__nv_bfloat16 *y, const __nv_bfloat16 *b, int64_t n, int64_t cols) {
+    CUDA_FOR(i, n) y[i] = b[i % cols];
+}
+
+static __global__ void bias_add_bf16_kernel(__nv_bfloat16 *y, const __nv_bfloat16 *b, int64_t n, int64_t cols) {
+    CUDA_FOR(i, n) y[i] = __float2bfloat16(__bfloat162float(y[i]) + __bfloat162float(b[i % cols]));
+}
+
+static __global__ void f32_to_bf16_kernel(const float *x, __nv_bfloat16 *y, int64_t n) {
+    CUDA_FOR(i, n) y[i] = __float2bfloat16(x[i]);   // round to nearest even
+}
+
+static __global__ void bf16_to_f32_kernel(const __nv_bfloat16 *x, float *y, int64_t n) {
+    CUDA_FOR(i, n) y[i] = __bfloat162float(x[i]);
+}
+
+extern "C" void bias_set_bf16_cuda(void *y, const void *b, int64_t rows, int64_t cols) {
+    int64_t n = rows * cols;
+    if (n == 0) return;
+    bias_set_bf16_kernel<<<cuda_blocks(n, 256), 256, 0, vaec_stream()>>>((__nv_bfloat16 *)y, (const __nv_bfloat16 *)b, n,
+                                                                         cols);
+    CUDA_CHECK_LAUNCH("bias_set (bf16)");
+}
+
+extern "C" void bias_add_bf16_cuda(void *y, const void *b, int64_t rows, int64_t cols) {
+    int64_t n = rows * cols;
+    if (n == 0) return;
+    bias_add_bf16_kernel<<<cuda_blocks(n, 256), 256, 0, vaec_stream()>>>((__nv_bfloat16 *)y, (const __nv_bfloat16 *)b, n,
+                                                                         cols);
+    CUDA_CHECK_LAUNCH("bias_add (bf16)");
+}
+
+extern "C" void f32_to_bf16_cuda(const float *x, void *y, int64_t n) {
+    if (n == 0) return;
+    f32_to_bf16_kernel<<<cuda_blocks(n, 256), 256, 0, vaec_stream()>>>(x, (__nv_bfloat16 *)y, n);
+    CUDA_CHECK_LAUNCH("f32 -> bf16");
+}
+
+extern "C" void bf16_to_f32_cuda(const void *x, float *y, int64_t n) {
+    if (n == 0) return;
+    bf16_to_f32_kernel<<<cuda_blocks(n, 256), 256, 0, vaec_stream()>>>((const __nv_bfloat16 *)x, y, n);
+    CUDA_CHECK_LAUNCH("bf16 -> f32");
 }
 
 static __global__ void bias_set_kernel(float *y, const float *b, int64_t n, int64_t cols) {
