@@ -3,6 +3,9 @@
 //   CUDA_CHECK_LAUNCH(op)    after a kernel launch: names the op whose launch failed
 //   vaec_stream()            the backend's one compute stream: every kernel, copy, cuBLAS/cuDNN call runs on it
 //   cuda_blocks(n, threads)  grid size for one thread per element (n > 0)
+//   cuda_workspace(bytes)    scratch from the caching allocator (tag workspace); release it right after
+//                            queueing the kernels that use it: later work on the stream runs after them
+//   block_sum<NT>(v, sh)     a fixed-order tree sum of one double per thread (deterministic)
 // Using one stream keeps the caching allocator (core/mem.c) simple: a block freed on the host and handed
 // out again can only be touched by later work on the same stream, which runs after earlier work ends.
 #ifndef VAEC_CUDA_UTIL_CUH
@@ -35,7 +38,33 @@
         }                                                                                          \
     } while (0)
 
+extern "C" {
+#include "core/mem.h"   // defines: mem_alloc, mem_block_release, mem_set_tag
+}
+
 extern "C" cudaStream_t vaec_stream(void);   // defined in core/device_cuda.cu
+
+static inline mem_block *cuda_workspace(size_t bytes) {
+    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
+    mem_block *b = mem_alloc(bytes, DEVICE_CUDA);
+    mem_set_tag(prev);
+    return b;
+}
+
+// Sum of v over the NT threads of a block (NT a power of two, sh has NT doubles); every thread gets the
+// result. The pairing is fixed, so the sum does not depend on scheduling.
+template <int NT>
+static __device__ __forceinline__ double block_sum(double v, double *sh) {
+    sh[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = NT / 2; s > 0; s >>= 1) {
+        if ((int)threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
+        __syncthreads();
+    }
+    double r = sh[0];
+    __syncthreads();   // sh may be reused right after
+    return r;
+}
 
 static inline unsigned cuda_blocks(int64_t n, int threads) {
     int64_t b = (n + threads - 1) / threads;

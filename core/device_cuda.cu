@@ -5,16 +5,16 @@ extern "C" {
 #include "core/device_cuda.h"
 }
 
-static cudaStream_t compute_stream;
-static bool stream_made;
+static cudaStream_t make_stream(void) {
+    cudaStream_t s;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    return s;
+}
 
-// Created on first use (after the device is chosen); non-blocking so the legacy default stream, which
-// libraries may touch, never serialises against it.
+// Created on first use (after the device is chosen; C++ makes the first call thread-safe); non-blocking
+// so the legacy default stream, which libraries may touch, never serialises against it.
 extern "C" cudaStream_t vaec_stream(void) {
-    if (!stream_made) {
-        CUDA_CHECK(cudaStreamCreateWithFlags(&compute_stream, cudaStreamNonBlocking));
-        stream_made = true;
-    }
+    static cudaStream_t compute_stream = make_stream();
     return compute_stream;
 }
 

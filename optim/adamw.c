@@ -1,6 +1,9 @@
 /* adamw.c: AdamW (and Adam) update on the CPU (see adamw.h). */
 #include "optim/adamw.h"
 #include <math.h>
+#ifdef VAEC_HAVE_CUDA
+#include "optim/optim_cuda.h"   // defines: adamw_update_cuda
+#endif
 
 adamw *adamw_new(tensor **params, int n, adamw_config cfg) {
     if (cfg.lr == 0) cfg.lr = 1e-3f;
@@ -32,10 +35,19 @@ void adamw_step(adamw *o) {
     for (int i = 0; i < o->n; i++) {
         tensor *p = o->params[i];
         if (!p->grad) continue;
-        if (p->device != DEVICE_CPU) DEVICE_UNSUPPORTED("adamw_step", p->device);
+        CHECK_SAME_DEVICE("adamw_step", p, p->grad);
         float *w = tensor_f32(p), *m = tensor_f32(o->m[i]), *v = tensor_f32(o->v[i]);
         const float *g = tensor_f32(p->grad);
         int64_t n = p->numel;
+        if (p->device != DEVICE_CPU) {
+#ifdef VAEC_HAVE_CUDA
+            if (p->device == DEVICE_CUDA) {
+                adamw_update_cuda(w, m, v, g, n, c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.l2_coupled, bc1, bc2);
+                continue;
+            }
+#endif
+            DEVICE_UNSUPPORTED("adamw_step", p->device);
+        }
 #pragma omp parallel for if (n > 65536) schedule(static)
         for (int64_t k = 0; k < n; k++) {
             float gk = g[k];

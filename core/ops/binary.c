@@ -2,6 +2,9 @@
 #include "core/ops/binary.h"
 #include "autograd/autograd.h"      // defines: ag_record, ag_grad_add_owned
 #include "core/ops/broadcast.h"     // defines: bcast_plan, sum_to_shape
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/binary_cuda.h"   // defines: binary_forward_cuda, binary_full_grad_cuda
+#endif
 
 static const char *binary_names[] = {"add", "sub", "mul", "div"};
 
@@ -37,7 +40,13 @@ typedef struct { binary_kind kind; } binary_ctx;
 /* gradient of the result with respect to a or b, in the result's shape */
 static tensor *full_grad(binary_kind k, int which, const bcast_plan *p, const tensor *a, const tensor *b,
                          const tensor *gy) {
-    tensor *g = tensor_empty(p->ndim, p->shape);
+    tensor *g = tensor_new(p->ndim, p->shape, DTYPE_F32, gy->device);
+#ifdef VAEC_HAVE_CUDA
+    if (gy->device == DEVICE_CUDA) {
+        binary_full_grad_cuda(k, which, p, tensor_f32(a), tensor_f32(b), tensor_f32(gy), tensor_f32(g));
+        return g;
+    }
+#endif
     const float *ad = tensor_f32(a), *bd = tensor_f32(b), *gd = tensor_f32(gy);
     float *out = tensor_f32(g);
     int64_t n = p->numel;
@@ -59,7 +68,7 @@ static tensor *full_grad(binary_kind k, int which, const bcast_plan *p, const te
 static void binary_backward(ag_node *n) {
     binary_ctx *c = n->ctx;
     tensor *a = n->inputs[0], *b = n->inputs[1], *gy = n->out->grad;
-    if (a->device != DEVICE_CPU) DEVICE_UNSUPPORTED("binary_backward", a->device);
+    if (a->device != DEVICE_CPU && a->device != DEVICE_CUDA) DEVICE_UNSUPPORTED("binary_backward", a->device);
     bcast_plan p;
     bcast_plan_init(&p, a, b, binary_names[c->kind]);
     for (int which = 0; which < 2; which++) {
@@ -82,6 +91,9 @@ static tensor *binary(binary_kind k, tensor *a, tensor *b) {
     tensor *y = tensor_new(p.ndim, p.shape, DTYPE_F32, a->device);
     switch (a->device) {
         case DEVICE_CPU: binary_forward_cpu(k, &p, tensor_f32(a), tensor_f32(b), tensor_f32(y)); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: binary_forward_cuda(k, &p, tensor_f32(a), tensor_f32(b), tensor_f32(y)); break;
+#endif
         default: DEVICE_UNSUPPORTED(binary_names[k], a->device);
     }
     ag_node *n = ag_record(binary_names[k], binary_backward, y, 2, (tensor *[]){a, b});

@@ -1,6 +1,9 @@
 /* broadcast.c: broadcasting plans and the gradient reduction back to an input's shape. */
 #include "core/ops/broadcast.h"
 #include <string.h>
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/broadcast_cuda.h"   // defines: sum_to_shape_desc, sum_to_shape_cuda
+#endif
 
 void bcast_plan_init(bcast_plan *p, const tensor *a, const tensor *b, const char *op) {
     memset(p, 0, sizeof *p);
@@ -45,7 +48,7 @@ tensor *sum_to_shape(const tensor *g, int ndim, const int64_t *shape) {
     tensor likev = {.ndim = ndim, .numel = 1};
     for (int d = 0; d < ndim; d++) { likev.shape[d] = shape[d]; likev.numel *= shape[d]; }
     const tensor *like = &likev;
-    tensor *out = tensor_empty(ndim, shape);
+    tensor *out = tensor_new(ndim, shape, DTYPE_F32, g->device);
     if (g->numel == like->numel) {   /* no broadcast dims (only leading 1s): a plain copy */
         tensor_copy_(out, g);
         return out;
@@ -70,6 +73,20 @@ tensor *sum_to_shape(const tensor *g, int ndim, const int64_t *shape) {
     const float *gd = tensor_f32(g);
     float *od = tensor_f32(out);
     int64_t nout = like->numel;
+#ifdef VAEC_HAVE_CUDA
+    if (g->device == DEVICE_CUDA) {
+        sum_to_shape_desc desc = {.nd = nd, .nout = nout, .count = 1};
+        for (int d = 0; d < nd; d++) {
+            desc.gshape[d] = p.shape[d];
+            desc.gstride[d] = gstride[d];
+            desc.ostride[d] = ostride[d];
+            desc.oshape[d] = oshape[d];
+            if (oshape[d] == 1 && p.shape[d] != 1) { desc.red[desc.nred++] = d; desc.count *= p.shape[d]; }
+        }
+        sum_to_shape_cuda(&desc, gd, od);
+        return out;
+    }
+#endif
 #pragma omp parallel for if (nout > 64) schedule(static)
     for (int64_t o = 0; o < nout; o++) {
         /* fixed coordinates of o; iterate over the reduced dims */

@@ -2,6 +2,9 @@
 #include "core/ops/group_norm.h"
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/group_norm_cuda.h"   // defines: group_norm_forward_cuda, group_norm_backward_cuda
+#endif
 
 /* Each (n, group) is one task: it reads the group's Cg channels at every one of the S positions. */
 void group_norm_forward_cpu(const float *x, const float *weight, const float *bias, float *y, float *stats,
@@ -97,6 +100,13 @@ static void group_norm_backward(ag_node *n) {
             free(work);
             break;
         }
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            group_norm_backward_cuda(tensor_f32(x), w ? tensor_f32(w) : NULL, tensor_f32(stats), tensor_f32(gy),
+                                     gx ? tensor_f32(gx) : NULL, gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL,
+                                     N, S, C, ctx->groups);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("group_norm_backward", x->device);
     }
     if (gx) ag_grad_add_owned(x, gx);
@@ -132,6 +142,12 @@ tensor *op_group_norm(tensor *x, tensor *weight, tensor *bias, int groups, float
             group_norm_forward_cpu(tensor_f32(x), weight ? tensor_f32(weight) : NULL, bias ? tensor_f32(bias) : NULL,
                                    tensor_f32(y), tensor_f32(stats), N, S, C, groups, eps);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            group_norm_forward_cuda(tensor_f32(x), weight ? tensor_f32(weight) : NULL, bias ? tensor_f32(bias) : NULL,
+                                    tensor_f32(y), tensor_f32(stats), N, S, C, groups, eps);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("group_norm", x->device);
     }
     ag_node *n = ag_record("group_norm", group_norm_backward, y, 3, (tensor *[]){x, weight, bias});

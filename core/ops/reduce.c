@@ -3,6 +3,9 @@
 #include <string.h>
 #include "autograd/autograd.h"     // defines: ag_record, ag_grad_add_owned
 #include "core/ops/broadcast.h"    // defines: sum_to_shape, bcast_plan
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/reduce_cuda.h"  // defines: sum_all_cuda, divide_by_count_cuda, reduce_backward_cuda
+#endif
 
 #define SUM_CHUNKS 256   /* fixed partition: the same additions in the same order on any thread count */
 
@@ -31,7 +34,6 @@ typedef struct {
 static void reduce_backward(ag_node *n) {
     reduce_ctx *c = n->ctx;
     tensor *x = n->inputs[0], *gy = n->out->grad;
-    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("sum_backward", x->device);
     tensor gk = *gy;   /* the same data seen in the keepdim shape */
     gk.ndim = c->ndim;
     memcpy(gk.shape, c->kshape, sizeof c->kshape);
@@ -42,6 +44,16 @@ static void reduce_backward(ag_node *n) {
     float *o = tensor_f32(gx);
     int64_t nx = x->numel;
     float s = c->scale;
+    switch (x->device) {
+        case DEVICE_CPU: break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            reduce_backward_cuda(&p, g, o, s);
+            ag_grad_add_owned(x, gx);
+            return;
+#endif
+        default: DEVICE_UNSUPPORTED("sum_backward", x->device);
+    }
 #pragma omp parallel for if (nx > 32768) schedule(static)
     for (int64_t i = 0; i < nx; i++) o[i] = g[bcast_offset(&p, i, 1)] * s;
     ag_grad_add_owned(x, gx);
@@ -66,15 +78,25 @@ static tensor *reduce(tensor *x, int n_dims, const int *dims, bool keepdim, bool
         CHECK(count > 0, "%s over an empty dim", name);
         c.scale = 1.0f / (float)count;
     }
-    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED(name, x->device);
+    if (x->device != DEVICE_CPU && !(device_cuda_compiled() && x->device == DEVICE_CUDA))
+        DEVICE_UNSUPPORTED(name, x->device);
     tensor *y;
     int64_t nout = 1;
     for (int d = 0; d < x->ndim; d++) nout *= c.kshape[d];
     if (nout == 1) {
-        y = tensor_empty(ond, oshape);
-        tensor_f32(y)[0] = (float)(sum_all_cpu(tensor_f32(x), x->numel) * (mean ? 1.0 / (double)count : 1.0));
+        y = tensor_new(ond, oshape, DTYPE_F32, x->device);
+        double scale = mean ? 1.0 / (double)count : 1.0;
+#ifdef VAEC_HAVE_CUDA
+        if (x->device == DEVICE_CUDA) sum_all_cuda(tensor_f32(x), x->numel, 0, scale, tensor_f32(y), NULL);
+        else
+#endif
+        tensor_f32(y)[0] = (float)(sum_all_cpu(tensor_f32(x), x->numel) * scale);
     } else {
-        tensor *k = sum_to_shape(x, x->ndim, c.kshape);
+        tensor *k = sum_to_shape(x, x->ndim, c.kshape);   /* CPU or CUDA */
+#ifdef VAEC_HAVE_CUDA
+        if (mean && k->device == DEVICE_CUDA) divide_by_count_cuda(tensor_f32(k), k->numel, count);
+        else
+#endif
         if (mean) {
             float *d = tensor_f32(k);
             for (int64_t i = 0; i < k->numel; i++) d[i] = (float)((double)d[i] / (double)count);

@@ -2,6 +2,9 @@
 #include "core/ops/region.h"
 #include <string.h>
 #include "core/tensor.h"   // defines: TENSOR_MAX_DIMS
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/region_cuda.h"   // defines: region_copy_cuda
+#endif
 
 void region_copy_cpu(const float *src, const int64_t *sshape, const int64_t *src_off, float *dst,
                      const int64_t *dshape, const int64_t *dst_off, const int64_t *count, int ndim) {
@@ -22,5 +25,19 @@ void region_copy_cpu(const float *src, const int64_t *sshape, const int64_t *src
             dof += (dst_off[d] + c) * ds[d];
         }
         memcpy(dst + dof, src + so, (size_t)inner * sizeof(float));
+    }
+}
+
+void region_copy(device_t dev, const float *src, const int64_t *sshape, const int64_t *src_off, float *dst,
+                 const int64_t *dshape, const int64_t *dst_off, const int64_t *count, int ndim) {
+    switch (dev) {
+        case DEVICE_CPU: region_copy_cpu(src, sshape, src_off, dst, dshape, dst_off, count, ndim); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            if (ndim == 0) { device_memcpy(dst, dev, src, dev, sizeof(float)); break; }
+            region_copy_cuda(src, sshape, src_off, dst, dshape, dst_off, count, ndim);
+            break;
+#endif
+        default: DEVICE_UNSUPPORTED("region copy", dev);
     }
 }

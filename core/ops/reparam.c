@@ -2,6 +2,9 @@
 #include "core/ops/reparam.h"
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/reparam_cuda.h"   // defines: reparam_forward_cuda, reparam_backward_cuda
+#endif
 
 void reparam_forward_cpu(const float *mean, const float *logvar, const float *eps, float *z, int64_t n) {
 #pragma omp parallel for if (n > 32768) schedule(static)
@@ -26,6 +29,12 @@ static void reparam_backward(ag_node *n) {
             reparam_backward_cpu(tensor_f32(logvar), tensor_f32(eps), tensor_f32(gz), gm ? tensor_f32(gm) : NULL,
                                  gl ? tensor_f32(gl) : NULL, mean->numel);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            reparam_backward_cuda(tensor_f32(logvar), tensor_f32(eps), tensor_f32(gz), gm ? tensor_f32(gm) : NULL,
+                                  gl ? tensor_f32(gl) : NULL, mean->numel);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("reparam_backward", mean->device);
     }
     if (gm) ag_grad_add_owned(mean, gm);
@@ -46,6 +55,11 @@ tensor *op_reparam_sample_eps(tensor *mean, tensor *logvar, tensor *eps) {
         case DEVICE_CPU:
             reparam_forward_cpu(tensor_f32(mean), tensor_f32(logvar), tensor_f32(eps), tensor_f32(z), mean->numel);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            reparam_forward_cuda(tensor_f32(mean), tensor_f32(logvar), tensor_f32(eps), tensor_f32(z), mean->numel);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("reparam_sample", mean->device);
     }
     ag_node *n = ag_record("reparam_sample", reparam_backward, z, 2, (tensor *[]){mean, logvar});

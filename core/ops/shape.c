@@ -2,6 +2,9 @@
 #include "core/ops/shape.h"
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/shape_cuda.h"   // defines: permute_cuda
+#endif
 
 static void reshape_backward(ag_node *n) {
     tensor *x = n->inputs[0];
@@ -53,11 +56,22 @@ typedef struct { int perm[TENSOR_MAX_DIMS]; } permute_ctx;
 static void permute_backward(ag_node *n) {
     permute_ctx *c = n->ctx;
     tensor *x = n->inputs[0], *gy = n->out->grad;
-    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("permute_backward", x->device);
     int inv[TENSOR_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) inv[c->perm[d]] = d;
     tensor *gx = tensor_empty_like(x);
-    permute_cpu(tensor_f32(gy), gy->shape, gy->ndim, inv, tensor_f32(gx));
+    switch (x->device) {
+        case DEVICE_CPU:
+            if (x->ndim) permute_cpu(tensor_f32(gy), gy->shape, gy->ndim, inv, tensor_f32(gx));
+            else tensor_copy_(gx, gy);
+            break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            if (x->ndim) permute_cuda(tensor_f32(gy), gy->shape, gy->ndim, inv, tensor_f32(gx));
+            else tensor_copy_(gx, gy);
+            break;
+#endif
+        default: DEVICE_UNSUPPORTED("permute_backward", x->device);
+    }
     ag_grad_add_owned(x, gx);
 }
 
@@ -76,6 +90,12 @@ tensor *op_permute(tensor *x, const int *perm) {
             if (x->ndim) permute_cpu(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
             else tensor_copy_(y, x);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            if (x->ndim) permute_cuda(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
+            else tensor_copy_(y, x);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("permute", x->device);
     }
     ag_node *n = ag_record("permute", permute_backward, y, 1, (tensor *[]){x});

@@ -2,6 +2,9 @@
 #include "core/ops/silu.h"
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/silu_cuda.h"  // defines: silu_forward_cuda, silu_backward_cuda
+#endif
 
 void silu_forward_cpu(const float *x, float *y, int64_t n) {
 #pragma omp parallel for if (n > 32768) schedule(static)
@@ -22,6 +25,9 @@ static void silu_backward(ag_node *n) {
     tensor *gx = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: silu_backward_cpu(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->numel); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: silu_backward_cuda(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->numel); break;
+#endif
         default: DEVICE_UNSUPPORTED("silu_backward", x->device);
     }
     ag_grad_add_owned(x, gx);
@@ -31,6 +37,9 @@ tensor *op_silu(tensor *x) {
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: silu_forward_cpu(tensor_f32(x), tensor_f32(y), x->numel); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: silu_forward_cuda(tensor_f32(x), tensor_f32(y), x->numel); break;
+#endif
         default: DEVICE_UNSUPPORTED("silu", x->device);
     }
     ag_record("silu", silu_backward, y, 1, (tensor *[]){x});

@@ -2,18 +2,17 @@
 #include "core/ops/slice.h"
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
-#include "core/ops/region.h"     // defines: region_copy_cpu
+#include "core/ops/region.h"     // defines: region_copy (CPU or CUDA)
 
 typedef struct { int dim; int64_t start; } slice_ctx;
 
 static void slice_backward(ag_node *n) {
     slice_ctx *c = n->ctx;
     tensor *x = n->inputs[0], *gy = n->out->grad;
-    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("slice_backward", x->device);
     tensor *gx = tensor_zeros_like(x);
     int64_t zero[TENSOR_MAX_DIMS] = {0}, off[TENSOR_MAX_DIMS] = {0};
     off[c->dim] = c->start;
-    region_copy_cpu(tensor_f32(gy), gy->shape, zero, tensor_f32(gx), gx->shape, off, gy->shape, gy->ndim);
+    region_copy(x->device, tensor_f32(gy), gy->shape, zero, tensor_f32(gx), gx->shape, off, gy->shape, gy->ndim);
     ag_grad_add_owned(x, gx);
 }
 
@@ -28,15 +27,9 @@ tensor *op_slice(tensor *x, int dim, int64_t start, int64_t end) {
     memcpy(shape, x->shape, sizeof shape);
     shape[d] = end - start;
     tensor *y = tensor_new(x->ndim, shape, DTYPE_F32, x->device);
-    switch (x->device) {
-        case DEVICE_CPU: {
-            int64_t zero[TENSOR_MAX_DIMS] = {0}, off[TENSOR_MAX_DIMS] = {0};
-            off[d] = start;
-            region_copy_cpu(tensor_f32(x), x->shape, off, tensor_f32(y), y->shape, zero, y->shape, y->ndim);
-            break;
-        }
-        default: DEVICE_UNSUPPORTED("slice", x->device);
-    }
+    int64_t zero[TENSOR_MAX_DIMS] = {0}, off[TENSOR_MAX_DIMS] = {0};
+    off[d] = start;
+    region_copy(x->device, tensor_f32(x), x->shape, off, tensor_f32(y), y->shape, zero, y->shape, y->ndim);
     ag_node *n = ag_record("slice", slice_backward, y, 1, (tensor *[]){x});
     if (n) *(slice_ctx *)ag_ctx(n, sizeof(slice_ctx)) = (slice_ctx){d, start};
     return tensor_autorelease(y);
@@ -51,9 +44,8 @@ static void concat_backward(ag_node *n) {
     for (int i = 0; i < n->n_inputs; i++) {
         tensor *x = n->inputs[i];
         if (ag_needs_grad(n, i)) {
-            if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("concat_backward", x->device);
             tensor *gx = tensor_empty_like(x);
-            region_copy_cpu(tensor_f32(gy), gy->shape, off, tensor_f32(gx), gx->shape, zero, x->shape, x->ndim);
+            region_copy(x->device, tensor_f32(gy), gy->shape, off, tensor_f32(gx), gx->shape, zero, x->shape, x->ndim);
             ag_grad_add_owned(x, gx);
         }
         off[d] += x->shape[d];
@@ -78,10 +70,9 @@ tensor *op_concat(int n, tensor **xs, int dim) {
         shape[d] += xs[i]->shape[d];
     }
     tensor *y = tensor_new(xs[0]->ndim, shape, DTYPE_F32, xs[0]->device);
-    if (y->device != DEVICE_CPU) DEVICE_UNSUPPORTED("concat", y->device);
     int64_t off[TENSOR_MAX_DIMS] = {0}, zero[TENSOR_MAX_DIMS] = {0};
     for (int i = 0; i < n; i++) {
-        region_copy_cpu(tensor_f32(xs[i]), xs[i]->shape, zero, tensor_f32(y), y->shape, off, xs[i]->shape, y->ndim);
+        region_copy(y->device, tensor_f32(xs[i]), xs[i]->shape, zero, tensor_f32(y), y->shape, off, xs[i]->shape, y->ndim);
         off[d] += xs[i]->shape[d];
     }
     ag_node *node = ag_record("concat", concat_backward, y, n, xs);

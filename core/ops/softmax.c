@@ -2,6 +2,9 @@
 #include "core/ops/softmax.h"
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/softmax_cuda.h"   // defines: softmax_forward_cuda, softmax_backward_cuda
+#endif
 
 void softmax_forward_cpu(const float *x, float *y, int64_t rows, int64_t D) {
 #pragma omp parallel for schedule(static) if (rows * D > 32768)
@@ -34,6 +37,9 @@ static void softmax_backward(ag_node *n) {
     tensor *gx = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: softmax_backward_cpu(tensor_f32(y), tensor_f32(gy), tensor_f32(gx), rows, D); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: softmax_backward_cuda(tensor_f32(y), tensor_f32(gy), tensor_f32(gx), rows, D); break;
+#endif
         default: DEVICE_UNSUPPORTED("softmax_backward", x->device);
     }
     ag_grad_add_owned(x, gx);
@@ -45,6 +51,9 @@ tensor *op_softmax(tensor *x) {
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: softmax_forward_cpu(tensor_f32(x), tensor_f32(y), rows, D); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: softmax_forward_cuda(tensor_f32(x), tensor_f32(y), rows, D); break;
+#endif
         default: DEVICE_UNSUPPORTED("softmax", x->device);
     }
     ag_node *n = ag_record("softmax", softmax_backward, y, 1, (tensor *[]){x});

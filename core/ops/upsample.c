@@ -2,6 +2,9 @@
 #include "core/ops/upsample.h"
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/upsample_cuda.h"   // defines: upsample_nearest2x_forward_cuda, ..._backward_cuda
+#endif
 
 /* one task per input row (frame, h): it writes output rows 2h and 2h+1 */
 void upsample_nearest2x_forward_cpu(const float *x, float *y, int64_t P, int64_t H, int64_t W, int64_t C) {
@@ -48,6 +51,9 @@ static void upsample_backward(ag_node *n) {
     tensor *gx = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: upsample_nearest2x_backward_cpu(tensor_f32(gy), tensor_f32(gx), P, H, W, C); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: upsample_nearest2x_backward_cuda(tensor_f32(gy), tensor_f32(gx), P, H, W, C); break;
+#endif
         default: DEVICE_UNSUPPORTED("upsample_nearest2x_backward", x->device);
     }
     ag_grad_add_owned(x, gx);
@@ -66,6 +72,9 @@ tensor *op_upsample_nearest2x(tensor *x) {
     tensor *y = tensor_new(x->ndim, shape, DTYPE_F32, x->device);
     switch (x->device) {
         case DEVICE_CPU: upsample_nearest2x_forward_cpu(tensor_f32(x), tensor_f32(y), P, H, W, C); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: upsample_nearest2x_forward_cuda(tensor_f32(x), tensor_f32(y), P, H, W, C); break;
+#endif
         default: DEVICE_UNSUPPORTED("upsample_nearest2x", x->device);
     }
     ag_record("upsample_nearest2x", upsample_backward, y, 1, (tensor *[]){x});

@@ -5,7 +5,9 @@
  * and compares the output and every input gradient with max|cuda - cpu| / max|cpu| <= tol (EXPECT; the
  * worst error goes to the summary table under the label's text before its first '.'). The CPU result is
  * the reference. Without a GPU it reports the test SKIPPED (loudly, with the reason) and returns -1: put
- * CUDA_TWIN_REQUIRE_GPU() first in the test so nothing else runs.
+ * CUDA_TWIN_REQUIRE_GPU() first in the test so nothing else runs. With VAEC_CUDA_TWIN_ON_CPU=1 in the
+ * environment the "CUDA" run happens on the CPU instead: a machine without a GPU checks the tests' own
+ * closures and shapes that way (never the kernels).
  *
  *   static tensor *f(void *ctx, tensor **in) { return op_silu(in[0]); }
  *   TEST(test_cuda_silu) {
@@ -33,10 +35,16 @@ typedef struct {
     double grad_tol;   /* gradients; default: tol */
     uint64_t seed;     /* output-gradient seed; 0: derived from the label */
     bool no_backward;  /* forward only (an output that does not require grad) */
+    dtype_t dtype;     /* DTYPE_BF16: float32 inputs go to the GPU as bf16 (the CPU run stays float32), the
+                          output gradient in the output's dtype; results are compared as float32 */
 } cuda_twin_opts;
 
 /* 1: everything matched; 0: a mismatch (reported through EXPECT); -1: skipped, no GPU. */
 int cuda_twin_check(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs, const cuda_twin_opts *opts);
+
+/* The same with the second run on `twin`; DEVICE_CPU runs the harness's own test on any machine. */
+int cuda_twin_check_on(device_t twin, const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inputs,
+                       const cuda_twin_opts *opts);
 
 device_t cuda_twin_device(void);      /* the device of the run in progress (CPU outside a check) */
 tensor *cuda_twin_arg(tensor *cpu);   /* cpu on the CPU run; an autoreleased GPU copy on the CUDA run */
