@@ -1,13 +1,15 @@
 /* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (kernels in conv_cpu.c). */
 #include "core/ops/conv.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/grad_f32.h"   // defines: grad_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/conv_cuda.h"  // defines: conv_forward_cuda, conv_backward_cuda
 #endif
 
 static void conv_backward(ag_node *n) {
     const conv_geom *g = n->ctx;
-    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gy = n->out->grad;
+    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    tensor *gy = grad_f32(n->out->grad);   /* a bf16 conv may be handed a bf16 gradient */
     /* gradients are float32 whatever the dtype of x and w */
     tensor *gx = ag_needs_grad(n, 0) ? tensor_new(x->ndim, x->shape, DTYPE_F32, x->device) : NULL;
     tensor *gw = ag_needs_grad(n, 1) ? tensor_new(w->ndim, w->shape, DTYPE_F32, w->device) : NULL;
@@ -25,6 +27,7 @@ static void conv_backward(ag_node *n) {
 #endif
         default: DEVICE_UNSUPPORTED("conv_backward", x->device);
     }
+    tensor_release(gy);
     if (gx) ag_grad_add_owned(x, gx);
     if (gw) ag_grad_add_owned(w, gw);
     if (gb) ag_grad_add_owned(b, gb);

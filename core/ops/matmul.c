@@ -3,6 +3,7 @@
 #include "core/ops/matmul.h"
 #include <cblas.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/grad_f32.h"   // defines: grad_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/linalg_cuda.h"   // defines: gemm_rm_cuda, gemm_rm_bf16_cuda, bias_set_cuda, colsum_cuda
 #endif
@@ -63,7 +64,7 @@ static tensor *grad_like(const tensor *t) { return tensor_new(t->ndim, t->shape,
 
 static void matmul_backward(ag_node *n) {
     mm_ctx *c = n->ctx;
-    tensor *a = n->inputs[0], *b = n->inputs[1], *gy = n->out->grad, *gtmp;
+    tensor *a = n->inputs[0], *b = n->inputs[1], *gy = grad_f32(n->out->grad), *gtmp;   /* bf16 gradients too */
     const device_t dev = a->device;
     const bool bf = a->dtype == DTYPE_BF16;
     const void *g = grad_operand(gy, bf, &gtmp);
@@ -91,6 +92,7 @@ static void matmul_backward(ag_node *n) {
         ag_grad_add_owned(b, gb);
     }
     tensor_release(gtmp);
+    tensor_release(gy);
 }
 
 tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
@@ -117,7 +119,8 @@ tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
 }
 
 static void linear_backward(ag_node *n) {
-    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gy = n->out->grad, *gtmp;
+    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gtmp;
+    tensor *gy = grad_f32(n->out->grad);   /* bf16 gradients too */
     const device_t dev = x->device;
     const bool bf = x->dtype == DTYPE_BF16;
     int64_t out = w->shape[0], in = w->shape[1], rows = x->numel / in;
@@ -153,6 +156,7 @@ static void linear_backward(ag_node *n) {
         }
         ag_grad_add_owned(b, gb);
     }
+    tensor_release(gy);
 }
 
 tensor *op_linear(tensor *x, tensor *w, tensor *b) {
