@@ -31,6 +31,9 @@ extern "C" {
 
 #define CONV_MAX_CANDIDATES 10
 #define CONV_MAX_PLANS 96
+// Heuristic picks needing more scratch than this are passed over (some FFT variants ask for GiBs); the
+// last-resort algorithms need little or none.
+#define CONV_MAX_WORKSPACE ((size_t)1 << 30)
 
 typedef struct {
     int n, cur;
@@ -86,6 +89,7 @@ static void choose_forward(conv_plan *p) {
         if (cudnnGetConvolutionForwardWorkspaceSize(h, p->xd, p->wd, p->cd, p->yd, perf[i].algo, &ws) !=
             CUDNN_STATUS_SUCCESS)
             continue;
+        if (ws > CONV_MAX_WORKSPACE) continue;
         add_candidate(&p->fwd, perf[i].algo, ws);
     }
     size_t ws = 0;   // the implicit GEMM needs no workspace and takes every layout: the last resort
@@ -109,6 +113,7 @@ static void choose_backward_data(conv_plan *p) {
         if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->wd, p->yd, p->cd, p->xd, perf[i].algo, &ws) !=
             CUDNN_STATUS_SUCCESS)
             continue;
+        if (ws > CONV_MAX_WORKSPACE) continue;
         add_candidate(&p->bwd_data, perf[i].algo, ws);
     }
     size_t ws = 0;   // ALGO_1 is deterministic: the last resort
@@ -132,6 +137,7 @@ static void choose_backward_filter(conv_plan *p) {
         if (cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p->xd, p->yd, p->cd, p->wd, perf[i].algo, &ws) !=
             CUDNN_STATUS_SUCCESS)
             continue;
+        if (ws > CONV_MAX_WORKSPACE) continue;
         add_candidate(&p->bwd_filter, perf[i].algo, ws);
     }
     size_t ws = 0;
