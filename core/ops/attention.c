@@ -4,6 +4,9 @@
 #include <limits.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/softmax.h"    // defines: softmax_forward_cpu, softmax_backward_cpu
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/attention_cuda.h"   // defines: attention_forward_cuda, attention_backward_cuda
+#endif
 
 /* The batch loop is sequential: each GEMM is threaded inside OpenBLAS, the row softmax by OpenMP. */
 void attention_forward_cpu(const float *q, const float *k, const float *v, float *out, float *P, int64_t N,
@@ -52,13 +55,24 @@ static void attention_backward(ag_node *n) {
     tensor *dq = ag_needs_grad(n, 0) ? tensor_empty_like(q) : NULL;
     tensor *dk = ag_needs_grad(n, 1) ? tensor_empty_like(k) : NULL;
     tensor *dv = ag_needs_grad(n, 2) ? tensor_empty_like(v) : NULL;
-    tensor *work = dq || dk ? tensor_new(SHAPE(Lq, Lk), DTYPE_F32, q->device) : NULL;
+    /* the softmax gradient: one batch item at a time on the CPU, all N at once for the batched GEMMs on CUDA */
+    tensor *work = NULL;
+    if (dq || dk)
+        work = q->device == DEVICE_CPU ? tensor_new(SHAPE(Lq, Lk), DTYPE_F32, q->device)
+                                       : tensor_new(SHAPE(N, Lq, Lk), DTYPE_F32, q->device);
     switch (q->device) {
         case DEVICE_CPU:
             attention_backward_cpu(tensor_f32(q), tensor_f32(k), tensor_f32(v), tensor_f32(P), tensor_f32(gout),
                                    dq ? tensor_f32(dq) : NULL, dk ? tensor_f32(dk) : NULL, dv ? tensor_f32(dv) : NULL,
                                    work ? tensor_f32(work) : NULL, N, Lq, Lk, C, scale);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            attention_backward_cuda(tensor_f32(q), tensor_f32(k), tensor_f32(v), tensor_f32(P), tensor_f32(gout),
+                                    dq ? tensor_f32(dq) : NULL, dk ? tensor_f32(dk) : NULL, dv ? tensor_f32(dv) : NULL,
+                                    work ? tensor_f32(work) : NULL, N, Lq, Lk, C, scale);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("attention_backward", q->device);
     }
     tensor_release(work);
@@ -91,6 +105,12 @@ tensor *op_attention(tensor *q, tensor *k, tensor *v, float scale) {
             attention_forward_cpu(tensor_f32(q), tensor_f32(k), tensor_f32(v), tensor_f32(out), tensor_f32(P), N, Lq,
                                   Lk, C, scale);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            attention_forward_cuda(tensor_f32(q), tensor_f32(k), tensor_f32(v), tensor_f32(out), tensor_f32(P), N, Lq,
+                                   Lk, C, scale);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("attention", q->device);
     }
     ag_node *n = ag_record("attention", attention_backward, out, 3, (tensor *[]){q, k, v});

@@ -4,7 +4,8 @@
  *   P = softmax(q k^T * scale) over the Lk keys,   out = P v
  * as diffusers' mid-block attention over the H*W positions of a channels-last (N,H,W,C) image viewed as
  * (N, HW, C), with scale = 1/sqrt(C). One op, one autograd node; the probabilities P (N, Lq, Lk) are
- * saved for backward. GEMMs go through cblas_sgemm, one batch item at a time.
+ * saved for backward. GEMMs go through cblas_sgemm, one batch item at a time (CPU), or strided-batched cuBLAS
+ * over all N items (CUDA, attention.cu).
  */
 #ifndef VAEC_OPS_ATTENTION_H
 #define VAEC_OPS_ATTENTION_H

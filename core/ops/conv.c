@@ -1,20 +1,33 @@
 /* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (kernels in conv_cpu.c). */
 #include "core/ops/conv.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/grad_f32.h"   // defines: grad_f32
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/conv_cuda.h"  // defines: conv_forward_cuda, conv_backward_cuda
+#endif
 
 static void conv_backward(ag_node *n) {
     const conv_geom *g = n->ctx;
-    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gy = n->out->grad;
-    tensor *gx = ag_needs_grad(n, 0) ? tensor_empty_like(x) : NULL;
-    tensor *gw = ag_needs_grad(n, 1) ? tensor_empty_like(w) : NULL;
-    tensor *gb = b && ag_needs_grad(n, 2) ? tensor_empty_like(b) : NULL;
+    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    tensor *gy = grad_f32(n->out->grad);   /* a bf16 conv may be handed a bf16 gradient */
+    /* gradients are float32 whatever the dtype of x and w */
+    tensor *gx = ag_needs_grad(n, 0) ? tensor_new(x->ndim, x->shape, DTYPE_F32, x->device) : NULL;
+    tensor *gw = ag_needs_grad(n, 1) ? tensor_new(w->ndim, w->shape, DTYPE_F32, w->device) : NULL;
+    tensor *gb = b && ag_needs_grad(n, 2) ? tensor_new(b->ndim, b->shape, DTYPE_F32, b->device) : NULL;
     switch (x->device) {
         case DEVICE_CPU:
             conv_backward_cpu(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
                               gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            conv_backward_cuda(g, x->dtype == DTYPE_BF16, x->data, w->data, tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                               gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("conv_backward", x->device);
     }
+    tensor_release(gy);
     if (gx) ag_grad_add_owned(x, gx);
     if (gw) ag_grad_add_owned(w, gw);
     if (gb) ag_grad_add_owned(b, gb);
@@ -35,10 +48,19 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
     g->Ho = (hp - g->kh) / g->sh + 1;
     g->Wo = (wp - g->kw) / g->sw + 1;
     if (b) CHECK(b->ndim == 1 && b->shape[0] == g->cout, "%s: bias must be (%lld) for weight %s", op, (long long)g->cout, sw);
-    tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), DTYPE_F32, x->device)
-                              : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), DTYPE_F32, x->device);
+    CHECK(x->dtype == w->dtype && (!b || b->dtype == x->dtype), "%s: x, w and b must share one dtype, got %s, %s%s%s", op,
+          dtype_name(x->dtype), dtype_name(w->dtype), b ? " and " : "", b ? dtype_name(b->dtype) : "");
+    CHECK(x->dtype == DTYPE_F32 || x->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32, or bf16 on CUDA)",
+          op, dtype_name(x->dtype));
+    CHECK_HINT(x->dtype == DTYPE_F32 || x->device == DEVICE_CUDA, "compute in float32 on the CPU",
+               "%s: bf16 convolutions run on CUDA only", op);
+    tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), x->dtype, x->device)
+                              : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), x->dtype, x->device);
     switch (x->device) {
         case DEVICE_CPU: conv_forward_cpu(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y)); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: conv_forward_cuda(g, x->dtype == DTYPE_BF16, x->data, w->data, b ? b->data : NULL, y->data); break;
+#endif
         default: DEVICE_UNSUPPORTED(op, x->device);
     }
     tensor *ins[3] = {x, w, b};

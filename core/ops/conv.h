@@ -6,7 +6,8 @@
  *
  * Padding is per side, so CausalConv3d's front-only time pad ({k-1 + 1-stride, 0, ...}) and
  * Downsample2D's (0,1,0,1) need no separate pad op. Both share one kernel (conv_cpu.c): im2col over
- * tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col. */
+ * tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col. On CUDA they run through
+ * cuDNN (conv.cu), in float32 or with bf16 x, w, b and result (fp32 accumulation); gradients are float32. */
 #ifndef VAEC_OPS_CONV_H
 #define VAEC_OPS_CONV_H
 #include "core/tensor.h"   // defines: tensor

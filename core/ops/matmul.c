@@ -1,54 +1,98 @@
-/* matmul.c: batched matmul and linear, forward and backward, on cblas_sgemm. */
+/* matmul.c: batched matmul and linear, forward and backward, on cblas_sgemm (CPU) or cuBLAS (CUDA; fp32,
+ * or bf16 operands and outputs with fp32 accumulation and fp32 gradients). */
 #include "core/ops/matmul.h"
 #include <cblas.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/grad_f32.h"   // defines: grad_f32
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/linalg_cuda.h"   // defines: gemm_rm_cuda, gemm_rm_bf16_cuda, bias_set_cuda, colsum_cuda
+#endif
 
 typedef struct { bool ta, tb; int64_t batch, m, k, n; } mm_ctx;
 
-/* C[i] = alpha * op(A[i]) op(B[i]) + beta * C[i] for each batch item; A is (M,K) after op, B (K,N) */
-static void gemm_batched(int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
-                         const float *b, float *c, float beta, int64_t sa, int64_t sb) {
-    for (int64_t i = 0; i < batch; i++)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                    (int)k, 1.0f, a + i * sa, ta ? (int)m : (int)k, b + i * sb, tb ? (int)k : (int)n, beta,
-                    c + i * m * n, (int)n);
+/* Row-major batched C = alpha op(A) op(B) + beta C on either device: per batch item through cblas on the
+   CPU (the reference, unchanged), one strided-batched cuBLAS call on CUDA. bf16 (CUDA only): A and B are
+   bf16, C is bf16 when c_bf16 and fp32 otherwise (the gradients). */
+static void gemm_on(device_t dev, bool bf16, bool c_bf16, int64_t batch, bool ta, bool tb, int64_t m, int64_t n,
+                    int64_t k, const void *a, int64_t lda, int64_t sa, const void *b, int64_t ldb, int64_t sb, float beta,
+                    void *c, int64_t sc) {
+    switch (dev) {
+        case DEVICE_CPU: {
+            const float *af = a, *bf = b;
+            float *cf = c;
+            for (int64_t i = 0; i < batch; i++)
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
+                            (int)n, (int)k, 1.0f, af + i * sa, (int)lda, bf + i * sb, (int)ldb, beta, cf + i * sc, (int)n);
+            break;
+        }
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            if (bf16) gemm_rm_bf16_cuda(ta, tb, m, n, k, 1.0f, a, lda, sa, b, ldb, sb, beta, c, c_bf16, n, sc, batch);
+            else gemm_rm_cuda(ta, tb, m, n, k, 1.0f, a, lda, sa, b, ldb, sb, beta, c, n, sc, batch);
+            break;
+#endif
+        default: DEVICE_UNSUPPORTED("matmul", dev);
+    }
 }
+
+/* The operands' dtype: fp32 anywhere, bf16 on CUDA (fp32 accumulation). Returns true for bf16. */
+static bool operand_dtype(const char *op, const tensor *a, const tensor *b, const tensor *bias) {
+    CHECK(a->dtype == b->dtype && (!bias || bias->dtype == a->dtype), "%s: operands must share one dtype, got %s and %s%s%s",
+          op, dtype_name(a->dtype), dtype_name(b->dtype), bias ? " (bias " : "", bias ? dtype_name(bias->dtype) : "");
+    CHECK(a->dtype == DTYPE_F32 || a->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32, or bf16 on CUDA)", op,
+          dtype_name(a->dtype));
+    CHECK_HINT(a->dtype == DTYPE_F32 || a->device == DEVICE_CUDA, "compute in float32 on the CPU",
+               "%s: bf16 operands run on CUDA only", op);
+    return a->dtype == DTYPE_BF16;
+}
+
+/* The output gradient as the GEMMs take it: itself (fp32), or a bf16 copy for bf16 operands (*tmp owns it). */
+static const void *grad_operand(const tensor *gy, bool bf16, tensor **tmp) {
+    *tmp = NULL;
+    if (!bf16) return tensor_f32(gy);
+#ifdef VAEC_HAVE_CUDA
+    *tmp = tensor_new(gy->ndim, gy->shape, DTYPE_BF16, gy->device);
+    f32_to_bf16_cuda(tensor_f32(gy), (*tmp)->data, gy->numel);
+    return (*tmp)->data;
+#else
+    DEVICE_UNSUPPORTED("matmul (bf16)", gy->device);
+#endif
+}
+
+/* fp32 gradients for either operand dtype */
+static tensor *grad_like(const tensor *t) { return tensor_new(t->ndim, t->shape, DTYPE_F32, t->device); }
 
 static void matmul_backward(ag_node *n) {
     mm_ctx *c = n->ctx;
-    tensor *a = n->inputs[0], *b = n->inputs[1], *gy = n->out->grad;
-    if (a->device != DEVICE_CPU) DEVICE_UNSUPPORTED("matmul_backward", a->device);
-    int64_t sa = c->m * c->k, sb = c->k * c->n;
+    tensor *a = n->inputs[0], *b = n->inputs[1], *gy = grad_f32(n->out->grad), *gtmp;   /* bf16 gradients too */
+    const device_t dev = a->device;
+    const bool bf = a->dtype == DTYPE_BF16;
+    const void *g = grad_operand(gy, bf, &gtmp);
+    int64_t sa = c->m * c->k, sb = c->k * c->n, sg = c->m * c->n;
     if (ag_needs_grad(n, 0)) {
-        tensor *ga = tensor_empty_like(a);
+        tensor *ga = grad_like(a);
         /* dA' = dC B'^T (M,K); stored transposed when A was: dA = B' dC^T (K,M) */
-        for (int64_t i = 0; i < c->batch; i++) {
-            const float *g = tensor_f32(gy) + i * c->m * c->n, *bb = tensor_f32(b) + i * sb;
-            float *o = tensor_f32(ga) + i * sa;
-            if (!c->ta)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, c->tb ? CblasNoTrans : CblasTrans, (int)c->m, (int)c->k,
-                            (int)c->n, 1.0f, g, (int)c->n, bb, c->tb ? (int)c->k : (int)c->n, 0.0f, o, (int)c->k);
-            else
-                cblas_sgemm(CblasRowMajor, c->tb ? CblasTrans : CblasNoTrans, CblasTrans, (int)c->k, (int)c->m,
-                            (int)c->n, 1.0f, bb, c->tb ? (int)c->k : (int)c->n, g, (int)c->n, 0.0f, o, (int)c->m);
-        }
+        if (!c->ta)
+            gemm_on(dev, bf, false, c->batch, false, !c->tb, c->m, c->k, c->n, g, c->n, sg, b->data,
+                    c->tb ? c->k : c->n, sb, 0.0f, tensor_f32(ga), sa);
+        else
+            gemm_on(dev, bf, false, c->batch, c->tb, true, c->k, c->m, c->n, b->data, c->tb ? c->k : c->n, sb, g, c->n,
+                    sg, 0.0f, tensor_f32(ga), sa);
         ag_grad_add_owned(a, ga);
     }
     if (ag_needs_grad(n, 1)) {
-        tensor *gb = tensor_empty_like(b);
+        tensor *gb = grad_like(b);
         /* dB' = A'^T dC (K,N); stored transposed when B was: dB = dC^T A' (N,K) */
-        for (int64_t i = 0; i < c->batch; i++) {
-            const float *g = tensor_f32(gy) + i * c->m * c->n, *aa = tensor_f32(a) + i * sa;
-            float *o = tensor_f32(gb) + i * sb;
-            if (!c->tb)
-                cblas_sgemm(CblasRowMajor, c->ta ? CblasNoTrans : CblasTrans, CblasNoTrans, (int)c->k, (int)c->n,
-                            (int)c->m, 1.0f, aa, c->ta ? (int)c->m : (int)c->k, g, (int)c->n, 0.0f, o, (int)c->n);
-            else
-                cblas_sgemm(CblasRowMajor, CblasTrans, c->ta ? CblasTrans : CblasNoTrans, (int)c->n, (int)c->k,
-                            (int)c->m, 1.0f, g, (int)c->n, aa, c->ta ? (int)c->m : (int)c->k, 0.0f, o, (int)c->k);
-        }
+        if (!c->tb)
+            gemm_on(dev, bf, false, c->batch, !c->ta, false, c->k, c->n, c->m, a->data, c->ta ? c->m : c->k, sa, g,
+                    c->n, sg, 0.0f, tensor_f32(gb), sb);
+        else
+            gemm_on(dev, bf, false, c->batch, true, c->ta, c->n, c->k, c->m, g, c->n, sg, a->data, c->ta ? c->m : c->k,
+                    sa, 0.0f, tensor_f32(gb), sb);
         ag_grad_add_owned(b, gb);
     }
+    tensor_release(gtmp);
+    tensor_release(gy);
 }
 
 tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
@@ -65,46 +109,54 @@ tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
     int64_t kb = trans_b ? b->shape[r - 1] : b->shape[r - 2], nn = trans_b ? b->shape[r - 2] : b->shape[r - 1];
     CHECK(k == kb, "matmul: inner dims differ: %s%s x %s%s (%lld vs %lld)", sa, trans_a ? "^T" : "", sb,
           trans_b ? "^T" : "", (long long)k, (long long)kb);
-    tensor *y = r == 3 ? tensor_new(SHAPE(batch, m, nn), DTYPE_F32, a->device) : tensor_new(SHAPE(m, nn), DTYPE_F32, a->device);
-    switch (a->device) {
-        case DEVICE_CPU:
-            gemm_batched(batch, trans_a, trans_b, m, nn, k, tensor_f32(a), tensor_f32(b), tensor_f32(y), 0.0f, m * k, k * nn);
-            break;
-        default: DEVICE_UNSUPPORTED("matmul", a->device);
-    }
+    const bool bf = operand_dtype("matmul", a, b, NULL);
+    tensor *y = r == 3 ? tensor_new(SHAPE(batch, m, nn), a->dtype, a->device) : tensor_new(SHAPE(m, nn), a->dtype, a->device);
+    gemm_on(a->device, bf, bf, batch, trans_a, trans_b, m, nn, k, a->data, trans_a ? m : k, m * k, b->data,
+            trans_b ? k : nn, k * nn, 0.0f, y->data, m * nn);
     ag_node *node = ag_record("matmul", matmul_backward, y, 2, (tensor *[]){a, b});
     if (node) *(mm_ctx *)ag_ctx(node, sizeof(mm_ctx)) = (mm_ctx){trans_a, trans_b, batch, m, k, nn};
     return tensor_autorelease(y);
 }
 
 static void linear_backward(ag_node *n) {
-    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gy = n->out->grad;
-    if (x->device != DEVICE_CPU) DEVICE_UNSUPPORTED("linear_backward", x->device);
+    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL, *gtmp;
+    tensor *gy = grad_f32(n->out->grad);   /* bf16 gradients too */
+    const device_t dev = x->device;
+    const bool bf = x->dtype == DTYPE_BF16;
     int64_t out = w->shape[0], in = w->shape[1], rows = x->numel / in;
     const float *g = tensor_f32(gy);
+    const void *gop = grad_operand(gy, bf, &gtmp);
     if (ag_needs_grad(n, 0)) {   /* dx = dy W */
-        tensor *gx = tensor_empty_like(x);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)in, (int)out, 1.0f, g, (int)out,
-                    tensor_f32(w), (int)in, 0.0f, tensor_f32(gx), (int)in);
+        tensor *gx = grad_like(x);
+        gemm_on(dev, bf, false, 1, false, false, rows, in, out, gop, out, 0, w->data, in, 0, 0.0f, tensor_f32(gx), 0);
         ag_grad_add_owned(x, gx);
     }
     if (ag_needs_grad(n, 1)) {   /* dW = dy^T x */
-        tensor *gw = tensor_empty_like(w);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)rows, 1.0f, g, (int)out,
-                    tensor_f32(x), (int)in, 0.0f, tensor_f32(gw), (int)in);
+        tensor *gw = grad_like(w);
+        gemm_on(dev, bf, false, 1, true, false, out, in, rows, gop, out, 0, x->data, in, 0, 0.0f, tensor_f32(gw), 0);
         ag_grad_add_owned(w, gw);
     }
+    tensor_release(gtmp);
     if (b && ag_needs_grad(n, 2)) {   /* db = column sums of dy, in double */
-        tensor *gb = tensor_empty_like(b);
+        tensor *gb = grad_like(b);
         float *o = tensor_f32(gb);
+        switch (dev) {
+            case DEVICE_CPU:
 #pragma omp parallel for if (rows * out > 65536) schedule(static)
-        for (int64_t j = 0; j < out; j++) {
-            double s = 0;
-            for (int64_t r = 0; r < rows; r++) s += g[r * out + j];
-            o[j] = (float)s;
+                for (int64_t j = 0; j < out; j++) {
+                    double s = 0;
+                    for (int64_t r = 0; r < rows; r++) s += g[r * out + j];
+                    o[j] = (float)s;
+                }
+                break;
+#ifdef VAEC_HAVE_CUDA
+            case DEVICE_CUDA: colsum_cuda(g, rows, out, o); break;
+#endif
+            default: DEVICE_UNSUPPORTED("linear_backward", dev);
         }
         ag_grad_add_owned(b, gb);
     }
+    tensor_release(gy);
 }
 
 tensor *op_linear(tensor *x, tensor *w, tensor *b) {
@@ -115,23 +167,30 @@ tensor *op_linear(tensor *x, tensor *w, tensor *b) {
           "linear: input %s does not match weight %s (out, in)", sx, sw);
     CHECK(!b || (b->ndim == 1 && b->shape[0] == w->shape[0]), "linear: bias must be (%lld)", (long long)w->shape[0]);
     CHECK_SAME_DEVICE("linear", x, w);
+    if (b) CHECK_SAME_DEVICE("linear", x, b);
     int64_t out = w->shape[0], in = w->shape[1], rows = x->numel / in, shape[TENSOR_MAX_DIMS];
     for (int d = 0; d < x->ndim - 1; d++) shape[d] = x->shape[d];
     shape[x->ndim - 1] = out;
-    tensor *y = tensor_new(x->ndim, shape, DTYPE_F32, x->device);
-    switch (x->device) {
-        case DEVICE_CPU: {
-            float *yd = tensor_f32(y);
-            if (b) {   /* start from the bias, then accumulate the product */
+    const bool bf = operand_dtype("linear", x, w, b);
+    tensor *y = tensor_new(x->ndim, shape, x->dtype, x->device);
+    if (b) {   /* start from the bias, then accumulate the product */
+        switch (x->device) {
+            case DEVICE_CPU: {
+                float *yd = tensor_f32(y);
                 const float *bd = tensor_f32(b);
                 for (int64_t r = 0; r < rows; r++) for (int64_t j = 0; j < out; j++) yd[r * out + j] = bd[j];
+                break;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0f, tensor_f32(x),
-                        (int)in, tensor_f32(w), (int)in, b ? 1.0f : 0.0f, yd, (int)out);
-            break;
+#ifdef VAEC_HAVE_CUDA
+            case DEVICE_CUDA:
+                if (bf) bias_set_bf16_cuda(y->data, b->data, rows, out);
+                else bias_set_cuda(tensor_f32(y), tensor_f32(b), rows, out);
+                break;
+#endif
+            default: DEVICE_UNSUPPORTED("linear", x->device);
         }
-        default: DEVICE_UNSUPPORTED("linear", x->device);
     }
+    gemm_on(x->device, bf, bf, 1, false, true, rows, out, in, x->data, in, 0, w->data, in, 0, b ? 1.0f : 0.0f, y->data, 0);
     tensor *ins[3] = {x, w, b};
     ag_record("linear", linear_backward, y, b ? 3 : 2, ins);
     return tensor_autorelease(y);

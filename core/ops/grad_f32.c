@@ -1,0 +1,24 @@
+/* grad_f32.c: see grad_f32.h. */
+#include "core/ops/grad_f32.h"
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/linalg_cuda.h"   // defines: bf16_to_f32_cuda
+#endif
+
+tensor *grad_f32(tensor *gy) {
+    if (gy->dtype == DTYPE_F32) {
+        tensor_retain(gy);
+        return gy;
+    }
+    CHECK(gy->dtype == DTYPE_BF16, "gradient of dtype %s: expected float32 or bf16", dtype_name(gy->dtype));
+    switch (gy->device) {
+        case DEVICE_CPU: return tensor_to_dtype(gy, DTYPE_F32);
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: {
+            tensor *g = tensor_new(gy->ndim, gy->shape, DTYPE_F32, DEVICE_CUDA);
+            bf16_to_f32_cuda(gy->data, tensor_f32(g), gy->numel);
+            return g;
+        }
+#endif
+        default: DEVICE_UNSUPPORTED("grad_f32", gy->device);
+    }
+}
