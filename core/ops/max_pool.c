@@ -3,6 +3,9 @@
 #include <math.h>
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/max_pool_cuda.h"  // defines: max_pool2d_forward_cuda, max_pool2d_backward_cuda
+#endif
 
 /* index (among off[0..3], row-major in the window) of the first maximum; a NaN wins, as in PyTorch */
 static inline int window_argmax(const float *p, const int64_t off[4]) {
@@ -56,6 +59,12 @@ static void max_pool2d_backward(ag_node *n) {
             max_pool2d_backward_cpu(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->shape[0], x->shape[1], x->shape[2],
                                     x->shape[3]);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            max_pool2d_backward_cuda(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->shape[0], x->shape[1], x->shape[2],
+                                     x->shape[3]);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("max_pool2d_backward", x->device);
     }
     ag_grad_add_owned(x, gx);
@@ -71,6 +80,11 @@ tensor *op_max_pool2d(tensor *x) {
         case DEVICE_CPU:
             max_pool2d_forward_cpu(tensor_f32(x), tensor_f32(y), x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
             break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA:
+            max_pool2d_forward_cuda(tensor_f32(x), tensor_f32(y), x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
+            break;
+#endif
         default: DEVICE_UNSUPPORTED("max_pool2d", x->device);
     }
     ag_record("max_pool2d", max_pool2d_backward, y, 1, (tensor *[]){x});

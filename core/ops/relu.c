@@ -1,6 +1,9 @@
 /* relu.c: ReLU forward and backward (see relu.h). */
 #include "core/ops/relu.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#ifdef VAEC_HAVE_CUDA
+#include "core/ops/relu_cuda.h"  // defines: relu_forward_cuda, relu_backward_cuda
+#endif
 
 void relu_forward_cpu(const float *x, float *y, int64_t n) {
 #pragma omp parallel for if (n > 32768) schedule(static)
@@ -17,6 +20,9 @@ static void relu_backward(ag_node *n) {
     tensor *gx = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: relu_backward_cpu(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->numel); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: relu_backward_cuda(tensor_f32(x), tensor_f32(gy), tensor_f32(gx), x->numel); break;
+#endif
         default: DEVICE_UNSUPPORTED("relu_backward", x->device);
     }
     ag_grad_add_owned(x, gx);
@@ -26,6 +32,9 @@ tensor *op_relu(tensor *x) {
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: relu_forward_cpu(tensor_f32(x), tensor_f32(y), x->numel); break;
+#ifdef VAEC_HAVE_CUDA
+        case DEVICE_CUDA: relu_forward_cuda(tensor_f32(x), tensor_f32(y), x->numel); break;
+#endif
         default: DEVICE_UNSUPPORTED("relu", x->device);
     }
     ag_record("relu", relu_backward, y, 1, (tensor *[]){x});
