@@ -61,7 +61,9 @@ static int dump_grads(const char *path, vaec_model *m, const step_result *r, ten
         for (int i = 0; i < lists[k]->n; i++) {
             param_entry *p = &lists[k]->items[i];
             if (!p->t->grad) continue;
-            tensor *g = p->layout == PARAM_CONV ? conv_weight_to_torch(p->t->grad) : tensor_clone(p->t->grad);
+            tensor *host = tensor_to(p->t->grad, DEVICE_CPU);   /* from any device */
+            tensor *g = p->layout == PARAM_CONV ? conv_weight_to_torch(host) : tensor_clone(host);
+            tensor_release(host);
             snprintf(key, sizeof key, "%s%s", prefixes[k], p->name);
             st_writer_add(w, key, g, DTYPE_F32);
             tensor_release(g);
