@@ -5,6 +5,7 @@
 int cmd_ckpt(int argc, char **argv);   /* cli/cmd_ckpt.c */
 int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c */
 int cmd_data(int argc, char **argv);   /* cli/cmd_data.c */
+int cmd_data_bench(int argc, char **argv);   /* cli/cmd_data_bench.c: `vaec data bench` */
 int cmd_encode(int argc, char **argv);        /* cli/cmd_codec.c */
 int cmd_decode(int argc, char **argv);        /* cli/cmd_codec.c */
 int cmd_reconstruct(int argc, char **argv);   /* cli/cmd_codec.c */
