@@ -21,8 +21,8 @@ static const char *const known_keys[] = {
     "train.kl_loss_weight", "train.mixed_strategy", "train.mixed_image_ratio", "train.lr", "train.betas", "train.eps",
     "train.weight_decay", "train.grad_clip", "train.batch_size", "train.num_frames", "train.image_size", "train.steps",
     "train.seed", "train.out_dir", "train.ckpt_every", "train.log_every", "train.device", "train.precision",
-    "train.nan_policy", "train.keep_ckpts", "train.train_logvar",
-    "data.path", "data.eval_path", "data.eval_clips",
+    "train.nan_policy", "train.keep_ckpts", "train.train_logvar", "train.frame_interval",
+    "data.path", "data.eval_path", "data.eval_clips", "data.num_workers",
     NULL,
 };
 

@@ -11,6 +11,8 @@ typedef struct {
     float mixed_image_ratio;
     float lr, beta1, beta2, eps, weight_decay, grad_clip;
     int batch_size, num_frames, image_size;
+    int frame_interval;    /* frames between the frames of a training window (1 = consecutive) */
+    int num_workers;       /* [data] num_workers: loader prefetch threads */
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;

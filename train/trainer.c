@@ -139,7 +139,8 @@ int train_main(const train_args *a) {
     adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
     vae_loss loss;
     vae_loss_init(&loss, VAE_REC_L1, VAE_REDUCE_UPSTREAM, t.kl_loss_weight, t.train_logvar);
-    loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, 0, 1, false};
+    loader_config lc = {t.data_path, t.num_frames, t.frame_interval, t.image_size, t.batch_size, t.seed, 0, 1, false,
+                        t.num_workers};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("%s", vaec_last_error());
     if (loader_num_skipped(ld))
