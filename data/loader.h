@@ -7,7 +7,8 @@
  * stream keyed by (seed, epoch, clip): the same whatever the rank, thread or resume point.
  * Pixels: uint8 -> [-1, 1]; clips larger than `size` are centre-cropped (the importer resizes, see
  * docs/data.md); smaller ones, or shorter than the window, are skipped and counted (or an error).
- * A background thread reads the next batch while the trainer computes: loader_next rarely waits. */
+ * Background worker threads (num_workers, default 2) read the next batches while the trainer computes,
+ * each its own batch: loader_next rarely waits, and the batches are the same for any number of workers. */
 #ifndef VAEC_DATA_LOADER_H
 #define VAEC_DATA_LOADER_H
 #include <stdbool.h>
@@ -20,7 +21,11 @@ typedef struct {
     uint64_t seed;
     int rank, world;
     bool error_on_short;       /* false: skip clips too short or too small, with a count */
+    int num_workers;           /* prefetch threads, 1..LOADER_MAX_WORKERS; 0 = LOADER_DEFAULT_WORKERS */
 } loader_config;
+
+#define LOADER_DEFAULT_WORKERS 2
+#define LOADER_MAX_WORKERS 64
 
 typedef struct loader loader;
 
@@ -30,6 +35,7 @@ void loader_position(const loader *l, int64_t pos[2]);   /* (epoch, batch index 
 void loader_seek(loader *l, const int64_t pos[2]);
 int loader_num_clips(const loader *l);            /* eligible clips */
 int loader_num_skipped(const loader *l);
+int loader_num_workers(const loader *l);
 double loader_wait_seconds(const loader *l);      /* total time loader_next waited for data */
 void loader_close(loader *l);
 

@@ -6,7 +6,10 @@ pkgs=(build-essential cmake pkg-config
       libopenblas-openmp-dev   # cblas GEMM on vaec's own OpenMP threads
       libhdf5-dev              # datasets (data/)
       libopenmpi-dev openmpi-bin  # data-parallel training on CPU ranks, process launch
-      libpng-dev zlib1g-dev)   # reconstruction previews
+      libpng-dev zlib1g-dev    # PNG frames, reconstruction previews
+      libjpeg-dev              # JPEG frames (libjpeg-turbo)
+      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev  # `vaec data make --videos`
+      ffmpeg)                  # the command line: the video import tests encode their input with it
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

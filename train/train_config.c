@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/check.h"    // defines: CHECK
 #include "core/device.h"   // defines: device_cuda_available
+#include "data/loader.h"   // defines: LOADER_DEFAULT_WORKERS, LOADER_MAX_WORKERS
 
 train_config train_config_from(const config *c) {
     train_config t;
@@ -46,6 +47,7 @@ train_config train_config_from(const config *c) {
     t.batch_size = config_int(c, "train", "batch_size", 1);
     t.num_frames = config_int(c, "train", "num_frames", 17);
     t.image_size = config_int(c, "train", "image_size", 256);
+    t.frame_interval = config_int(c, "train", "frame_interval", 1);
     t.steps = config_int(c, "train", "steps", 1000);
     t.seed = (uint64_t)config_int(c, "train", "seed", 42);
     t.out_dir = config_str(c, "train", "out_dir", "runs/train");
@@ -65,6 +67,10 @@ train_config train_config_from(const config *c) {
     t.device = config_str(c, "train", "device", "cpu");
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");
+    t.num_workers = config_int(c, "data", "num_workers", LOADER_DEFAULT_WORKERS);
+    CHECK(t.frame_interval >= 1, "config %s: [train] frame_interval = %d (1 or more)", p, t.frame_interval);
+    CHECK(t.num_workers >= 1 && t.num_workers <= LOADER_MAX_WORKERS, "config %s: [data] num_workers = %d (1 to %d)", p,
+          t.num_workers, LOADER_MAX_WORKERS);
     CHECK(t.lr > 0 && t.batch_size > 0 && t.num_frames > 0 && t.image_size > 0 && t.steps >= 0,
           "config %s: [train] lr, batch_size, num_frames and image_size must be positive, steps >= 0", p);
     CHECK(t.mixed_image_ratio >= 0 && t.mixed_image_ratio <= 1, "config %s: [train] mixed_image_ratio = %g (0 to 1)", p,

@@ -15,6 +15,8 @@ typedef struct {
     lr_schedule schedule;  /* lr_schedule = constant | warmup | cosine, warmup_steps, min_lr_ratio */
     float ema_decay;       /* 0: no EMA of the weights; else shadow = decay * shadow + (1 - decay) * param */
     int batch_size, num_frames, image_size;
+    int frame_interval;    /* frames between the frames of a training window (1 = consecutive) */
+    int num_workers;       /* [data] num_workers: loader prefetch threads */
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;

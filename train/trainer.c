@@ -84,7 +84,7 @@ static int dump_grads(const char *path, vaec_model *m, const step_result *r, ten
 /* held-out quality: posterior means through the whole pipeline, PSNR and SSIM against the input */
 static void evaluate(vaec_model *m, const train_config *t, const char *path, int clips, const char *when, double *psnr_out,
                      const char *preview_path) {
-    loader_config lc = {path, t->num_frames, 1, t->image_size, 1, 12345, 0, 1, false};
+    loader_config lc = {path, t->num_frames, t->frame_interval, t->image_size, 1, 12345, 0, 1, false, 1};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("[data] eval_path: %s", vaec_last_error());
     if (clips > loader_num_clips(ld)) clips = loader_num_clips(ld);
@@ -189,7 +189,8 @@ int train_main(const train_args *a) {
     vae_loss loss;
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
     if (t.dev != DEVICE_CPU) tensor_move_(loss.logvar, t.dev);
-    loader_config lc = {t.data_path, t.num_frames, 1, t.image_size, t.batch_size, t.seed, rank, world, false};
+    loader_config lc = {t.data_path, t.num_frames, t.frame_interval, t.image_size, t.batch_size, t.seed, rank, world, false,
+                        t.num_workers};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("%s", vaec_last_error());
     if (loader_num_skipped(ld))

@@ -86,3 +86,71 @@ TEST(test_loader_position_restores_the_stream) {
     EXPECT(loader_open(&longer) == NULL && strstr(vaec_last_error(), "clip 0"), "short clips: %s", vaec_last_error());
     unlink(path);
 }
+
+/* n batches from a loader with `workers` threads, seeking to `seek` (if given) first */
+static tensor **read_batches(const char *path, int workers, int n, const int64_t *seek) {
+    loader_config c = {path, 3, 1, 8, 2, 5, 0, 1, true, workers};
+    loader *l = loader_open(&c);
+    EXPECT(l != NULL && loader_num_workers(l) == workers, "loader with %d workers: %s", workers, vaec_last_error());
+    if (!l) return NULL;
+    if (seek) loader_seek(l, seek);
+    tensor **b = xcalloc((size_t)n, sizeof *b);
+    for (int i = 0; i < n; i++) b[i] = loader_next(l);
+    loader_close(l);
+    return b;
+}
+
+TEST(test_loader_batches_do_not_depend_on_workers) {
+    char path[128];
+    tmp(path, sizeof path, "workers");
+    synthetic_file(path, 10, 6, 8);   /* 5 batches an epoch: 12 batches cross two epoch boundaries */
+    tensor **one = read_batches(path, 1, 12, NULL);
+    int workers[3] = {2, 3, 7};
+    for (int k = 0; k < 3 && one; k++) {
+        tensor **got = read_batches(path, workers[k], 12, NULL);
+        for (int i = 0; got && i < 12; i++) {
+            EXPECT(got[i] && memcmp(got[i]->data, one[i]->data, (size_t)got[i]->numel * 4) == 0,
+                   "batch %d with %d workers differs from 1 worker", i, workers[k]);
+            tensor_release(got[i]);
+        }
+        free(got);
+    }
+    /* a seek with several workers in flight lands on the same batches */
+    int64_t pos[2] = {1, 3};   /* batch 8 */
+    tensor **sought = read_batches(path, 3, 4, pos);
+    for (int i = 0; sought && one && i < 4; i++) {
+        EXPECT(memcmp(sought[i]->data, one[8 + i]->data, (size_t)sought[i]->numel * 4) == 0, "batch %d after seek", 8 + i);
+        tensor_release(sought[i]);
+    }
+    free(sought);
+    for (int i = 0; one && i < 12; i++) tensor_release(one[i]);
+    free(one);
+    loader_config bad = {path, 3, 1, 8, 2, 5, 0, 1, true, LOADER_MAX_WORKERS + 1};
+    EXPECT(loader_open(&bad) == NULL && strstr(vaec_last_error(), "workers"), "too many workers: %s", vaec_last_error());
+    unlink(path);
+}
+
+TEST(test_loader_frame_interval_takes_every_kth_frame) {
+    char path[128];
+    tmp(path, sizeof path, "interval");
+    h5video_writer *w = h5video_create(path, false);
+    uint8_t f[9 * 8 * 8 * 3];
+    for (int t = 0; t < 9; t++) memset(f + t * 192, 20 * t, 192);   /* frame t is all 20*t */
+    EXPECT(h5video_append(w, f, 9, 8, 8, "ramp", 8) == 0 && h5video_append(w, f, 4, 8, 8, "short", 8) == 0 &&
+               h5video_finish(w) == 0, "%s", vaec_last_error());
+    /* 3 frames 3 apart span 7 frames: the 4-frame clip is skipped */
+    loader_config c = {path, 3, 3, 8, 1, 9, 0, 1, false, 1};
+    loader *l = loader_open(&c);
+    EXPECT(l && loader_num_clips(l) == 1 && loader_num_skipped(l) == 1, "loader: %s", vaec_last_error());
+    for (int i = 0; l && i < 4; i++) {
+        tensor *x = loader_next(l);
+        const float *p = tensor_f32(x);
+        int v[3];
+        for (int t = 0; t < 3; t++) v[t] = (int)((p[t * 192 + 100] + 1.0f) * 127.5f + 0.5f);
+        EXPECT(v[1] - v[0] == 60 && v[2] - v[1] == 60 && v[0] % 20 == 0 && v[2] <= 160,
+               "batch %d: frames %d %d %d, want 20*t0 + 0, 60, 120", i, v[0], v[1], v[2]);
+        tensor_release(x);
+    }
+    loader_close(l);
+    unlink(path);
+}
