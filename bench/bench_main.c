@@ -1,92 +1,77 @@
-/* bench_main.c: `vaec_bench <case>`: times vaec on one workload and prints one line of JSON.
- * bench/run_spatial.sh runs it beside the PyTorch twin (bench/torch_spatial.py) on the same thread count.
- *   spatial_sdxl_256: SDXL AutoencoderKL encode + decode of one 256x256 frame (no grad), weights filled
- *                     with params_fill_deterministic.
- *   temporal_full_17x32x32: the 309.7M temporal VAE, encode + decode (posterior mean) of a (1,4,17,32,32)
- *                     spatial latent (a 17-frame 256x256 clip), no grad; twin: bench/torch_temporal.py. */
+/* bench_main.c: `vaec_bench ROW [--reps N] [--warmup W] [--device cpu|cuda]`: times one row and prints
+ * one line of JSON (row, median ms, first loss, allocator peak, peak RSS). `vaec_bench --list` prints the
+ * rows. bench/run.sh runs every row beside its PyTorch twin (bench/torch_bench.py) and prints the table;
+ * threads come from OMP_NUM_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <omp.h>
-#include "autograd/autograd.h"
-#include "core/rng.h"
-#include "layers/autoencoder_kl.h"
-#include "layers/posterior.h"
-#include "layers/vae_temporal.h"
+#include "bench/bench_rows.h"   // defines: every bench_<row>
+#include "core/check.h"         // defines: CHECK_HINT
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+typedef struct {
+    const char *name;
+    void (*run)(const bench_opts *o);
+} bench_row;
 
-static int bench_spatial(int size, int reps) {
-    autoencoder_kl_config c = autoencoder_kl_config_sdxl();
-    autoencoder_kl m;
-    autoencoder_kl_init(&m, &c, 0);
-    params_fill_deterministic(&m.params);
-    ag_set_grad_enabled(false);
-    tensor *x = tensor_empty(SHAPE(1, size, size, 3));
-    rng_state r = rng_seed(1);
-    rng_fill_uniform(&r, tensor_f32(x), x->numel, -1, 1);
-    double best_enc = 1e30, best_dec = 1e30;
-    for (int i = 0; i < reps; i++) {
-        tensor_scope_begin();
-        double t0 = now();
-        diag_gaussian p = posterior_from_moments(autoencoder_kl_encode(&m, x));
-        double t1 = now();
-        autoencoder_kl_decode(&m, posterior_mode(&p));
-        double t2 = now();
-        tensor_scope_end(NULL);
-        if (t1 - t0 < best_enc) best_enc = t1 - t0;
-        if (t2 - t1 < best_dec) best_dec = t2 - t1;
-    }
-    mem_stats s;
-    mem_get_stats(DEVICE_CPU, &s);
-    printf("{\"case\": \"spatial_sdxl_%d\", \"impl\": \"vaec\", \"threads\": %d, \"encode_s\": %.3f, \"decode_s\": %.3f, "
-           "\"total_s\": %.3f, \"peak_mib\": %.1f}\n", size, omp_get_max_threads(), best_enc, best_dec, best_enc + best_dec,
-           (double)s.peak_total / 1048576.0);
-    tensor_release(x);
-    autoencoder_kl_free(&m);
-    return 0;
-}
+static const bench_row rows[] = {
+    {"sgemm_2048", bench_sgemm_2048},
+    {"conv2d_128c_256_fwd", bench_conv2d_128c_256_fwd},
+    {"conv2d_128c_256_bwd", bench_conv2d_128c_256_bwd},
+    {"conv2d_512c_32_fwd", bench_conv2d_512c_32_fwd},
+    {"conv2d_512c_32_bwd", bench_conv2d_512c_32_bwd},
+    {"conv3d_128c_17x32_fwd", bench_conv3d_128c_17x32_fwd},
+    {"conv3d_128c_17x32_bwd", bench_conv3d_128c_17x32_bwd},
+    {"conv3d_512c_5x32_fwd", bench_conv3d_512c_5x32_fwd},
+    {"conv3d_512c_5x32_bwd", bench_conv3d_512c_5x32_bwd},
+    {"group_norm_128c_256_fwd", bench_group_norm_128c_256_fwd},
+    {"group_norm_128c_256_bwd", bench_group_norm_128c_256_bwd},
+    {"attention_1024x512_fwd", bench_attention_1024x512_fwd},
+    {"attention_1024x512_bwd", bench_attention_1024x512_bwd},
+    {"spatial_encode_256", bench_spatial_encode_256},
+    {"spatial_decode_256", bench_spatial_decode_256},
+    {"temporal_step_tiny", bench_temporal_step_tiny},
+    {"temporal_step_mid", bench_temporal_step_mid},
+    {"stage1_step_9x64", bench_stage1_step_9x64},
+    {"temporal_full_17x32x32", bench_temporal_full_17x32x32},   /* not in run.sh's default list: ~1 min a rep */
+};
+#define N_ROWS (int)(sizeof rows / sizeof rows[0])
 
-static int bench_temporal(int reps) {
-    vae_temporal_config c = vae_temporal_config_default();
-    vae_temporal m;
-    vae_temporal_init(&m, &c, 0);
-    params_fill_deterministic(&m.params);
-    ag_set_grad_enabled(false);
-    tensor *x = tensor_empty(SHAPE(1, 17, 32, 32, 4));
-    rng_state r = rng_seed(1);
-    rng_fill_normal(&r, tensor_f32(x), x->numel, 0, 1);
-    mem_reset_peak();
-    double best_enc = 1e30, best_dec = 1e30;
-    for (int i = 0; i < reps; i++) {
-        tensor_scope_begin();
-        double t0 = now();
-        diag_gaussian p = posterior_from_moments(vae_temporal_encode(&m, x));
-        double t1 = now();
-        vae_temporal_decode(&m, posterior_mode(&p), 17);
-        double t2 = now();
-        tensor_scope_end(NULL);
-        if (t1 - t0 < best_enc) best_enc = t1 - t0;
-        if (t2 - t1 < best_dec) best_dec = t2 - t1;
-    }
-    mem_stats s;
-    mem_get_stats(DEVICE_CPU, &s);
-    printf("{\"case\": \"temporal_full_17x32x32\", \"impl\": \"vaec\", \"threads\": %d, \"encode_s\": %.3f, \"decode_s\": %.3f, "
-           "\"total_s\": %.3f, \"peak_mib\": %.1f, \"activation_peak_mib\": %.1f}\n", omp_get_max_threads(), best_enc, best_dec,
-           best_enc + best_dec, (double)s.peak_total / 1048576.0, (double)(s.peak[MEM_ACTIVATIONS] + s.peak[MEM_WORKSPACE]) / 1048576.0);
-    tensor_release(x);
-    vae_temporal_free(&m);
-    return 0;
+static void usage(FILE *f) {
+    fprintf(f, "usage: vaec_bench ROW [--reps N] [--warmup W] [--device cpu|cuda]\n"
+               "       vaec_bench --list\n"
+               "Times ROW (median of N repeats after W warm-up runs; default 3 and 1) on OMP_NUM_THREADS threads\n"
+               "and prints one JSON line. bench/run.sh runs every row beside PyTorch. Rows:\n");
+    for (int i = 0; i < N_ROWS; i++) fprintf(f, "  %s\n", rows[i].name);
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 2 && !strcmp(argv[1], "temporal_full_17x32x32")) return bench_temporal(argc >= 3 ? atoi(argv[2]) : 2);
-    if (argc >= 2 && !strcmp(argv[1], "spatial_sdxl_256")) return bench_spatial(256, argc >= 3 ? atoi(argv[2]) : 3);
-    fprintf(stderr, "usage: vaec_bench spatial_sdxl_256|temporal_full_17x32x32 [reps]\n");
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--list")) {
+        for (int i = 0; i < N_ROWS; i++) printf("%s\n", rows[i].name);
+        return 0;
+    }
+    bench_opts o = {.reps = 3, .warmup = 1};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        CHECK_HINT(i + 1 < argc, "vaec_bench --help", "vaec_bench: %s needs a value", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "--reps")) o.reps = atoi(v);
+        else if (!strcmp(a, "--warmup")) o.warmup = atoi(v);
+        else if (!strcmp(a, "--device"))
+            CHECK_HINT(!strcmp(v, "cpu"), "the CUDA backend lands with issue 7; until then only --device cpu runs",
+                       "vaec_bench: device '%s' is not available", v);
+        else CHECK_HINT(false, "vaec_bench --help", "vaec_bench: unknown option '%s'", a);
+    }
+    CHECK_HINT(o.reps >= 1 && o.reps <= BENCH_MAX_REPS && o.warmup >= 0, "--reps 1..64, --warmup >= 0",
+               "vaec_bench: bad --reps %d or --warmup %d", o.reps, o.warmup);
+    for (int i = 0; i < N_ROWS; i++)
+        if (!strcmp(argv[1], rows[i].name)) {
+            rows[i].run(&o);
+            return 0;
+        }
+    CHECK_HINT(false, "vaec_bench --list prints the rows", "vaec_bench: unknown row '%s'", argv[1]);
     return 2;
 }

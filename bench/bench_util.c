@@ -1,0 +1,70 @@
+/* bench_util.c: timing loop, deterministic inputs, the JSON line (see bench_util.h). */
+#include "bench/bench_util.h"
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "core/mem.h"   // defines: mem_get_stats
+#include "core/rng.h"   // defines: rng_seed, rng_fill_uniform
+
+double bench_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+bench_result bench_time(const bench_opts *o, bench_iter_fn fn, void *ctx) {
+    bench_result r = {0};
+    int reps = o->reps < 1 ? 1 : o->reps > BENCH_MAX_REPS ? BENCH_MAX_REPS : o->reps;
+    double t[BENCH_MAX_REPS], loss = 0;
+    for (int i = 0; i < o->warmup; i++) {
+        fn(ctx, &loss);
+        if (i == 0) r.loss = loss;
+    }
+    for (int i = 0; i < reps; i++) {
+        t[i] = fn(ctx, &loss) * 1e3;
+        if (i == 0 && o->warmup == 0) r.loss = loss;
+    }
+    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+    r.median_ms = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    r.min_ms = t[0];
+    r.reps = reps;
+    return r;
+}
+
+void bench_print(const char *row, const bench_result *r) {
+    mem_stats s;
+    mem_get_stats(DEVICE_CPU, &s);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("{\"row\": \"%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
+           "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_rss_mib\": %.1f}\n",
+           row, omp_get_max_threads(), r->reps, r->median_ms, r->min_ms, r->loss, (double)s.peak_total / 1048576.0,
+           (double)ru.ru_maxrss / 1024.0);
+    fflush(stdout);
+}
+
+tensor *bench_det_input(int ndim, const int64_t *shape) {
+    tensor *t = tensor_empty(ndim, shape);
+    int64_t B = shape[0], C = shape[ndim - 1], S = t->numel / (B * C);
+    float *d = tensor_f32(t);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t s = 0; s < S; s++)
+            for (int64_t c = 0; c < C; c++)
+                d[(b * S + s) * C + c] = (float)(0.8 * sin(1.3 * (double)b + 0.7 * (double)c + 0.0137 * (double)s));
+    return t;
+}
+
+tensor *bench_rand(int ndim, const int64_t *shape, uint64_t seed) {
+    tensor *t = tensor_empty(ndim, shape);
+    rng_state r = rng_seed(seed);
+    rng_fill_uniform(&r, tensor_f32(t), t->numel, -1, 1);
+    return t;
+}
