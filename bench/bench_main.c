@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench/bench_rows.h"   // defines: every bench_<row>
+#include "bench/bench_util.h"   // defines: bench_device
 #include "core/check.h"         // defines: CHECK_HINT
 
 typedef struct {
@@ -32,6 +33,7 @@ static const bench_row rows[] = {
     {"temporal_step_tiny", bench_temporal_step_tiny},
     {"temporal_step_mid", bench_temporal_step_mid},
     {"stage1_step_9x64", bench_stage1_step_9x64},
+    {"stage1_step_17x256", bench_stage1_step_17x256},   /* the full-size step of bench/gpu.sh: minutes a rep on a CPU */
     {"temporal_full_17x32x32", bench_temporal_full_17x32x32},   /* not in run.sh's default list: ~1 min a rep */
 };
 #define N_ROWS (int)(sizeof rows / sizeof rows[0])
@@ -60,9 +62,16 @@ int main(int argc, char **argv) {
         const char *v = argv[++i];
         if (!strcmp(a, "--reps")) o.reps = atoi(v);
         else if (!strcmp(a, "--warmup")) o.warmup = atoi(v);
-        else if (!strcmp(a, "--device"))
-            CHECK_HINT(!strcmp(v, "cpu"), "the CUDA backend lands with issue 7; until then only --device cpu runs",
-                       "vaec_bench: device '%s' is not available", v);
+        else if (!strcmp(a, "--device")) {
+            CHECK_HINT(!strcmp(v, "cpu") || !strcmp(v, "cuda"), "--device cpu or --device cuda",
+                       "vaec_bench: unknown device '%s'", v);
+            if (!strcmp(v, "cuda")) {
+                CHECK_HINT(device_cuda_available(), "build with the CUDA toolkit and run where nvidia-smi shows a GPU",
+                           "vaec_bench: --device cuda, but %s", device_cuda_compiled() ? "no GPU is visible" :
+                           "this build has no CUDA backend");
+                bench_device = DEVICE_CUDA;
+            }
+        }
         else CHECK_HINT(false, "vaec_bench --help", "vaec_bench: unknown option '%s'", a);
     }
     CHECK_HINT(o.reps >= 1 && o.reps <= BENCH_MAX_REPS && o.warmup >= 0, "--reps 1..64, --warmup >= 0",

@@ -3,7 +3,8 @@
  *   temporal_step_tiny / temporal_step_mid: one temporal VAE training step: encode, posterior mean,
  *       decode, L1 nll (upstream reduction) + 1e-6 KL, backward, clip at 1.0, AdamW.
  *   stage1_step_9x64: one stage-1 step: frozen SDXL-size spatial VAE (micro batches of 4 frames), the
- *       309.7M temporal VAE trainable, z-reconstruction + identity losses, clip 1.0, AdamW, on 1x3x9x64x64.
+ *       309.7M temporal VAE trainable, z-reconstruction + identity losses, clip 1.0, AdamW, on 1x3x9x64x64;
+ *   stage1_step_17x256: the same at the recipe's size, 1x3x17x256x256 (bench/gpu.sh).
  * Weights are params_fill_deterministic on both sides; inputs bench_det_input: the first step's loss
  * printed by both sides must agree, which shows they do the same work. */
 #include "bench/bench_rows.h"
@@ -30,7 +31,7 @@ static double spatial_iter(void *p, double *loss) {
     double t0 = bench_now();
     tensor *y = c->decode ? autoencoder_kl_decode(&c->m, c->x) : autoencoder_kl_encode(&c->m, c->x);
     double t1 = bench_now();
-    *loss = tensor_f32(y)[0];
+    *loss = tensor_item(y);
     tensor_scope_end(NULL);
     return t1 - t0;
 }
@@ -40,6 +41,7 @@ static void spatial_row(const bench_opts *o, const char *row, bool decode) {
     autoencoder_kl_config cfg = autoencoder_kl_config_sdxl();
     autoencoder_kl_init(&c.m, &cfg, 0);
     params_fill_deterministic(&c.m.params);
+    bench_params_on_device(&c.m.params);
     ag_set_grad_enabled(false);
     c.x = decode ? bench_det_input(SHAPE(1, 32, 32, 4)) : bench_det_input(SHAPE(1, 256, 256, 3));
     mem_reset_peak();
@@ -67,7 +69,7 @@ static double temporal_iter(void *p, double *loss) {
     diag_gaussian post = posterior_from_moments(vae_temporal_encode(&c->m, c->x));
     tensor *x_rec = vae_temporal_decode(&c->m, posterior_mode(&post), c->x->shape[1]);
     tensor *l = op_add(vae_loss_nll(&c->l, c->x, x_rec), vae_loss_kl(&c->l, &post));
-    *loss = tensor_f32(l)[0];
+    *loss = tensor_item(l);
     ag_backward(l);
     tensor_scope_end(NULL);
     clip_grad_norm(c->opt->params, c->opt->n, 1.0);
@@ -83,7 +85,9 @@ static void temporal_row(const bench_opts *o, const char *row, int filters, int 
     cfg.filters = filters, cfg.num_res_blocks = res_blocks, cfg.num_groups = groups;
     vae_temporal_init(&c.m, &cfg, 0);
     params_fill_deterministic(&c.m.params);
+    bench_params_on_device(&c.m.params);
     vae_loss_init(&c.l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, false);
+    bench_on_device(c.l.logvar);
     tensor *params[1024];
     for (int i = 0; i < c.m.params.n; i++) params[i] = c.m.params.items[i].t;
     c.opt = adamw_new(params, c.m.params.n, (adamw_config){.lr = 1e-4f});
@@ -117,16 +121,18 @@ static double stage1_iter(void *p, double *loss) {
     return bench_now() - t0;
 }
 
-void bench_stage1_step_9x64(const bench_opts *o) {
+static void stage1_row(const bench_opts *o, const char *row, int64_t t, int64_t hw) {
     stage1_ctx c;
     memset(&c, 0, sizeof c);
     autoencoder_kl_config sc = autoencoder_kl_config_sdxl();
     autoencoder_kl_init(&c.p.spatial.vae, &sc, 0);
     params_fill_deterministic(&c.p.spatial.vae.params);
+    bench_params_on_device(&c.p.spatial.vae.params);
     c.p.spatial.micro_batch_size = 4;
     vae_temporal_config tc = vae_temporal_config_default();
     vae_temporal_init(&c.p.temporal, &tc, 1);
     params_fill_deterministic(&c.p.temporal.params);
+    bench_params_on_device(&c.p.temporal.params);
     c.p.micro_frame_size = 17;
     const float shift[4] = {-0.10f, 0.34f, 0.27f, 0.98f}, scale[4] = {3.85f, 2.32f, 2.33f, 3.06f};
     memcpy(c.p.shift, shift, sizeof shift);
@@ -134,19 +140,23 @@ void bench_stage1_step_9x64(const bench_opts *o) {
     c.p.cal_loss = true, c.p.sample_posterior = false, c.p.freeze_vae_2d = true;
     vae_pipeline_setup(&c.p);
     vae_loss_init(&c.l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, false);
+    bench_on_device(c.l.logvar);
     tensor *params[1024];
     for (int i = 0; i < c.p.temporal.params.n; i++) params[i] = c.p.temporal.params.items[i].t;
     c.opt = adamw_new(params, c.p.temporal.params.n, (adamw_config){.lr = 1e-5f});
-    c.x = bench_det_input(SHAPE(1, 9, 64, 64, 3));
+    c.x = bench_det_input(SHAPE(1, t, hw, hw, 3));
     mem_reset_peak();
     bench_result r = bench_time(o, stage1_iter, &c);
-    bench_print("stage1_step_9x64", &r);
+    bench_print(row, &r);
     tensor_release(c.x);
     adamw_free(c.opt);
     vae_loss_free(&c.l);
     autoencoder_kl_free(&c.p.spatial.vae);
     vae_temporal_free(&c.p.temporal);
 }
+
+void bench_stage1_step_9x64(const bench_opts *o) { stage1_row(o, "stage1_step_9x64", 9, 64); }
+void bench_stage1_step_17x256(const bench_opts *o) { stage1_row(o, "stage1_step_17x256", 17, 256); }
 
 /* ---- the 309.7M temporal VAE, encode + decode (posterior mean) of a 17-frame 256x256 clip's latent, no grad ---- */
 typedef struct { vae_temporal m; tensor *x; } temporal_full_ctx;
@@ -158,7 +168,7 @@ static double temporal_full_iter(void *p, double *loss) {
     diag_gaussian post = posterior_from_moments(vae_temporal_encode(&c->m, c->x));
     tensor *y = vae_temporal_decode(&c->m, posterior_mode(&post), c->x->shape[1]);
     double t1 = bench_now();
-    *loss = tensor_f32(y)[0];
+    *loss = tensor_item(y);
     tensor_scope_end(NULL);
     return t1 - t0;
 }
@@ -168,6 +178,7 @@ void bench_temporal_full_17x32x32(const bench_opts *o) {
     vae_temporal_config cfg = vae_temporal_config_default();
     vae_temporal_init(&c.m, &cfg, 0);
     params_fill_deterministic(&c.m.params);
+    bench_params_on_device(&c.m.params);
     ag_set_grad_enabled(false);
     c.x = bench_det_input(SHAPE(1, 17, 32, 32, 4));
     mem_reset_peak();

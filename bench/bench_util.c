@@ -9,7 +9,17 @@
 #include "core/mem.h"   // defines: mem_get_stats
 #include "core/rng.h"   // defines: rng_seed, rng_fill_uniform
 
+device_t bench_device = DEVICE_CPU;
+
+tensor *bench_on_device(tensor *t) {
+    tensor_move_(t, bench_device);
+    return t;
+}
+
+void bench_params_on_device(param_list *pl) { params_to_device(pl, bench_device); }
+
 double bench_now(void) {
+    device_synchronize(bench_device);
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
@@ -41,7 +51,7 @@ bench_result bench_time(const bench_opts *o, bench_iter_fn fn, void *ctx) {
 
 void bench_print(const char *row, const bench_result *r) {
     mem_stats s;
-    mem_get_stats(DEVICE_CPU, &s);
+    mem_get_stats(bench_device, &s);   /* the allocator's peak on the device the row ran on */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"row\": \"%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
@@ -59,12 +69,12 @@ tensor *bench_det_input(int ndim, const int64_t *shape) {
         for (int64_t s = 0; s < S; s++)
             for (int64_t c = 0; c < C; c++)
                 d[(b * S + s) * C + c] = (float)(0.8 * sin(1.3 * (double)b + 0.7 * (double)c + 0.0137 * (double)s));
-    return t;
+    return bench_on_device(t);
 }
 
 tensor *bench_rand(int ndim, const int64_t *shape, uint64_t seed) {
     tensor *t = tensor_empty(ndim, shape);
     rng_state r = rng_seed(seed);
     rng_fill_uniform(&r, tensor_f32(t), t->numel, -1, 1);
-    return t;
+    return bench_on_device(t);
 }

@@ -8,13 +8,19 @@
  */
 #ifndef VAEC_BENCH_UTIL_H
 #define VAEC_BENCH_UTIL_H
-#include "core/tensor.h"   // defines: tensor
+#include "core/tensor.h"     // defines: tensor
+#include "layers/params.h"   // defines: param_list
 
 #define BENCH_MAX_REPS 64
 
 typedef struct {
     int reps, warmup;
 } bench_opts;
+
+/* where the rows run (--device): inputs and weights are made on the CPU and moved there */
+extern device_t bench_device;
+tensor *bench_on_device(tensor *t);                  /* moves t (in place) to bench_device; returns t */
+void bench_params_on_device(param_list *pl);         /* a model's weights, likewise */
 
 typedef struct {
     double median_ms, min_ms;
@@ -25,11 +31,12 @@ typedef struct {
 /* one timed iteration: runs the work, returns the seconds of the section that counts */
 typedef double (*bench_iter_fn)(void *ctx, double *loss);
 
-double bench_now(void);
+double bench_now(void);   /* waits for queued GPU work first, so sections time what they ran */
 bench_result bench_time(const bench_opts *o, bench_iter_fn fn, void *ctx);
 /* row name, result, allocator peak and process peak RSS, thread count: one JSON line on stdout */
 void bench_print(const char *row, const bench_result *r);
 
+/* inputs are made on bench_device */
 /* channels-last (B, S..., C) filled in PyTorch's logical order (b, c, s): 0.8 sin(1.3 b + 0.7 c + 0.0137 s),
  * s the flattened spatial index; torch_bench.py: det_input() */
 tensor *bench_det_input(int ndim, const int64_t *shape);

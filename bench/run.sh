@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh (`make bench`): every vaec_bench row beside its PyTorch twin on the same thread count,
 # one fresh process per row and side (so peak RSS is the row's own), then one table (bench/table.py).
-# usage: bench/run.sh [ROW...]           (default: every row but temporal_full_17x32x32)
+# usage: bench/run.sh [ROW...]           (default: every row but the slow temporal_full_17x32x32 and, on the
+#                                          CPU, the full-size stage1_step_17x256: name them to run them)
 # env:   BENCH_THREADS (default nproc), BENCH_REPS (3), BENCH_WARMUP (1), BENCH_DEVICE (cpu | cuda),
 #        VAEC_PYTHON (default /root/vaec-venv/bin/python: a Python with torch and diffusers),
 #        BENCH_OUT (the JSON lines; default build/bench/results.jsonl)
@@ -30,7 +31,9 @@ fi
 fmt_py=$py
 [ "$have_torch" = 1 ] || fmt_py=python3
 
-if [ $# -gt 0 ]; then rows=("$@"); else mapfile -t rows < <("$bin" --list | grep -v '^temporal_full_17x32x32$'); fi
+skip='^temporal_full_17x32x32$'
+[ "$device" = cuda ] || skip='^(temporal_full_17x32x32|stage1_step_17x256)$'
+if [ $# -gt 0 ]; then rows=("$@"); else mapfile -t rows < <("$bin" --list | grep -Ev "$skip"); fi
 mkdir -p "$(dirname "$out")"
 : > "$out"
 echo "bench: $(nproc) cores, $threads threads, device $device, median of $reps after $warmup warm-up; results in $out" >&2

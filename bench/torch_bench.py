@@ -226,6 +226,7 @@ def make_row(row, dev):
         "temporal_step_tiny": lambda: temporal_row(16, 1, 8, 9, 16, dev),
         "temporal_step_mid": lambda: temporal_row(64, 2, 32, 17, 16, dev),
         "stage1_step_9x64": lambda: stage1_row(dev),
+        "stage1_step_17x256": lambda: stage1_row(dev, t=17, hw=256),
         "temporal_full_17x32x32": lambda: temporal_full_row(dev),
     }
     if row not in table:
@@ -242,7 +243,9 @@ def main():
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    if a.device == "cuda":
+    if a.device == "cuda":   # full fp32 on both sides: vaec's fp32 kernels use no TF32
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
         torch.cuda.reset_peak_memory_stats()
     it = make_row(a.row, a.device)
     from torch.utils.flop_counter import FlopCounterMode

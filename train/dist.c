@@ -68,6 +68,8 @@ static bool from_env(const char *rank, const char *size, const char *local, cons
     return true;
 }
 
+double dist_timeout_seconds(void) { return wd.timeout_s > 0 && wd.timeout_s < 1e29 ? wd.timeout_s : 600.0; }
+
 void dist_init(double timeout_s) {
     bool found = from_env("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "mpirun") ||
                  from_env("PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "mpiexec") ||

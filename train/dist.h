@@ -51,6 +51,9 @@ double dist_comm_seconds(void);            /* wall time spent in collectives sin
  * with one MPI_Allreduce a bucket, multiplied by scale (1 / (ranks * micro-steps)) on the way back.
  * A parameter that has a gradient on some rank gets one on every rank (zeros where it had none). */
 void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t bucket_bytes);
+/* the same for gradients on the GPU, through NCCL (dist_grads_device.c); dist_allreduce_grads calls it */
+void dist_allreduce_grads_device(tensor *const *params, int n, float scale, size_t bucket_bytes);
+double dist_timeout_seconds(void);         /* [train] dist_timeout_s as dist_init got it */
 
 /* ends every rank now: prints the message (with the rank) and calls MPI_Abort, or exits when alone */
 void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -18,6 +18,11 @@ static void flush(tensor *const *params, int first, int last, float *bucket, int
 }
 
 void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t bucket_bytes) {
+    for (int i = 0; i < n; i++)   /* gradients on the GPU: NCCL */
+        if (params[i]->grad && params[i]->grad->device != DEVICE_CPU) {
+            dist_allreduce_grads_device(params, n, scale, bucket_bytes);
+            return;
+        }
     if (dist_world() == 1) {   /* alone: only the micro-step average */
         for (int i = 0; scale != 1.0f && i < n; i++)
             if (params[i]->grad) {
