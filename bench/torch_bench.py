@@ -68,7 +68,7 @@ def op_row(kind, shape, backward, dev):
                 t0 = time.perf_counter()
                 y = fn(*ins)
                 sync(dev)
-                return time.perf_counter() - t0, float(y.flatten()[0])
+                return time.perf_counter() - t0, 0.0
         y = fn(*ins)
         if gy is None:
             gy = torch.rand(y.shape, generator=g).to(dev).contiguous(memory_format=y.dim() == 4 and torch.channels_last
@@ -80,7 +80,7 @@ def op_row(kind, shape, backward, dev):
         t1 = time.perf_counter()
         for t in ins:
             t.grad = None
-        return t1 - t0, float(y.flatten()[0])
+        return t1 - t0, 0.0
     return it
 
 

@@ -6,79 +6,163 @@
 #include "core/ops/group_norm_cuda.h"   // defines: group_norm_forward_cuda, group_norm_backward_cuda
 #endif
 
-/* Each (n, group) is one task: it reads the group's Cg channels at every one of the S positions. */
-void group_norm_forward_cpu(const float *x, const float *weight, const float *bias, float *y, float *stats,
-                            int64_t N, int64_t S, int64_t C, int groups, float eps) {
-    const int64_t G = groups, Cg = C / G;
-    const double M = (double)S * (double)Cg;
+/* Channels-last puts a group's Cg channels (often 4) 4*C bytes apart, so one task per group would read
+ * every cache line G times. Instead every pass streams the whole (S, C) slab once, in blocks of
+ * GN_BLOCK positions: a block accumulates per-channel sums (double) over all C channels with unit
+ * stride (vectorizes), blocks run in parallel, and their partials are summed in block order, so the
+ * result does not depend on the thread count. */
+#define GN_BLOCK 128
+
+static int64_t gn_blocks(int64_t S) { return (S + GN_BLOCK - 1) / GN_BLOCK; }
+
+/* part[(n * nb + blk) * C + c] = sum over the block's positions of x[c] - shift[n * C + c] (squared if sq) */
+static void gn_channel_sums(const float *x, const double *shift, bool sq, double *part, int64_t N, int64_t S,
+                            int64_t C) {
+    const int64_t nb = gn_blocks(S);
 #pragma omp parallel for schedule(static) if (N * S * C > 32768)
-    for (int64_t ng = 0; ng < N * G; ng++) {
-        const int64_t n = ng / G, c0 = (ng % G) * Cg;
-        const float *xb = x + n * S * C + c0;
-        /* two passes: the mean first, then squared deviations, so large offsets do not cancel */
-        double sum = 0;
-        for (int64_t s = 0; s < S; s++)
-            for (int64_t j = 0; j < Cg; j++) sum += xb[s * C + j];
-        const double mean = sum / M;
-        double ss = 0;
-        for (int64_t s = 0; s < S; s++)
-            for (int64_t j = 0; j < Cg; j++) { double d = xb[s * C + j] - mean; ss += d * d; }
-        const float meanf = (float)mean, rstd = (float)(1.0 / sqrt(ss / M + (double)eps));
-        stats[2 * ng] = meanf;
-        stats[2 * ng + 1] = rstd;
-        float *yb = y + n * S * C + c0;
-        for (int64_t s = 0; s < S; s++)
-            for (int64_t j = 0; j < Cg; j++) {
-                float v = (xb[s * C + j] - meanf) * rstd;
-                if (weight) v *= weight[c0 + j];
-                if (bias) v += bias[c0 + j];
-                yb[s * C + j] = v;
+    for (int64_t nk = 0; nk < N * nb; nk++) {
+        const int64_t n = nk / nb, s0 = (nk % nb) * GN_BLOCK, s1 = s0 + GN_BLOCK < S ? s0 + GN_BLOCK : S;
+        double *acc = part + nk * C;
+        for (int64_t c = 0; c < C; c++) acc[c] = 0;
+        const float *xb = x + n * S * C;
+        const double *sh = shift ? shift + n * C : NULL;
+        for (int64_t s = s0; s < s1; s++) {
+            const float *xs = xb + s * C;
+            if (!sq) {
+#pragma omp simd
+                for (int64_t c = 0; c < C; c++) acc[c] += (double)xs[c];
+            } else {
+#pragma omp simd
+                for (int64_t c = 0; c < C; c++) { double d = (double)xs[c] - sh[c]; acc[c] += d * d; }
             }
+        }
     }
 }
 
-/* dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) per group, gxhat = gy * weight.
-   dweight/dbias: each (n, group) task writes its own slice of work, summed over n in a fixed order. */
-void group_norm_backward_cpu(const float *x, const float *weight, const float *stats, const float *gy,
-                             float *gx, float *gw, float *gb, double *work, int64_t N, int64_t S, int64_t C,
-                             int groups) {
-    const int64_t G = groups, Cg = C / G;
-    const double M = (double)S * (double)Cg;
-    double *pw = work, *pb = work + N * C;   /* (N, C) partials */
+/* per (n, group): the sum over blocks (in order) and over the group's channels of part */
+static void gn_group_totals(const double *part, double *out, int64_t N, int64_t nb, int64_t C, int64_t G) {
+    const int64_t Cg = C / G;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t g = 0; g < G; g++) {
+            double t = 0;
+            for (int64_t k = 0; k < nb; k++)
+                for (int64_t j = 0; j < Cg; j++) t += part[(n * nb + k) * C + g * Cg + j];
+            out[n * G + g] = t;
+        }
+}
+
+/* y = x * a[n, c] + b[n, c] (forward), or gx = gy * a + x * b + d (backward) over (N, S, C), in parallel */
+static void gn_affine(const float *x, const float *gy, const float *a, const float *b, const float *d, float *y,
+                      int64_t N, int64_t S, int64_t C) {
+    const int64_t nb = gn_blocks(S);
 #pragma omp parallel for schedule(static) if (N * S * C > 32768)
+    for (int64_t nk = 0; nk < N * nb; nk++) {
+        const int64_t n = nk / nb, s0 = (nk % nb) * GN_BLOCK, s1 = s0 + GN_BLOCK < S ? s0 + GN_BLOCK : S;
+        const float *an = a + n * C, *bn = b + n * C, *dn = d ? d + n * C : NULL;
+        for (int64_t s = s0; s < s1; s++) {
+            const int64_t o = (n * S + s) * C;
+            const float *xs = x + o;
+            float *ys = y + o;
+            if (!gy) {
+#pragma omp simd
+                for (int64_t c = 0; c < C; c++) ys[c] = xs[c] * an[c] + bn[c];
+            } else {
+                const float *gs = gy + o;
+#pragma omp simd
+                for (int64_t c = 0; c < C; c++) ys[c] = gs[c] * an[c] + xs[c] * bn[c] + dn[c];
+            }
+        }
+    }
+}
+
+void group_norm_forward_cpu(const float *x, const float *weight, const float *bias, float *y, float *stats,
+                            int64_t N, int64_t S, int64_t C, int groups, float eps) {
+    const int64_t G = groups, Cg = C / G, nb = gn_blocks(S);
+    const double M = (double)S * (double)Cg;
+    double *part = xmalloc((size_t)(N * nb * C) * sizeof(double));
+    double *tot = xmalloc((size_t)(N * G) * sizeof(double)), *mean_c = xmalloc((size_t)(N * C) * sizeof(double));
+    float *a = xmalloc((size_t)(N * C) * sizeof(float)), *b = xmalloc((size_t)(N * C) * sizeof(float));
+    /* two passes: the mean first, then squared deviations, so large offsets do not cancel */
+    gn_channel_sums(x, NULL, false, part, N, S, C);
+    gn_group_totals(part, tot, N, nb, C, G);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) mean_c[n * C + c] = tot[n * G + c / Cg] / M;
+    gn_channel_sums(x, mean_c, true, part, N, S, C);
+    gn_group_totals(part, tot, N, nb, C, G);
     for (int64_t ng = 0; ng < N * G; ng++) {
-        const int64_t n = ng / G, c0 = (ng % G) * Cg;
-        const float mean = stats[2 * ng], rstd = stats[2 * ng + 1];
-        const float *xb = x + n * S * C + c0, *gyb = gy + n * S * C + c0;
-        double *pwn = pw + n * C + c0, *pbn = pb + n * C + c0;
-        for (int64_t j = 0; j < Cg; j++) pwn[j] = pbn[j] = 0;
-        double s1 = 0, s2 = 0;   /* sum gxhat, sum gxhat * xhat */
-        for (int64_t s = 0; s < S; s++)
-            for (int64_t j = 0; j < Cg; j++) {
-                const float xh = (xb[s * C + j] - mean) * rstd, g = gyb[s * C + j];
-                const float gxh = weight ? g * weight[c0 + j] : g;
-                s1 += gxh;
-                s2 += (double)gxh * xh;
-                pwn[j] += (double)g * xh;
-                pbn[j] += g;
-            }
-        if (!gx) continue;
-        const float m1 = (float)(s1 / M), m2 = (float)(s2 / M);
-        float *gxb = gx + n * S * C + c0;
-        for (int64_t s = 0; s < S; s++)
-            for (int64_t j = 0; j < Cg; j++) {
-                const float xh = (xb[s * C + j] - mean) * rstd, g = gyb[s * C + j];
-                const float gxh = weight ? g * weight[c0 + j] : g;
-                gxb[s * C + j] = rstd * (gxh - m1 - xh * m2);
-            }
+        const int64_t n = ng / G, g = ng % G;
+        const double mean = mean_c[n * C + g * Cg], rstd = 1.0 / sqrt(tot[ng] / M + (double)eps);
+        stats[2 * ng] = (float)mean;
+        stats[2 * ng + 1] = (float)rstd;
+        for (int64_t j = 0; j < Cg; j++) {   /* y = (x - mean) * rstd * w + b folded into one scale and shift */
+            const int64_t c = g * Cg + j;
+            const double sc = rstd * (weight ? weight[c] : 1.0);
+            a[n * C + c] = (float)sc;
+            b[n * C + c] = (float)((bias ? bias[c] : 0.0) - mean * sc);
+        }
     }
-    if (!gw && !gb) return;
-    for (int64_t c = 0; c < C; c++) {
-        double sw = 0, sb = 0;
-        for (int64_t n = 0; n < N; n++) { sw += pw[n * C + c]; sb += pb[n * C + c]; }
-        if (gw) gw[c] = (float)sw;
-        if (gb) gb[c] = (float)sb;
+    gn_affine(x, NULL, a, b, NULL, y, N, S, C);
+    free(part), free(tot), free(mean_c), free(a), free(b);
+}
+
+/* dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) per group, gxhat = gy * weight;
+ * per channel, sum gy and sum gy * xhat give dbias, dweight and both group means. */
+void group_norm_backward_cpu(const float *x, const float *weight, const float *stats, const float *gy,
+                             float *gx, float *gw, float *gb, int64_t N, int64_t S, int64_t C, int groups) {
+    const int64_t G = groups, Cg = C / G, nb = gn_blocks(S);
+    const double M = (double)S * (double)Cg;
+    double *part = xmalloc((size_t)(N * nb * 2 * C) * sizeof(double));
+    double *sg = xmalloc((size_t)(N * C) * sizeof(double)), *sgx = xmalloc((size_t)(N * C) * sizeof(double));
+#pragma omp parallel for schedule(static) if (N * S * C > 32768)
+    for (int64_t nk = 0; nk < N * nb; nk++) {
+        const int64_t n = nk / nb, s0 = (nk % nb) * GN_BLOCK, s1 = s0 + GN_BLOCK < S ? s0 + GN_BLOCK : S;
+        double *pg = part + nk * 2 * C, *pgx = pg + C;   /* sum gy * x, not gy * xhat: xhat is affine in x */
+        for (int64_t c = 0; c < 2 * C; c++) pg[c] = 0;
+        for (int64_t s = s0; s < s1; s++) {
+            const float *xs = x + (n * S + s) * C, *gs = gy + (n * S + s) * C;
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++) { pg[c] += (double)gs[c]; pgx[c] += (double)gs[c] * (double)xs[c]; }
+        }
     }
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) {
+            double a = 0, b = 0;
+            for (int64_t k = 0; k < nb; k++) { a += part[(n * nb + k) * 2 * C + c]; b += part[(n * nb + k) * 2 * C + C + c]; }
+            const double mean = stats[2 * (n * G + c / Cg)], rstd = stats[2 * (n * G + c / Cg) + 1];
+            sg[n * C + c] = a;                        /* sum gy */
+            sgx[n * C + c] = (b - mean * a) * rstd;   /* sum gy * xhat */
+        }
+    if (gw || gb)
+        for (int64_t c = 0; c < C; c++) {
+            double sw = 0, sb = 0;
+            for (int64_t n = 0; n < N; n++) { sw += sgx[n * C + c]; sb += sg[n * C + c]; }
+            if (gw) gw[c] = (float)sw;
+            if (gb) gb[c] = (float)sb;
+        }
+    if (gx) {
+        /* gx = gy * (rstd w) + x * (-rstd^2 m2) + rstd (mean rstd m2 - m1), m1 = mean(gxhat), m2 = mean(gxhat xhat) */
+        float *A = xmalloc((size_t)(N * C) * sizeof(float)), *B = xmalloc((size_t)(N * C) * sizeof(float));
+        float *D = xmalloc((size_t)(N * C) * sizeof(float));
+        for (int64_t ng = 0; ng < N * G; ng++) {
+            const int64_t n = ng / G, c0 = (ng % G) * Cg;
+            double s1 = 0, s2 = 0;
+            for (int64_t j = 0; j < Cg; j++) {
+                const double w = weight ? weight[c0 + j] : 1.0;
+                s1 += w * sg[n * C + c0 + j];
+                s2 += w * sgx[n * C + c0 + j];
+            }
+            const double m1 = s1 / M, m2 = s2 / M, mean = stats[2 * ng], rstd = stats[2 * ng + 1];
+            for (int64_t j = 0; j < Cg; j++) {
+                const int64_t c = n * C + c0 + j;
+                A[c] = (float)(rstd * (weight ? weight[c0 + j] : 1.0));
+                B[c] = (float)(-rstd * rstd * m2);
+                D[c] = (float)(rstd * (mean * rstd * m2 - m1));
+            }
+        }
+        gn_affine(x, gy, A, B, D, gx, N, S, C);
+        free(A), free(B), free(D);
+    }
+    free(part), free(sg), free(sgx);
 }
 
 typedef struct { int groups; } group_norm_ctx;
@@ -93,11 +177,9 @@ static void group_norm_backward(ag_node *n) {
     tensor *gb = ag_needs_grad(n, 2) ? tensor_empty_like(b) : NULL;
     switch (x->device) {
         case DEVICE_CPU: {
-            double *work = xmalloc((size_t)(2 * N * C) * sizeof(double));
             group_norm_backward_cpu(tensor_f32(x), w ? tensor_f32(w) : NULL, tensor_f32(stats), tensor_f32(gy),
                                     gx ? tensor_f32(gx) : NULL, gw ? tensor_f32(gw) : NULL,
-                                    gb ? tensor_f32(gb) : NULL, work, N, S, C, ctx->groups);
-            free(work);
+                                    gb ? tensor_f32(gb) : NULL, N, S, C, ctx->groups);
             break;
         }
 #ifdef VAEC_HAVE_CUDA

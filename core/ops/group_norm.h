@@ -17,9 +17,8 @@ tensor *op_group_norm(tensor *x, tensor *weight, tensor *bias, int groups, float
 /* stats: (N, groups, 2) floats, mean then rstd = 1/sqrt(var+eps), written by forward, read by backward */
 void group_norm_forward_cpu(const float *x, const float *weight, const float *bias, float *y, float *stats,
                             int64_t N, int64_t S, int64_t C, int groups, float eps);
-/* gx, gw, gb may be NULL (not needed); work: 2*N*C doubles (per-sample dweight/dbias partials) */
+/* gx, gw, gb may be NULL (not needed) */
 void group_norm_backward_cpu(const float *x, const float *weight, const float *stats, const float *gy,
-                             float *gx, float *gw, float *gb, double *work, int64_t N, int64_t S, int64_t C,
-                             int groups);
+                             float *gx, float *gw, float *gb, int64_t N, int64_t S, int64_t C, int groups);
 
 #endif
