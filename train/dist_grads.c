@@ -17,6 +17,22 @@ static void flush(tensor *const *params, int first, int last, float *bucket, int
     }
 }
 
+int64_t dist_grads_prepare(tensor *const *params, int n, size_t bucket_bytes) {
+    /* every rank must pack the same layout: a gradient missing here but present elsewhere becomes zeros */
+    int *has = xcalloc((size_t)(n ? n : 1), sizeof(int));
+    for (int i = 0; i < n; i++) has[i] = params[i]->grad != NULL;
+    dist_allreduce_max_i32(has, n, "the gradient presence flags");
+    mem_tag prev = mem_set_tag(MEM_GRADS);
+    for (int i = 0; i < n; i++)
+        if (has[i] && !params[i]->grad) params[i]->grad = tensor_zeros_like(params[i]);
+    mem_set_tag(prev);
+    free(has);
+    int64_t cap = (int64_t)(bucket_bytes / sizeof(float)), largest = 0;
+    for (int i = 0; i < n; i++)
+        if (params[i]->grad && params[i]->grad->numel > largest) largest = params[i]->grad->numel;
+    return cap < largest ? largest : cap;   /* one tensor never spans two buckets */
+}
+
 void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t bucket_bytes) {
     for (int i = 0; i < n; i++)   /* gradients on the GPU: NCCL */
         if (params[i]->grad && params[i]->grad->device != DEVICE_CPU) {
@@ -31,22 +47,8 @@ void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t buck
             }
         return;
     }
-    /* every rank must pack the same layout: a gradient missing here but present elsewhere becomes zeros */
-    int *has = xcalloc((size_t)(n ? n : 1), sizeof(int));
-    for (int i = 0; i < n; i++) has[i] = params[i]->grad != NULL;
-    dist_allreduce_max_i32(has, n, "the gradient presence flags");
-    mem_tag prev = mem_set_tag(MEM_GRADS);
-    for (int i = 0; i < n; i++)
-        if (has[i] && !params[i]->grad) params[i]->grad = tensor_zeros_like(params[i]);
-    free(has);
-    int64_t cap = (int64_t)(bucket_bytes / sizeof(float)), largest = 0;
-    for (int i = 0; i < n; i++)
-        if (params[i]->grad) {
-            CHECK(params[i]->grad->device == DEVICE_CPU, "the MPI gradient all-reduce takes CPU gradients (use NCCL on GPU)");
-            if (params[i]->grad->numel > largest) largest = params[i]->grad->numel;
-        }
-    if (cap < largest) cap = largest;   /* one tensor never spans two buckets */
-    mem_set_tag(MEM_WORKSPACE);
+    int64_t cap = dist_grads_prepare(params, n, bucket_bytes);
+    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
     tensor *buf = tensor_empty(SHAPE(cap > 0 ? cap : 1));
     mem_set_tag(prev);
     float *bucket = tensor_f32(buf);

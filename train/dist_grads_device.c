@@ -31,24 +31,16 @@ static void reduce_slab(int64_t count, float scale) {
 }
 
 static void allreduce_nccl(tensor *const *params, int n, float scale, size_t bucket_bytes) {
-    int *has = xcalloc((size_t)(n ? n : 1), sizeof(int));
-    for (int i = 0; i < n; i++) has[i] = params[i]->grad != NULL;
-    dist_allreduce_max_i32(has, n, "the gradient presence flags");
-    mem_tag prev = mem_set_tag(MEM_GRADS);
-    for (int i = 0; i < n; i++)
-        if (has[i] && !params[i]->grad) params[i]->grad = tensor_zeros_like(params[i]);
-    free(has);
-    int64_t cap = (int64_t)(bucket_bytes / sizeof(float)), largest = 0;
+    int64_t cap = dist_grads_prepare(params, n, bucket_bytes), largest = 0;
     for (int i = 0; i < n; i++)
         if (params[i]->grad && params[i]->grad->numel > largest) largest = params[i]->grad->numel;
-    if (cap < largest) cap = largest;   /* one tensor never spans two buckets */
     if (!comm) comm = dist_nccl_open(dist_timeout_seconds());
     if (!slab) {   /* NCCL keeps the pointer: the slab lives as long as the process */
-        mem_set_tag(MEM_WORKSPACE);
+        mem_tag prev = mem_set_tag(MEM_WORKSPACE);
         slab = tensor_new(SHAPE(cap > 0 ? cap : 1), DTYPE_F32, DEVICE_CUDA);
         slab_bucket = nccl_comm_add_bucket(comm, tensor_f32(slab), slab->numel);
+        mem_set_tag(prev);
     }
-    mem_set_tag(prev);
     CHECK(slab->numel >= largest, "the GPU gradient bucket (%lld values) is smaller than a gradient (%lld values)",
           (long long)slab->numel, (long long)largest);
     float *dst = tensor_f32(slab);

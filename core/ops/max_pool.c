@@ -3,42 +3,28 @@
 #include <math.h>
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/max_pool_math.h"  // defines: max_pool_window_argmax
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/max_pool_cuda.h"  // defines: max_pool2d_forward_cuda, max_pool2d_backward_cuda
 #endif
 
-/* index (among off[0..3], row-major in the window) of the first maximum; a NaN wins, as in PyTorch */
-static inline int window_argmax(const float *p, const int64_t off[4]) {
-    int best = 0;
-    float m = p[off[0]];
-    if (isnan(m)) return 0;
-    for (int k = 1; k < 4; k++) {
-        float v = p[off[k]];
-        if (v > m || isnan(v)) {
-            best = k, m = v;
-            if (isnan(v)) break;
-        }
-    }
-    return best;
-}
-
 /* one task per output row (image, ho) */
 void max_pool2d_forward_cpu(const float *x, float *y, int64_t N, int64_t H, int64_t W, int64_t C) {
-    const int64_t Ho = H / 2, Wo = W / 2, off[4] = {0, C, W * C, W * C + C};
+    const int64_t Ho = H / 2, Wo = W / 2;
 #pragma omp parallel for schedule(static) if (N * Ho * Wo * C > 32768)
     for (int64_t r = 0; r < N * Ho; r++) {
         const int64_t n = r / Ho, ho = r % Ho;
         for (int64_t wo = 0; wo < Wo; wo++) {
             const float *p = x + ((n * H + 2 * ho) * W + 2 * wo) * C;
             float *q = y + (r * Wo + wo) * C;
-            for (int64_t c = 0; c < C; c++) q[c] = p[c + off[window_argmax(p + c, off)]];
+            for (int64_t c = 0; c < C; c++) q[c] = p[c + max_pool_window_argmax(p + c, W * C, C)];
         }
     }
 }
 
 /* windows do not overlap: each input element receives at most one output's gradient */
 void max_pool2d_backward_cpu(const float *x, const float *gy, float *gx, int64_t N, int64_t H, int64_t W, int64_t C) {
-    const int64_t Ho = H / 2, Wo = W / 2, off[4] = {0, C, W * C, W * C + C};
+    const int64_t Ho = H / 2, Wo = W / 2;
     memset(gx, 0, (size_t)(N * H * W * C) * sizeof(float));
 #pragma omp parallel for schedule(static) if (N * Ho * Wo * C > 32768)
     for (int64_t r = 0; r < N * Ho; r++) {
@@ -46,7 +32,7 @@ void max_pool2d_backward_cpu(const float *x, const float *gy, float *gx, int64_t
         for (int64_t wo = 0; wo < Wo; wo++) {
             const int64_t base = ((n * H + 2 * ho) * W + 2 * wo) * C;
             const float *g = gy + (r * Wo + wo) * C;
-            for (int64_t c = 0; c < C; c++) gx[base + c + off[window_argmax(x + base + c, off)]] = g[c];
+            for (int64_t c = 0; c < C; c++) gx[base + c + max_pool_window_argmax(x + base + c, W * C, C)] = g[c];
         }
     }
 }

@@ -1,26 +1,12 @@
 // max_pool.cu: 2x2 / stride-2 max pooling on channels-last images, one thread per output element.
-// The window's winner is chosen exactly as in max_pool.c (first maximum in row-major order, a NaN wins),
-// so CPU and GPU route gradients to the same input. Windows do not overlap: the backward writes each
+// The window's winner comes from max_pool_math.h, shared with max_pool.c, so CPU and GPU route gradients
+// to the same input. Windows do not overlap: the backward writes each
 // input element once (zeros first), no atomics.
 #include "core/cuda_util.cuh"   // defines: CUDA_FOR, CUDA_CHECK_LAUNCH, vaec_stream, cuda_blocks
 extern "C" {
 #include "core/ops/max_pool_cuda.h"
 }
-
-static __device__ int window_argmax(const float *p, int64_t rowC, int64_t C) {
-    const int64_t off[4] = {0, C, rowC, rowC + C};
-    int best = 0;
-    float m = p[0];
-    if (isnan(m)) return 0;
-    for (int k = 1; k < 4; k++) {
-        float v = p[off[k]];
-        if (v > m || isnan(v)) {
-            best = k, m = v;
-            if (isnan(v)) break;
-        }
-    }
-    return (int)off[best];
-}
+#include "core/ops/max_pool_math.h"   // defines: max_pool_window_argmax (shared with max_pool.c)
 
 // i runs over (n, ho, wo, c) of the output; returns the input offset of its window's top-left element
 static __device__ int64_t window_base(int64_t i, int64_t H, int64_t W, int64_t C) {
@@ -31,7 +17,7 @@ static __device__ int64_t window_base(int64_t i, int64_t H, int64_t W, int64_t C
 static __global__ void max_pool2d_forward_kernel(const float *x, float *y, int64_t H, int64_t W, int64_t C, int64_t n) {
     CUDA_FOR(i, n) {
         const int64_t b = window_base(i, H, W, C);
-        y[i] = x[b + window_argmax(x + b, W * C, C)];
+        y[i] = x[b + max_pool_window_argmax(x + b, W * C, C)];
     }
 }
 
@@ -39,7 +25,7 @@ static __global__ void max_pool2d_backward_kernel(const float *x, const float *g
                                                   int64_t n) {
     CUDA_FOR(i, n) {
         const int64_t b = window_base(i, H, W, C);
-        gx[b + window_argmax(x + b, W * C, C)] = gy[i];
+        gx[b + max_pool_window_argmax(x + b, W * C, C)] = gy[i];
     }
 }
 
