@@ -42,44 +42,33 @@ static inline void out_pos(const conv_geom *g, int64_t p, int64_t *b, int64_t *t
     *w0 = wo * g->sw - g->pad[4];
 }
 
+/* one output position's im2col row: its window's inputs, zeros outside the (padded) input */
+static inline void im2col_one(const conv_geom *g, const float *x, int64_t p, float *row) {
+    const int64_t C = g->cin;
+    int64_t b, t0, h0, w0;
+    out_pos(g, p, &b, &t0, &h0, &w0);
+    for (int64_t a = 0; a < g->kt; a++)
+        for (int64_t c = 0; c < g->kh; c++)
+            for (int64_t d = 0; d < g->kw; d++) {
+                int64_t t = t0 + a, h = h0 + c, w = w0 + d;
+                float *dst = row + ((a * g->kh + c) * g->kw + d) * C;
+                if (t < 0 || t >= g->T || h < 0 || h >= g->H || w < 0 || w >= g->W)
+                    memset(dst, 0, (size_t)C * sizeof(float));
+                else
+                    memcpy(dst, x + (((b * g->T + t) * g->H + h) * g->W + w) * C, (size_t)C * sizeof(float));
+            }
+}
+
 static void im2col(const conv_geom *g, const float *x, int64_t p0, int64_t n, float *cols) {
-    const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
+    const int64_t K = g->kt * g->kh * g->kw * g->cin;
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        int64_t b, t0, h0, w0;
-        out_pos(g, p0 + i, &b, &t0, &h0, &w0);
-        float *row = cols + i * K;
-        for (int64_t a = 0; a < g->kt; a++)
-            for (int64_t c = 0; c < g->kh; c++)
-                for (int64_t d = 0; d < g->kw; d++) {
-                    int64_t t = t0 + a, h = h0 + c, w = w0 + d;
-                    float *dst = row + ((a * g->kh + c) * g->kw + d) * C;
-                    if (t < 0 || t >= g->T || h < 0 || h >= g->H || w < 0 || w >= g->W)
-                        memset(dst, 0, (size_t)C * sizeof(float));
-                    else
-                        memcpy(dst, x + (((b * g->T + t) * g->H + h) * g->W + w) * C, (size_t)C * sizeof(float));
-                }
-    }
+    for (int64_t i = 0; i < n; i++) im2col_one(g, x, p0 + i, cols + i * K);
 }
 
 /* the same, serial: called by each thread on its own tile */
 static void im2col_rows(const conv_geom *g, const float *x, int64_t p0, int64_t n, float *cols) {
-    const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t b, t0, h0, w0;
-        out_pos(g, p0 + i, &b, &t0, &h0, &w0);
-        float *row = cols + i * K;
-        for (int64_t a = 0; a < g->kt; a++)
-            for (int64_t c = 0; c < g->kh; c++)
-                for (int64_t d = 0; d < g->kw; d++) {
-                    int64_t t = t0 + a, h = h0 + c, w = w0 + d;
-                    float *dst = row + ((a * g->kh + c) * g->kw + d) * C;
-                    if (t < 0 || t >= g->T || h < 0 || h >= g->H || w < 0 || w >= g->W)
-                        memset(dst, 0, (size_t)C * sizeof(float));
-                    else
-                        memcpy(dst, x + (((b * g->T + t) * g->H + h) * g->W + w) * C, (size_t)C * sizeof(float));
-                }
-    }
+    const int64_t K = g->kt * g->kh * g->kw * g->cin;
+    for (int64_t i = 0; i < n; i++) im2col_one(g, x, p0 + i, cols + i * K);
 }
 
 /* rows of a forward tile: about 1 MiB of columns (L2-sized), at least 64 rows for the GEMM */
