@@ -9,15 +9,9 @@
 #include "core/ops.h"
 #include "tests/harness/cuda_twin.h"
 #include "tests/harness/gradcheck.h"
+#include "tests/harness/conv_case.h"   // defines: conv_case
 #include "tests/harness/test.h"
 
-typedef struct {
-    const char *name;
-    int dims;                 /* 2 or 3 */
-    int64_t x[5];             /* channels-last */
-    int cout, k[3], stride[3], pad[6];   /* pad: t_front,t_back,h_top,h_bottom,w_left,w_right */
-    int bias;
-} conv_case;
 
 static const conv_case cases[] = {
     {"c2_3x3", 2, {2, 5, 7, 3}, 4, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},

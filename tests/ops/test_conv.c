@@ -5,15 +5,9 @@
 #include "autograd/autograd.h"
 #include "core/ops.h"
 #include "tests/harness/gradcheck.h"
+#include "tests/harness/conv_case.h"   // defines: conv_case
 #include "tests/harness/test.h"
 
-typedef struct {
-    const char *name;
-    int dims;                 /* 2 or 3 */
-    int64_t x[5];             /* channels-last */
-    int cout, k[3], stride[3], pad[6];   /* pad: t_front,t_back,h_top,h_bottom,w_left,w_right */
-    int bias;
-} conv_case;
 
 /* the golden cases (tests/golden/gen_conv.py), in vaec's terms */
 static const conv_case cases[] = {
