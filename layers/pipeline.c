@@ -18,7 +18,7 @@ int64_t vae_pipeline_micro_z_frames(const vae_pipeline *p) {
 /* shift or scale as a (C) tensor on the device of the latents it applies to */
 static tensor *channel_vector(const float *v, int n, device_t device) {
     tensor *t = tensor_from_data(SHAPE(n), v);
-    if (device != DEVICE_CPU) tensor_move_(t, device);
+    tensor_move_(t, device);
     return tensor_autorelease(t);
 }
 

@@ -163,13 +163,19 @@ static const char *meta_or_fail(const st_file *f, const char *key, const char *p
     return v;
 }
 
-int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+/* every model of the parts from one weights file, each under its prefix */
+static int load_models(const ckpt_parts *parts, const char *path) {
     for (int m = 0; m < parts->n_models; m++)
         if (params_load(parts->models[m], path, parts->prefixes[m] ? parts->prefixes[m] : "",
                         &(params_load_opts){.allow_extra = parts->n_models > 1}) != 0)
             return -1;
+    return 0;
+}
+
+int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (load_models(parts, path) != 0) return -1;
     if (parts->ema) {
         snprintf(path, sizeof path, "%s/ema.safetensors", dir);
         struct stat sb;
@@ -178,10 +184,7 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
             for (int i = 0; i < parts->ema->n; i++) tensor_copy_(parts->ema->shadow[i], parts->ema->params[i]);
         } else {
             ema_swap(parts->ema);   /* shadows keep the weights while the EMA file loads into the parameters */
-            int rc = 0;
-            for (int m = 0; m < parts->n_models && rc == 0; m++)
-                rc = params_load(parts->models[m], path, parts->prefixes[m] ? parts->prefixes[m] : "",
-                                 &(params_load_opts){.allow_extra = parts->n_models > 1});
+            int rc = load_models(parts, path);
             ema_swap(parts->ema);
             if (rc != 0) return -1;
         }

@@ -55,8 +55,8 @@ void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t buck
 void dist_allreduce_grads_device(tensor *const *params, int n, float scale, size_t bucket_bytes);
 double dist_timeout_seconds(void);
 /* before packing: a gradient some rank has becomes zeros where missing; returns the bucket size in floats
- * (bucket_bytes, or the largest gradient when that is bigger) */
-int64_t dist_grads_prepare(tensor *const *params, int n, size_t bucket_bytes);         /* [train] dist_timeout_s as dist_init got it */
+ * (bucket_bytes, or the largest gradient when that is bigger) and, when largest is not NULL, that gradient's size */
+int64_t dist_grads_prepare(tensor *const *params, int n, size_t bucket_bytes, int64_t *largest);         /* [train] dist_timeout_s as dist_init got it */
 
 /* ends every rank now: prints the message (with the rank) and calls MPI_Abort, or exits when alone */
 void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

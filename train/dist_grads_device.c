@@ -22,18 +22,16 @@ static nccl_comm *comm;          /* opened on first use; one per process */
 static tensor *slab;             /* the device bucket NCCL reduces, registered once */
 static int slab_bucket = -1;
 
-static void reduce_slab(int64_t count, float scale) {
+static void reduce_slab(float scale) {
     char err[512];
     device_synchronize(DEVICE_CUDA);   /* the gradients are complete before NCCL reads them */
     if (nccl_comm_reduce_bucket(comm, slab_bucket, NULL, scale, err, sizeof err) != 0) dist_abort("%s", err);
     dist_nccl_wait(comm, dist_timeout_seconds());
-    (void)count;
 }
 
 static void allreduce_nccl(tensor *const *params, int n, float scale, size_t bucket_bytes) {
-    int64_t cap = dist_grads_prepare(params, n, bucket_bytes), largest = 0;
-    for (int i = 0; i < n; i++)
-        if (params[i]->grad && params[i]->grad->numel > largest) largest = params[i]->grad->numel;
+    int64_t largest;
+    const int64_t cap = dist_grads_prepare(params, n, bucket_bytes, &largest);
     if (!comm) comm = dist_nccl_open(dist_timeout_seconds());
     if (!slab) {   /* NCCL keeps the pointer: the slab lives as long as the process */
         mem_tag prev = mem_set_tag(MEM_WORKSPACE);
@@ -50,7 +48,7 @@ static void allreduce_nccl(tensor *const *params, int n, float scale, size_t buc
         tensor *g = i < n ? params[i]->grad : NULL;
         if (i == n || (g && count + g->numel > slab->numel)) {   /* flush params[first..i) */
             if (count) {
-                reduce_slab(count, scale);
+                reduce_slab(scale);
                 int64_t at = 0;
                 for (int k = first; k < i; k++)
                     if (params[k]->grad) {

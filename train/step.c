@@ -5,8 +5,6 @@
 #include "core/ops.h"            // defines: op_add
 #include "optim/clip.h"          // defines: clip_grad_norm
 
-static double value(tensor *t) { return tensor_item(t); }   /* from any device */
-
 static tensor *add_term(tensor *total, tensor *term) { return total ? op_add(total, term) : term; }
 
 step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, const step_config *c, tensor *x,
@@ -21,21 +19,21 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     if (c->use_real_rec_loss) {
         tensor *x_rec = vae2d_decode(&p->spatial, x_z_rec);
         tensor *nll = vae_loss_nll_pixels(l, x, x_rec), *kl = vae_loss_kl(l, &e.posterior);
-        r.nll = value(nll);
-        r.kl = value(kl);
+        r.nll = tensor_item(nll);
+        r.kl = tensor_item(kl);
         loss = add_term(add_term(loss, nll), kl);
     }
     if (c->use_z_rec_loss) {
         tensor *z_nll = vae_loss_nll(l, e.x_z, x_z_rec);
-        r.z_nll = value(z_nll);
+        r.z_nll = tensor_item(z_nll);
         loss = add_term(loss, z_nll);
     }
     if (c->use_image_identity_loss && frames == 1) {
         tensor *id = vae_loss_nll(l, e.x_z, e.z);
-        r.identity = value(id);
+        r.identity = tensor_item(id);
         loss = add_term(loss, id);
     }
-    r.loss = loss ? value(loss) : 0;
+    r.loss = loss ? tensor_item(loss) : 0;
     if (loss && isfinite(r.loss) && loss->requires_grad) ag_backward(loss);
     else ag_tape_clear();
     tensor_scope_end(NULL);

@@ -81,9 +81,12 @@ static int dump_grads(const char *path, vaec_model *m, const step_result *r, ten
     return rc;
 }
 
-/* held-out quality: posterior means through the whole pipeline, PSNR and SSIM against the input */
-static void evaluate(vaec_model *m, const train_config *t, const char *path, int clips, const char *when, double *psnr_out,
-                     const char *preview_path) {
+/* held-out quality: posterior means through the whole pipeline, PSNR and SSIM against the input, and the
+ * first clip's preview in OUT_DIR/preview-step<step>.png */
+static void evaluate(vaec_model *m, const train_config *t, const char *path, int clips, const char *when, long step,
+                     double *psnr_out) {
+    char preview_path[4200];
+    snprintf(preview_path, sizeof preview_path, "%s/preview-step%09ld.png", t->out_dir, step);
     loader_config lc = {path, t->num_frames, t->frame_interval, t->image_size, 1, 12345, 0, 1, false, 1};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("[data] eval_path: %s", vaec_last_error());
@@ -101,7 +104,7 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
         if (xr->device != DEVICE_CPU) xr = tensor_autorelease(tensor_to(xr, DEVICE_CPU));
         psnr += metric_psnr(x, xr);
         ssim += metric_ssim(x, xr);
-        if (i == 0 && preview_path) {   /* the first held-out clip: input over reconstruction */
+        if (i == 0) {   /* the first held-out clip: input over reconstruction */
             if (preview_write_png(preview_path, x, xr, 9) != 0) fprintf(stderr, "vaec: warning: %s\n", vaec_last_error());
             else printf("preview: %s (input above, reconstruction below)\n", preview_path);
         }
@@ -178,17 +181,16 @@ int train_main(const train_args *a) {
                "config %s: vaec train runs [model] kind = pipeline", a->config_path);
     m.p.cal_loss = true;
     load_pretrained(&m, &c);
-    if (t.dev != DEVICE_CPU) {   /* weights to the GPU before the optimizer allocates its state beside them */
-        params_to_device(&m.p.spatial.vae.params, t.dev);
-        params_to_device(&m.p.temporal.params, t.dev);
-    }
+    /* weights to the training device before the optimizer allocates its state beside them (no-op on cpu) */
+    params_to_device(&m.p.spatial.vae.params, t.dev);
+    params_to_device(&m.p.temporal.params, t.dev);
     tensor *params[1024];
     int n = collect_trainable(&m, params, 1024);
     adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2});
     ema *avg = t.ema_decay > 0 ? ema_new(params, n, t.ema_decay) : NULL;
     vae_loss loss;
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
-    if (t.dev != DEVICE_CPU) tensor_move_(loss.logvar, t.dev);
+    tensor_move_(loss.logvar, t.dev);
     loader_config lc = {t.data_path, t.num_frames, t.frame_interval, t.image_size, t.batch_size, t.seed, rank, world, false,
                         t.num_workers};
     loader *ld = loader_open(&lc);
@@ -246,10 +248,8 @@ int train_main(const train_args *a) {
     int eval_every = config_int(&c, "train", "eval_every", 0);   /* 0: before and after training only */
     CHECK(eval_every >= 0, "config %s: [train] eval_every = %d (0 = only before and after training)", a->config_path, eval_every);
     double psnr0 = 0, psnr1 = 0;
-    char preview[4200];
-    snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, start);
     if (eval_path && !a->dump_grads) {
-        if (lead) evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", &psnr0, preview);
+        if (lead) evaluate(&m, &t, eval_path, eval_clips, start ? "at resume" : "before training", start, &psnr0);
         dist_barrier("the wait for rank 0's evaluation");
     }
     double t0 = now_s(), window_t0 = t0, window_comm = 0;
@@ -268,7 +268,7 @@ int train_main(const train_args *a) {
         for (int micro = 0; micro < accum; micro++) {
             tensor *x = loader_next(ld);
             if (!x) FATAL("%s", vaec_last_error());
-            if (t.dev != DEVICE_CPU) tensor_move_(x, t.dev);   /* the batch to the GPU (pinned staging: issue 7) */
+            tensor_move_(x, t.dev);   /* the batch to the training device (pinned staging for the GPU: issue 7) */
             if (micro == 0) {   /* one mixing draw a step, from the run's RNG: the same on every rank */
                 keep = mix_frames(t.mixed_strategy, t.mixed_image_ratio, x->shape[1], &rng);
                 run = rng;
@@ -348,8 +348,7 @@ int train_main(const train_args *a) {
         if (eval_path && eval_every && (step + 1) % eval_every == 0 && step + 1 < t.steps && !stop) {
             if (lead) {   /* periodic: held-out PSNR/SSIM and a preview, logged beside the loss */
                 double psnr;
-                snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, step + 1);
-                evaluate(&m, &t, eval_path, eval_clips, "at this step", &psnr, preview);
+                evaluate(&m, &t, eval_path, eval_clips, "at this step", step + 1, &psnr);
                 fprintf(metrics, "{\"step\": %ld, \"eval_psnr\": %.6g}\n", step + 1, psnr);
                 fflush(metrics);
             }
@@ -361,8 +360,7 @@ int train_main(const train_args *a) {
         rc = 130;
     } else if (eval_path && !a->dump_grads && rc == 0) {
         if (lead) {
-            snprintf(preview, sizeof preview, "%s/preview-step%09ld.png", t.out_dir, t.steps);
-            evaluate(&m, &t, eval_path, eval_clips, "after training", &psnr1, preview);
+            evaluate(&m, &t, eval_path, eval_clips, "after training", t.steps, &psnr1);
             printf("held-out PSNR change: %+.2f dB in %ld steps (%.0f s)\n", psnr1 - psnr0, done, now_s() - t0);
         }
         dist_barrier("the wait for rank 0's evaluation");

@@ -25,9 +25,10 @@ static int is_pointwise(const conv_geom *g) {
            !g->pad[0] && !g->pad[1] && !g->pad[2] && !g->pad[3] && !g->pad[4] && !g->pad[5];
 }
 
-static int64_t tile_rows(const conv_geom *g, int64_t P) {
-    int64_t K = g->kt * g->kh * g->kw * g->cin, r = workspace_floats / (K ? K : 1);
-    if (r < 1) r = 1;
+/* rows of K floats that fit in `floats` (at least min_rows), at most P */
+static int64_t tile_rows(int64_t K, int64_t floats, int64_t min_rows, int64_t P) {
+    int64_t r = floats / (K ? K : 1);
+    if (r < min_rows) r = min_rows;
     return r < P ? r : P;
 }
 
@@ -71,13 +72,6 @@ static void im2col_rows(const conv_geom *g, const float *x, int64_t p0, int64_t 
     for (int64_t i = 0; i < n; i++) im2col_one(g, x, p0 + i, cols + i * K);
 }
 
-/* rows of a forward tile: about 1 MiB of columns (L2-sized), at least 64 rows for the GEMM */
-static int64_t forward_tile_rows(int64_t K, int64_t P) {
-    int64_t r = FWD_TILE_FLOATS / (K ? K : 1);
-    if (r < 64) r = 64;
-    return r < P ? r : P;
-}
-
 /* dx += scatter of dcols; threads split the channels, so no two write one element */
 static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64_t n, float *dx) {
     const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
@@ -117,7 +111,7 @@ void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const 
         return;
     }
     if ((int64_t)sizeof(float) * K * CO > FWD_SMALL_WEIGHT_BYTES) {   /* big weights: few, large GEMMs */
-        int64_t tile = tile_rows(g, P);
+        int64_t tile = tile_rows(K, workspace_floats, 1, P);
         mem_block *ws = workspace((size_t)(tile * K) * sizeof(float));
         float *cols = ws->ptr;
         for (int64_t p0 = 0; p0 < P; p0 += tile) {
@@ -136,7 +130,7 @@ void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const 
      * again for every GEMM call, which small tiles would repeat too often (conv3d 512ch: +15%). */
     /* Tiles start at each image's first position, so an image's output never depends on the other
      * images of the batch (micro-batching gives the same numbers). */
-    const int64_t Pi = P / g->B, tile = forward_tile_rows(K, Pi), per_image = (Pi + tile - 1) / tile;
+    const int64_t Pi = P / g->B, tile = tile_rows(K, FWD_TILE_FLOATS, 64, Pi), per_image = (Pi + tile - 1) / tile;
     const int64_t ntiles = g->B * per_image;
     const int nt = omp_get_max_threads();
     mem_block *ws = workspace((size_t)(nt * tile * K) * sizeof(float));
@@ -187,7 +181,7 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
                         0.0f, gw, (int)K);
         return;
     }
-    int64_t tile = tile_rows(g, P);
+    int64_t tile = tile_rows(K, workspace_floats, 1, P);
     size_t bytes = (size_t)(tile * K) * sizeof(float);
     mem_block *wc = gw ? workspace(bytes) : NULL, *wd = gx ? workspace(bytes) : NULL;
     float *cols = wc ? wc->ptr : NULL, *dcols = wd ? wd->ptr : NULL;

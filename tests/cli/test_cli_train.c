@@ -35,6 +35,25 @@ static const char *line_of(const char *text, int step, char *buf, size_t n) {
     return buf;
 }
 
+/* how many tensors of safetensors file a differ from (or are missing in) file b, bit for bit; -1 when a file
+ * cannot be opened. `first` names the first that differs. */
+static int tensors_differing(const char *a, const char *b, char *first, size_t n) {
+    st_file *fa = st_open(a), *fb = st_open(b);
+    int differ = fa && fb ? 0 : -1;
+    snprintf(first, n, "%s", differ < 0 ? vaec_last_error() : "none");
+    for (int i = 0; fa && fb && i < fa->n_entries; i++) {
+        tensor *x = st_load(fa, fa->entries[i].name), *y = st_find(fb, fa->entries[i].name) ? st_load(fb, fa->entries[i].name) : NULL;
+        if (!y || y->numel != x->numel || memcmp(x->data, y->data, (size_t)x->numel * 4) != 0) {
+            if (!differ++) snprintf(first, n, "%s", fa->entries[i].name);
+        }
+        tensor_release(x);
+        tensor_release(y);
+    }
+    st_close(fa);
+    st_close(fb);
+    return differ;
+}
+
 /* with a learning-rate warm-up and an EMA of the weights, so that resume covers both (a cosine schedule would
  * differ between the 6-step run and the 4-step one: its length is train.steps) */
 #define SCHEDULE_AND_EMA "--set train.lr_schedule=warmup --set train.warmup_steps=4 --set train.ema_decay=0.9"
@@ -71,33 +90,16 @@ TEST(test_cli_train_resume_continues_exactly) {
     free(part);
     /* the weights and their moving averages of both runs are identical; the averages differ from the weights */
     const char *files[2] = {"model", "ema"};
+    char first[512];
     for (int k = 0; k < 2; k++) {
         snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/%s.safetensors", dir, files[k]);
         snprintf(p2, sizeof p2, "%s/part/ckpt-000000006/%s.safetensors", dir, files[k]);
-        st_file *fa = st_open(p1), *fb = st_open(p2);
-        EXPECT(fa && fb, "final checkpoint files %s missing", files[k]);
-        for (int i = 0; fa && fb && i < fa->n_entries; i++) {
-            tensor *x = st_load(fa, fa->entries[i].name), *y = st_load(fb, fa->entries[i].name);
-            EXPECT(y && memcmp(x->data, y->data, (size_t)x->numel * 4) == 0, "%s: %s differs", files[k], fa->entries[i].name);
-            tensor_release(x);
-            tensor_release(y);
-        }
-        st_close(fa);
-        st_close(fb);
+        int n = tensors_differing(p1, p2, first, sizeof first);
+        EXPECT(n == 0, "%s: %d tensors differ after resume (first: %s)", files[k], n, first);
     }
     snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/model.safetensors", dir);
     snprintf(p2, sizeof p2, "%s/full/ckpt-000000006/ema.safetensors", dir);
-    st_file *fm = st_open(p1), *fe = st_open(p2);
-    int differ = 0;
-    for (int i = 0; fm && fe && i < fm->n_entries; i++) {
-        tensor *x = st_load(fm, fm->entries[i].name), *y = st_load(fe, fm->entries[i].name);
-        differ += y && memcmp(x->data, y->data, (size_t)x->numel * 4) != 0;
-        tensor_release(x);
-        tensor_release(y);
-    }
-    EXPECT(fm && fe && differ > 0, "the EMA weights equal the weights: the average is not kept");
-    st_close(fm);
-    st_close(fe);
+    EXPECT(tensors_differing(p1, p2, first, sizeof first) > 0, "the EMA weights equal the weights: the average is not kept");
     /* the learning rate follows the schedule: a linear warm-up over 4 steps, then constant */
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
     full = slurp(p1);
@@ -223,10 +225,7 @@ TEST(test_cli_train_dump_grads_match_pytorch) {
         char gk[700];
         snprintf(gk, sizeof gk, "grad0.%s", k);
         tensor *want = golden_get(g, gk);
-        double scale = 0, err = 0;
-        for (int64_t j = 0; j < want->numel; j++) scale = fmax(scale, fabs(tensor_f32(want)[j]));
-        for (int64_t j = 0; j < want->numel; j++) err = fmax(err, fabs(tensor_f32(mine)[j] - tensor_f32(want)[j]));
-        worst = fmax(worst, err / fmax(scale, 1e-3));
+        worst = fmax(worst, rel_error(mine, want));
         checked++;
         tensor_release(got);
         tensor_release(mine);
