@@ -6,7 +6,8 @@
  *
  * Padding is per side, so CausalConv3d's front-only time pad ({k-1 + 1-stride, 0, ...}) and
  * Downsample2D's (0,1,0,1) need no separate pad op. Both share one kernel (conv_cpu.c): im2col over
- * tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col. On CUDA they run through
+ * tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col; 3x3 kernels with stride 1
+ * in H and W (any kt, any time stride) run forward by Winograd F(2x2,3x3) (conv_winograd.c). On CUDA they run through
  * cuDNN (conv.cu), in float32 or with bf16 x, w, b and result (fp32 accumulation); gradients are float32. */
 #ifndef VAEC_OPS_CONV_H
 #define VAEC_OPS_CONV_H
@@ -29,6 +30,12 @@ void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const 
 /* any of gx, gw, gb may be NULL (not needed); gx is overwritten, gw and gb too */
 /* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
 void conv_set_workspace_limit(size_t bytes);
+/* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out */
+bool conv_winograd_applies(const conv_geom *g);
+void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
+/* CONV_ALGO_IM2COL turns Winograd off (tests compare the two; VAEC_CONV_ALGO=im2col does it for a run) */
+typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL } conv_algo;
+void conv_set_algorithm(conv_algo a);
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb);
 

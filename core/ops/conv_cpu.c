@@ -99,6 +99,10 @@ static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64
 
 void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
     const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
+    if (P > 0 && conv_winograd_applies(g)) {
+        conv_winograd_forward_cpu(g, x, w, b, y);
+        return;
+    }
     if (b) {
 #pragma omp parallel for if (P * CO > 65536) schedule(static)
         for (int64_t p = 0; p < P; p++) memcpy(y + p * CO, b, (size_t)CO * sizeof(float));

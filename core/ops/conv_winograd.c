@@ -1,0 +1,319 @@
+/* conv_winograd.c: forward of 3x3 convolutions with stride 1 in H and W by Winograd F(2x2, 3x3) on the CPU.
+ *
+ * Each 2x2 block of outputs (a "tile") comes from a 4x4 input patch: V = B^T d B per input channel, the
+ * weights become U = G g G^T, and the 16 products per tile turn into 16 GEMMs M[xi] = V[xi] U[xi]^T over
+ * (tiles x Cin*kt) x (Cin*kt x Cout), which do 16 instead of 36 multiply-adds per 2x2 outputs and input
+ * channel (2.25x fewer). The time taps of a 3-D kernel are concatenated along K, so a 3x3x3 conv is one
+ * GEMM per xi with K = 3*Cin. The output is Y = A^T M A plus the bias.
+ *
+ * F(2x2, 3x3) only (not F(4x4, 3x3)): its transforms use 0, +-1 and 1/2, so the result differs from the
+ * direct sum by a few float32 roundings (about 1e-6 relative), the same order as a different summation
+ * order. Tiles never straddle frames and chunks start at each frame's first tile, so a frame's output
+ * does not depend on the batch it sits in or on the thread count. */
+#include <cblas.h>
+#include <immintrin.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/ops/conv.h"
+#include "core/check.h"   // defines: CHECK
+#include "core/mem.h"     // defines: mem_alloc (workspace)
+
+#define WINO_TILES 126                          /* tiles a chunk for the AVX2 kernel (6 a kernel call) */
+#define WINO_KC 256                             /* K block of the AVX2 kernel */
+#define WINO_BIG_U_BYTES ((int64_t)8 << 20)     /* transformed weights above this: threads share a chunk */
+#define WINO_THREAD_FLOATS ((int64_t)1 << 20)   /* V of one thread's chunk for cblas: 4 MiB (L3 with M) */
+#define WINO_MIN_TILES 128                      /* fewer rows per cblas call and its weight packing shows */
+
+static conv_algo forced_algo = CONV_ALGO_AUTO;
+
+void conv_set_algorithm(conv_algo a) { forced_algo = a; }
+
+bool conv_winograd_applies(const conv_geom *g) {
+    static int env = -1;   /* VAEC_CONV_ALGO=im2col: the direct path for a whole run */
+    if (env < 0) {
+        const char *e = getenv("VAEC_CONV_ALGO");
+        CHECK(!e || !*e || !strcmp(e, "auto") || !strcmp(e, "im2col"),
+              "VAEC_CONV_ALGO=%s: expected auto or im2col", e);
+        env = e && !strcmp(e, "im2col");
+    }
+    if (env || forced_algo == CONV_ALGO_IM2COL) return false;
+    /* small channel counts make K too short for the GEMMs to pay for the transforms (conv_in has Cin 3) */
+    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->cin >= 16 && g->cout >= 16 && g->Ho >= 2 &&
+           g->Wo >= 2;
+}
+
+static float *workspace(size_t floats, mem_block **blk) {
+    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
+    *blk = mem_alloc(floats * sizeof(float), DEVICE_CPU);
+    mem_set_tag(prev);
+    return (*blk)->ptr;
+}
+
+/* where U[xi][co][k] lives: row-major (co, k) for cblas, or for the AVX2 kernel in blocks of 16 output
+ * channels, k-major inside a block, so one k's 16 weights are one contiguous 64-byte load */
+static inline int64_t u_index(bool packed, int64_t CO, int64_t K, int64_t xi, int64_t co, int64_t k) {
+    return xi * CO * K + (packed ? ((co >> 4) * K + k) * 16 + (co & 15) : co * K + k);
+}
+
+/* U[xi][co][a*C + c] = (G g G^T)[xi] for g = w[co, a, :, :, c] */
+static void transform_weights(const conv_geom *g, const float *w, bool packed, float *U) {
+    const int64_t C = g->cin, CO = g->cout, kt = g->kt, K = kt * C;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t co = 0; co < CO; co++)
+        for (int64_t a = 0; a < kt; a++) {
+            const float *src = w + (co * kt + a) * 9 * C;
+            for (int64_t c = 0; c < C; c++) {
+                float k[3][3], gg[4][3];
+                for (int r = 0; r < 3; r++)
+                    for (int s = 0; s < 3; s++) k[r][s] = src[(r * 3 + s) * C + c];
+                for (int s = 0; s < 3; s++) {   /* G g */
+                    gg[0][s] = k[0][s];
+                    gg[1][s] = 0.5f * (k[0][s] + k[1][s] + k[2][s]);
+                    gg[2][s] = 0.5f * (k[0][s] - k[1][s] + k[2][s]);
+                    gg[3][s] = k[2][s];
+                }
+                for (int i = 0; i < 4; i++) {   /* (G g) G^T */
+                    const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
+                                        0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
+                    for (int j = 0; j < 4; j++) U[u_index(packed, CO, K, i * 4 + j, co, a * C + c)] = u[j];
+                }
+            }
+        }
+}
+
+/* 8 floats as one GNU vector (two SSE or one AVX register); loads and stores through memcpy are unaligned */
+typedef float v8f __attribute__((vector_size(32)));
+static inline v8f ld8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+static inline void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+
+/* B^T d B on 16 values (scalars or vectors): the same formulas for both */
+#define WINO_INPUT_TRANSFORM(d, v)                                                              \
+    do {                                                                                        \
+        for (int j = 0; j < 4; j++) { /* B^T d: rows */                                         \
+            t[0 * 4 + j] = d[0 * 4 + j] - d[2 * 4 + j];                                         \
+            t[1 * 4 + j] = d[1 * 4 + j] + d[2 * 4 + j];                                         \
+            t[2 * 4 + j] = d[2 * 4 + j] - d[1 * 4 + j];                                         \
+            t[3 * 4 + j] = d[1 * 4 + j] - d[3 * 4 + j];                                         \
+        }                                                                                       \
+        for (int i = 0; i < 4; i++) { /* (B^T d) B: columns */                                  \
+            v[i * 4 + 0] = t[i * 4 + 0] - t[i * 4 + 2];                                         \
+            v[i * 4 + 1] = t[i * 4 + 1] + t[i * 4 + 2];                                         \
+            v[i * 4 + 2] = t[i * 4 + 2] - t[i * 4 + 1];                                         \
+            v[i * 4 + 3] = t[i * 4 + 1] - t[i * 4 + 3];                                         \
+        }                                                                                       \
+    } while (0)
+
+/* the 16 values V = B^T d B of one tile's 4x4 patch d, for each of C channels; p[i*4+j] points at the
+ * patch element's C channels (the zero row outside the input); V[xi] lands at v + xi*vs */
+__attribute__((target_clones("avx2", "default")))
+static void input_tile(const float *const p[16], int64_t C, float *v, int64_t vs) {
+    int64_t c = 0;
+    for (; c + 8 <= C; c += 8) {
+        v8f d[16], t[16], o[16];
+        for (int k = 0; k < 16; k++) d[k] = ld8(p[k] + c);
+        WINO_INPUT_TRANSFORM(d, o);
+        for (int k = 0; k < 16; k++) st8(v + k * vs + c, o[k]);
+    }
+    for (; c < C; c++) {
+        float d[16], t[16], o[16];
+        for (int k = 0; k < 16; k++) d[k] = p[k][c];
+        WINO_INPUT_TRANSFORM(d, o);
+        for (int k = 0; k < 16; k++) v[k * vs + c] = o[k];
+    }
+}
+
+/* the kt time taps of the frame's tile q (tw_n tiles a row) for output frame `to` of batch b, into the
+ * V row at `row` (K = kt*C floats; xi stride vs) */
+static void input_tiles_of(const conv_geom *g, const float *x, const float *zero, int64_t b, int64_t to, int64_t q,
+                           float *row, int64_t vs) {
+    const int64_t C = g->cin, tw_n = (g->Wo + 1) / 2;
+    const int64_t h0 = (q / tw_n) * 2 - g->pad[2], w0 = (q % tw_n) * 2 - g->pad[4];
+    for (int64_t a = 0; a < g->kt; a++) {
+        const int64_t t = to * g->st - g->pad[0] + a;
+        float *v = row + a * C;
+        if (t < 0 || t >= g->T) {   /* causal time padding: the whole tap is zero */
+            for (int xi = 0; xi < 16; xi++) memset(v + xi * vs, 0, (size_t)C * sizeof(float));
+            continue;
+        }
+        const float *p[16];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                const int64_t h = h0 + i, w = w0 + j;
+                p[i * 4 + j] = (h < 0 || h >= g->H || w < 0 || w >= g->W) ? zero
+                                                                           : x + (((b * g->T + t) * g->H + h) * g->W + w) * C;
+            }
+        input_tile(p, C, v, vs);
+    }
+}
+
+/* Y = A^T M A (2x2 from 16 values, scalars or vectors) */
+#define WINO_OUTPUT_TRANSFORM(m, y)                                                             \
+    do {                                                                                        \
+        for (int j = 0; j < 4; j++) { /* A^T M */                                               \
+            r0[j] = m[0 * 4 + j] + m[1 * 4 + j] + m[2 * 4 + j];                                 \
+            r1[j] = m[1 * 4 + j] - m[2 * 4 + j] - m[3 * 4 + j];                                 \
+        }                                                                                       \
+        y[0] = r0[0] + r0[1] + r0[2];                                                           \
+        y[1] = r0[1] - r0[2] - r0[3];                                                           \
+        y[2] = r1[0] + r1[1] + r1[2];                                                           \
+        y[3] = r1[1] - r1[2] - r1[3];                                                           \
+    } while (0)
+
+/* Y = A^T M A + bias for the frame's tile q from the M row at m (xi stride ms), written where it falls
+ * inside the output (odd Ho, Wo cut the last tiles) */
+__attribute__((target_clones("avx2", "default")))
+static void output_tile(const conv_geom *g, const float *m, int64_t ms, const float *bias, int64_t b, int64_t to,
+                        int64_t q, float *y) {
+    const int64_t CO = g->cout, tw_n = (g->Wo + 1) / 2, ho = (q / tw_n) * 2, wo = (q % tw_n) * 2;
+    const bool h2 = ho + 1 < g->Ho, w2 = wo + 1 < g->Wo;
+    float *y00 = y + (((b * g->To + to) * g->Ho + ho) * g->Wo + wo) * CO;
+    float *out[4] = {y00, w2 ? y00 + CO : NULL, h2 ? y00 + g->Wo * CO : NULL, h2 && w2 ? y00 + (g->Wo + 1) * CO : NULL};
+    int64_t c = 0;
+    for (; c + 8 <= CO; c += 8) {
+        v8f mv[16], r0[4], r1[4], o[4], bc = {0};
+        for (int k = 0; k < 16; k++) mv[k] = ld8(m + k * ms + c);
+        if (bias) bc = ld8(bias + c);
+        WINO_OUTPUT_TRANSFORM(mv, o);
+        for (int k = 0; k < 4; k++)
+            if (out[k]) st8(out[k] + c, o[k] + bc);
+    }
+    for (; c < CO; c++) {
+        float mv[16], r0[4], r1[4], o[4];
+        for (int k = 0; k < 16; k++) mv[k] = m[k * ms + c];
+        WINO_OUTPUT_TRANSFORM(mv, o);
+        for (int k = 0; k < 4; k++)
+            if (out[k]) out[k][c] = o[k] + (bias ? bias[c] : 0.0f);
+    }
+}
+
+/* 6 rows of M (6 tiles) x 16 output channels over K: 12 accumulators, the 6 tiles' V values broadcast
+ * straight from their rows (no packing), one k's 16 weights in two loads */
+__attribute__((target("avx2,fma")))
+static void kernel_6x16(int64_t K, const float *a, int64_t lda, const float *u, float *m, int64_t ldm, bool acc) {
+    __m256 c[6][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < 6; i++) {
+        c[i][0] = acc ? _mm256_loadu_ps(m + i * ldm) : _mm256_setzero_ps();
+        c[i][1] = acc ? _mm256_loadu_ps(m + i * ldm + 8) : _mm256_setzero_ps();
+    }
+    for (int64_t k = 0; k < K; k++) {
+        const __m256 b0 = _mm256_loadu_ps(u + k * 16), b1 = _mm256_loadu_ps(u + k * 16 + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) {
+            const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
+            c[i][0] = _mm256_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm256_fmadd_ps(av, b1, c[i][1]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < 6; i++) {
+        _mm256_storeu_ps(m + i * ldm, c[i][0]);
+        _mm256_storeu_ps(m + i * ldm + 8, c[i][1]);
+    }
+}
+
+/* the leftover rows (fewer than 6), one at a time */
+__attribute__((target("avx2,fma")))
+static void kernel_1x16(int64_t K, const float *a, const float *u, float *m, bool acc) {
+    __m256 c0 = acc ? _mm256_loadu_ps(m) : _mm256_setzero_ps(), c1 = acc ? _mm256_loadu_ps(m + 8) : _mm256_setzero_ps();
+    for (int64_t k = 0; k < K; k++) {
+        const __m256 av = _mm256_broadcast_ss(a + k);
+        c0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(u + k * 16), c0);
+        c1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(u + k * 16 + 8), c1);
+    }
+    _mm256_storeu_ps(m, c0);
+    _mm256_storeu_ps(m + 8, c1);
+}
+
+/* M[xi] (n x CO) = V[xi] (n x K) U[xi]^T with U packed in 16-channel blocks (CO a multiple of 16). K goes
+ * in blocks of WINO_KC: one block of U (16 x KC, 16 KiB) stays in L1 while the rows' (n x KC) pass over
+ * it from L2; later K blocks add to M. */
+static void gemm_avx2(int64_t n, int64_t K, int64_t CO, const float *V, const float *U, float *M) {
+    for (int64_t k0 = 0; k0 < K; k0 += WINO_KC) {
+        const int64_t kc = K - k0 < WINO_KC ? K - k0 : WINO_KC;
+        for (int64_t cb = 0; cb < CO; cb += 16) {
+            const float *u = U + cb * K + k0 * 16;
+            int64_t i = 0;
+            for (; i + 6 <= n; i += 6) kernel_6x16(kc, V + i * K + k0, K, u, M + i * CO + cb, CO, k0 > 0);
+            for (; i < n; i++) kernel_1x16(kc, V + i * K + k0, u, M + i * CO + cb, k0 > 0);
+        }
+    }
+}
+
+static bool use_avx2(const conv_geom *g) {
+    static int cpu = -1;
+    if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cpu && g->cout % 16 == 0;
+}
+
+/* M[xi] = V[xi] U[xi]^T for the chunk's n tiles; `threads`: spread the 16 products over the threads
+ * (called outside a parallel region) */
+static void chunk_gemms(const conv_geom *g, bool avx2, bool threads, int64_t n, const float *V, const float *U,
+                        float *M) {
+    const int64_t K = g->kt * g->cin, CO = g->cout;
+    if (avx2) {
+#pragma omp parallel for schedule(dynamic, 1) if (threads)
+        for (int xi = 0; xi < 16; xi++) gemm_avx2(n, K, CO, V + xi * n * K, U + xi * CO * K, M + xi * n * CO);
+        return;
+    }
+    for (int xi = 0; xi < 16; xi++)   /* OpenBLAS threads itself outside a parallel region */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)CO, (int)K, 1.0f, V + xi * n * K, (int)K,
+                    U + xi * CO * K, (int)K, 0.0f, M + xi * n * CO, (int)CO);
+}
+
+void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *bias, float *y) {
+    const int64_t C = g->cin, CO = g->cout, K = g->kt * C, wide = K > CO ? K : CO;
+    const int64_t tiles = ((g->Ho + 1) / 2) * ((g->Wo + 1) / 2), frames = g->B * g->To;
+    mem_block *ub, *zb, *vb, *mb;
+    float *U = workspace((size_t)(16 * CO * K), &ub), *zero = workspace((size_t)C, &zb);
+    memset(zero, 0, (size_t)C * sizeof(float));
+    const bool avx2 = use_avx2(g);
+    transform_weights(g, w, avx2, U);
+
+    /* Per-thread chunks of n tiles while U is small: each thread transforms its tiles, multiplies and
+     * transforms back while they are in its cache. A big U (512 channels: 16-50 MiB) would be read from
+     * memory once per chunk, so then chunks are whole frames and the threads share each chunk instead.
+     * OpenBLAS repacks U[xi] in every call, so it wants many tiles a call. */
+    const int nt = omp_get_max_threads();
+    const bool big_u = (int64_t)sizeof(float) * 16 * CO * K > WINO_BIG_U_BYTES;
+    int64_t n = avx2 ? WINO_TILES : WINO_THREAD_FLOATS / (16 * wide);
+    if (!avx2 && n < WINO_MIN_TILES) n = WINO_MIN_TILES;
+    if (n > tiles) n = tiles;
+    int64_t pieces = (tiles + n - 1) / n;
+    n = (tiles + pieces - 1) / pieces;   /* even pieces: the last one is not a sliver */
+    if (nt > 1 && !big_u && frames * pieces >= 2 * nt) {
+        float *V = workspace((size_t)(nt * 16 * n * K), &vb), *M = workspace((size_t)(nt * 16 * n * CO), &mb);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t i = 0; i < frames * pieces; i++) {
+            const int64_t f = i / pieces, q0 = (i % pieces) * n, m = tiles - q0 < n ? tiles - q0 : n;
+            const int64_t b = f / g->To, to = f % g->To, tid = omp_get_thread_num();
+            float *v = V + tid * 16 * n * K, *mm = M + tid * 16 * n * CO;
+            for (int64_t q = 0; q < m; q++) input_tiles_of(g, x, zero, b, to, q0 + q, v + q * K, m * K);
+            chunk_gemms(g, avx2, false, m, v, U, mm);
+            for (int64_t q = 0; q < m; q++) output_tile(g, mm + q * CO, m * CO, bias, b, to, q0 + q, y);
+        }
+    } else {   /* few chunks (one small frame): threads inside the transforms and the products */
+        if (!avx2 || big_u) {   /* up to 32 MiB of V: fewer passes over U, bigger OpenBLAS calls */
+            n = ((int64_t)8 << 20) / (16 * wide);
+            if (n < 1) n = 1;
+            if (n > tiles) n = tiles;
+            pieces = (tiles + n - 1) / n;
+            n = (tiles + pieces - 1) / pieces;
+        }
+        float *V = workspace((size_t)(16 * n * K), &vb), *M = workspace((size_t)(16 * n * CO), &mb);
+        for (int64_t i = 0; i < frames * pieces; i++) {
+            const int64_t f = i / pieces, q0 = (i % pieces) * n, m = tiles - q0 < n ? tiles - q0 : n;
+            const int64_t b = f / g->To, to = f % g->To;
+#pragma omp parallel for schedule(static)
+            for (int64_t q = 0; q < m; q++) input_tiles_of(g, x, zero, b, to, q0 + q, V + q * K, m * K);
+            chunk_gemms(g, avx2, true, m, V, U, M);
+#pragma omp parallel for schedule(static)
+            for (int64_t q = 0; q < m; q++) output_tile(g, M + q * CO, m * CO, bias, b, to, q0 + q, y);
+        }
+    }
+    mem_block_release(vb);
+    mem_block_release(mb);
+    mem_block_release(zb);
+    mem_block_release(ub);
+}

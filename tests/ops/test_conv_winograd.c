@@ -1,0 +1,91 @@
+/* test_conv_winograd.c: the Winograd F(2x2,3x3) forward (core/ops/conv_winograd.c) against the direct
+ * im2col forward on every path it has: odd sizes (cut tiles), asymmetric and zero pads, channel counts
+ * off the vector width, Cout off the 16-channel kernel (the cblas fallback), causal time taps with time
+ * stride 2, several chunks per frame, the shared-chunk path for big weights; and the same bits on 1 and
+ * 2 threads. The PyTorch goldens of test_conv.c (c2_big, c3_big) go through it too. */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+#include "autograd/autograd.h"
+#include "core/ops.h"
+#include "tests/harness/conv_case.h"   // defines: conv_case
+#include "tests/harness/gradcheck.h"   // defines: gc_input, rel_error
+#include "tests/harness/test.h"
+
+static const conv_case cases[] = {
+    {"odd_c20", 2, {2, 9, 7, 20}, 32, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
+    {"asym_cout24", 2, {1, 40, 38, 16}, 24, {1, 3, 3}, {1, 1, 1}, {0, 0, 0, 2, 1, 0}, 0},
+    {"valid", 2, {1, 8, 8, 16}, 16, {1, 3, 3}, {1, 1, 1}, {0}, 1},
+    {"chunks", 2, {2, 30, 30, 16}, 16, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
+    {"big_u", 2, {1, 6, 6, 512}, 256, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
+    {"c3_causal_ts2", 3, {2, 5, 6, 10, 16}, 16, {3, 3, 3}, {2, 1, 1}, {2, 0, 1, 1, 1, 1}, 1},
+    {"c3_kt1", 3, {1, 3, 5, 5, 24}, 48, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
+};
+
+static tensor *run(const conv_case *c, tensor *x, tensor *w, tensor *b) {
+    if (c->dims == 3) {
+        conv3d_args a = {{c->stride[0], c->stride[1], c->stride[2]},
+                         {c->pad[0], c->pad[1], c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
+        return op_conv3d(x, w, c->bias ? b : NULL, &a);
+    }
+    conv2d_args a = {{c->stride[1], c->stride[2]}, {c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
+    return op_conv2d(x, w, c->bias ? b : NULL, &a);
+}
+
+/* the case's output, with the algorithm and thread count given; x, w, b from fixed seeds */
+static tensor *forward(const conv_case *c, conv_algo algo, int threads) {
+    const int nd = c->dims == 3 ? 5 : 4;
+    const int64_t cin = c->x[nd - 1];
+    int64_t ws[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
+    if (c->dims == 2) ws[1] = c->k[1], ws[2] = c->k[2], ws[3] = cin;
+    tensor *x = gc_input(nd, c->x, 11), *w = gc_input_scaled(nd, ws, 12, 0.2f), *b = gc_input(SHAPE(c->cout), 13);
+    const int saved = omp_get_max_threads();
+    bool grad = ag_set_grad_enabled(false);
+    omp_set_num_threads(threads);
+    conv_set_algorithm(algo);
+    tensor_scope_begin();
+    tensor *y = tensor_clone(run(c, x, w, b));
+    tensor_scope_end(NULL);
+    conv_set_algorithm(CONV_ALGO_AUTO);
+    omp_set_num_threads(saved);
+    ag_set_grad_enabled(grad);
+    tensor_release(x), tensor_release(w), tensor_release(b);
+    return y;
+}
+
+TEST(test_conv_winograd_matches_direct) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case *c = &cases[i];
+        tensor *want = forward(c, CONV_ALGO_IM2COL, 2), *got = forward(c, CONV_ALGO_AUTO, 2);
+        double err = rel_error(got, want);
+        /* F(2x2,3x3) adds a few roundings per output: around 1e-7 of the output's scale */
+        EXPECT(err < 2e-6, "winograd %s: max error %.3g of max |y| against im2col", c->name, err);
+        bool finite = true;
+        for (int64_t k = 0; k < got->numel; k++) finite &= isfinite(tensor_f32(got)[k]);
+        EXPECT(finite, "winograd %s: non-finite output", c->name);
+        printf("  winograd %-14s %.3e\n", c->name, err);
+        tensor_release(want), tensor_release(got);
+    }
+}
+
+TEST(test_conv_winograd_same_bits_any_thread_count) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case *c = &cases[i];
+        tensor *one = forward(c, CONV_ALGO_AUTO, 1), *two = forward(c, CONV_ALGO_AUTO, 2);
+        EXPECT(memcmp(one->data, two->data, (size_t)one->numel * sizeof(float)) == 0,
+               "winograd %s: output differs between 1 and 2 threads", c->name);
+        tensor_release(one), tensor_release(two);
+    }
+}
+
+/* a frame's output must not depend on the other frames of its batch (the spatial VAE runs micro-batches) */
+TEST(test_conv_winograd_frame_independent_of_batch) {
+    const conv_case *c = &cases[3];   /* chunks: two 30x30 frames, several chunks each */
+    tensor *both = forward(c, CONV_ALGO_AUTO, 2);
+    conv_case first = *c;
+    first.x[0] = 1;
+    tensor *alone = forward(&first, CONV_ALGO_AUTO, 2);
+    EXPECT(memcmp(both->data, alone->data, (size_t)alone->numel * sizeof(float)) == 0,
+           "winograd: frame 0 differs when computed alone");
+    tensor_release(both), tensor_release(alone);
+}
