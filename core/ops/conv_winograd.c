@@ -84,8 +84,8 @@ static void transform_weights(const conv_geom *g, const float *w, bool packed, f
 
 /* 8 floats as one GNU vector (two SSE or one AVX register); loads and stores through memcpy are unaligned */
 typedef float v8f __attribute__((vector_size(32)));
-static inline v8f ld8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-static inline void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+#define LD8(v, p) memcpy(&(v), (p), sizeof(v8f))   /* macros, not functions: no vector-returning ABI */
+#define ST8(p, v) memcpy((p), &(v), sizeof(v8f))
 
 /* B^T d B on 16 values (scalars or vectors): the same formulas for both */
 #define WINO_INPUT_TRANSFORM(d, v)                                                              \
@@ -111,9 +111,9 @@ static void input_tile(const float *const p[16], int64_t C, float *v, int64_t vs
     int64_t c = 0;
     for (; c + 8 <= C; c += 8) {
         v8f d[16], t[16], o[16];
-        for (int k = 0; k < 16; k++) d[k] = ld8(p[k] + c);
+        for (int k = 0; k < 16; k++) LD8(d[k], p[k] + c);
         WINO_INPUT_TRANSFORM(d, o);
-        for (int k = 0; k < 16; k++) st8(v + k * vs + c, o[k]);
+        for (int k = 0; k < 16; k++) ST8(v + k * vs + c, o[k]);
     }
     for (; c < C; c++) {
         float d[16], t[16], o[16];
@@ -172,11 +172,14 @@ static void output_tile(const conv_geom *g, const float *m, int64_t ms, const fl
     int64_t c = 0;
     for (; c + 8 <= CO; c += 8) {
         v8f mv[16], r0[4], r1[4], o[4], bc = {0};
-        for (int k = 0; k < 16; k++) mv[k] = ld8(m + k * ms + c);
-        if (bias) bc = ld8(bias + c);
+        for (int k = 0; k < 16; k++) LD8(mv[k], m + k * ms + c);
+        if (bias) LD8(bc, bias + c);
         WINO_OUTPUT_TRANSFORM(mv, o);
         for (int k = 0; k < 4; k++)
-            if (out[k]) st8(out[k] + c, o[k] + bc);
+            if (out[k]) {
+                o[k] += bc;
+                ST8(out[k] + c, o[k]);
+            }
     }
     for (; c < CO; c++) {
         float mv[16], r0[4], r1[4], o[4];
