@@ -1,23 +1,50 @@
 /* softmax.c: softmax over the last dim, forward and backward (see softmax.h). */
 #include "core/ops/softmax.h"
 #include <math.h>
+#include <string.h>
+#include "core/ops/exp_vec.h"     // defines: exp8, exp1
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/softmax_cuda.h"   // defines: softmax_forward_cuda, softmax_backward_cuda
 #endif
 
+/* one row, 8 lanes at a time (exp_vec.h); the max ignores NaN as fmaxf does, and a NaN logit still
+ * comes out NaN through its exp. The sum is double per lane, then across lanes in a fixed order. */
+__attribute__((target_clones("avx2", "default")))
+static void softmax_row(const float *xr, float *yr, int64_t D) {
+    int64_t i = 0;
+    float mx = -INFINITY;
+    if (D >= 8) {
+        v8f m, v;
+        memcpy(&m, xr, sizeof m);
+        for (i = 8; i + 8 <= D; i += 8) {
+            memcpy(&v, xr + i, sizeof v);
+            const v8i gt = v > m;   /* false for NaN: NaN never becomes the max */
+            m = (v8f)(((v8i)v & gt) | ((v8i)m & ~gt));
+        }
+        for (int l = 0; l < 8; l++) mx = m[l] > mx ? m[l] : mx;
+    }
+    for (; i < D; i++) mx = xr[i] > mx ? xr[i] : mx;
+    double lane[8] = {0}, sum = 0;
+    for (i = 0; i + 8 <= D; i += 8) {
+        v8f v, e;
+        memcpy(&v, xr + i, sizeof v);
+        exp8(&e, v - mx);
+        memcpy(yr + i, &e, sizeof e);
+        for (int l = 0; l < 8; l++) lane[l] += e[l];
+    }
+    for (int l = 0; l < 8; l++) sum += lane[l];
+    for (; i < D; i++) {
+        yr[i] = exp1(xr[i] - mx);
+        sum += yr[i];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (i = 0; i < D; i++) yr[i] *= inv;
+}
+
 void softmax_forward_cpu(const float *x, float *y, int64_t rows, int64_t D) {
 #pragma omp parallel for schedule(static) if (rows * D > 32768)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xr = x + r * D;
-        float *yr = y + r * D;
-        float mx = -INFINITY;
-        for (int64_t i = 0; i < D; i++) mx = fmaxf(mx, xr[i]);
-        double sum = 0;
-        for (int64_t i = 0; i < D; i++) { yr[i] = expf(xr[i] - mx); sum += yr[i]; }
-        const float inv = (float)(1.0 / sum);
-        for (int64_t i = 0; i < D; i++) yr[i] *= inv;
-    }
+    for (int64_t r = 0; r < rows; r++) softmax_row(x + r * D, y + r * D, D);
 }
 
 void softmax_backward_cpu(const float *y, const float *gy, float *gx, int64_t rows, int64_t D) {
