@@ -30,11 +30,13 @@ void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const 
 /* any of gx, gw, gb may be NULL (not needed); gx is overwritten, gw and gb too */
 /* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
 void conv_set_workspace_limit(size_t bytes);
-/* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out */
+/* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out, and enough 2x2 output
+ * tiles to pay for transforming the weights (see conv_winograd.c) */
 bool conv_winograd_applies(const conv_geom *g);
 void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
-/* CONV_ALGO_IM2COL turns Winograd off (tests compare the two; VAEC_CONV_ALGO=im2col does it for a run) */
-typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL } conv_algo;
+/* AUTO: as above; IM2COL: never Winograd; WINOGRAD: wherever the kernel shape allows, at any size (tests).
+ * VAEC_CONV_ALGO=auto|im2col|winograd sets it for a run; conv_set_algorithm overrides that. */
+typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD } conv_algo;
 void conv_set_algorithm(conv_algo a);
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb);

@@ -22,6 +22,7 @@
 #define WINO_TILES 126                          /* tiles a chunk for the AVX2 kernel (6 a kernel call) */
 #define WINO_KC 256                             /* K block of the AVX2 kernel */
 #define WINO_BIG_U_BYTES ((int64_t)8 << 20)     /* transformed weights above this: threads share a chunk */
+#define WINO_HUGE_U_BYTES ((int64_t)24 << 20)   /* ... above this they come from memory: more tiles to pay */
 #define WINO_THREAD_FLOATS ((int64_t)1 << 20)   /* V of one thread's chunk for cblas: 4 MiB (L3 with M) */
 #define WINO_MIN_TILES 128                      /* fewer rows per cblas call and its weight packing shows */
 
@@ -30,17 +31,27 @@ static conv_algo forced_algo = CONV_ALGO_AUTO;
 void conv_set_algorithm(conv_algo a) { forced_algo = a; }
 
 bool conv_winograd_applies(const conv_geom *g) {
-    static int env = -1;   /* VAEC_CONV_ALGO=im2col: the direct path for a whole run */
+    static int env = -1;   /* VAEC_CONV_ALGO for a whole run */
     if (env < 0) {
         const char *e = getenv("VAEC_CONV_ALGO");
-        CHECK(!e || !*e || !strcmp(e, "auto") || !strcmp(e, "im2col"),
-              "VAEC_CONV_ALGO=%s: expected auto or im2col", e);
-        env = e && !strcmp(e, "im2col");
+        CHECK(!e || !*e || !strcmp(e, "auto") || !strcmp(e, "im2col") || !strcmp(e, "winograd"),
+              "VAEC_CONV_ALGO=%s: expected auto, im2col or winograd", e);
+        env = !e || !*e || !strcmp(e, "auto") ? CONV_ALGO_AUTO : !strcmp(e, "im2col") ? CONV_ALGO_IM2COL : CONV_ALGO_WINOGRAD;
     }
-    if (env || forced_algo == CONV_ALGO_IM2COL) return false;
+    const conv_algo algo = forced_algo != CONV_ALGO_AUTO ? forced_algo : (conv_algo)env;
+    if (algo == CONV_ALGO_IM2COL) return false;
     /* small channel counts make K too short for the GEMMs to pay for the transforms (conv_in has Cin 3) */
-    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->cin >= 16 && g->cout >= 16 && g->Ho >= 2 &&
-           g->Wo >= 2;
+    if (!(g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->cin >= 16 && g->cout >= 16 && g->Ho >= 2 &&
+          g->Wo >= 2))
+        return false;
+    if (algo == CONV_ALGO_WINOGRAD) return true;
+    /* The weights are transformed on every call (16 values per 9 taps), which the saved multiply-adds pay
+     * for only over enough tiles: measured on a 2-core EPYC, 64 tiles in all lose by 1.3-2.6x, 144 tiles of
+     * 256 channels win (0.78x), and 144 tiles of 512 channels x 3 taps (50 MiB transformed, beyond the
+     * L3) tie, so those need twice as many. */
+    const int64_t tiles = g->B * g->To * ((g->Ho + 1) / 2) * ((g->Wo + 1) / 2);
+    const int64_t u_bytes = (int64_t)sizeof(float) * 16 * g->cout * g->kt * g->cin;
+    return tiles >= (u_bytes > WINO_HUGE_U_BYTES ? 256 : 128);
 }
 
 static float *workspace(size_t floats, mem_block **blk) {
@@ -52,38 +63,58 @@ static float *workspace(size_t floats, mem_block **blk) {
 
 /* where U[xi][co][k] lives: row-major (co, k) for cblas, or for the AVX2 kernel in blocks of 16 output
  * channels, k-major inside a block, so one k's 16 weights are one contiguous 64-byte load */
+typedef float v8f __attribute__((vector_size(32)));
+
 static inline int64_t u_index(bool packed, int64_t CO, int64_t K, int64_t xi, int64_t co, int64_t k) {
     return xi * CO * K + (packed ? ((co >> 4) * K + k) * 16 + (co & 15) : co * K + k);
 }
 
-/* U[xi][co][a*C + c] = (G g G^T)[xi] for g = w[co, a, :, :, c] */
-static void transform_weights(const conv_geom *g, const float *w, bool packed, float *U) {
+/* U[xi][co][a*C + c] = (G g G^T)[xi] for g = w[co, a, :, :, c]. It runs on every forward, so it is
+ * vectorised over 8 input channels (contiguous in w) into a small block, which is then written out 16
+ * output channels at a time (contiguous in the packed layout). */
+#define WT_C 8
+__attribute__((target_clones("avx2", "default")))
+static void transform_weight_block(const conv_geom *g, const float *w, bool packed, float *U, int64_t cb, int64_t a,
+                                   int64_t c0) {
     const int64_t C = g->cin, CO = g->cout, kt = g->kt, K = kt * C;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t co = 0; co < CO; co++)
-        for (int64_t a = 0; a < kt; a++) {
-            const float *src = w + (co * kt + a) * 9 * C;
-            for (int64_t c = 0; c < C; c++) {
-                float k[3][3], gg[4][3];
-                for (int r = 0; r < 3; r++)
-                    for (int s = 0; s < 3; s++) k[r][s] = src[(r * 3 + s) * C + c];
-                for (int s = 0; s < 3; s++) {   /* G g */
-                    gg[0][s] = k[0][s];
-                    gg[1][s] = 0.5f * (k[0][s] + k[1][s] + k[2][s]);
-                    gg[2][s] = 0.5f * (k[0][s] - k[1][s] + k[2][s]);
-                    gg[3][s] = k[2][s];
-                }
-                for (int i = 0; i < 4; i++) {   /* (G g) G^T */
-                    const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
-                                        0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
-                    for (int j = 0; j < 4; j++) U[u_index(packed, CO, K, i * 4 + j, co, a * C + c)] = u[j];
-                }
-            }
+    const int64_t co1 = cb * 16 + 16 < CO ? cb * 16 + 16 : CO, nc = C - c0 < WT_C ? C - c0 : WT_C;
+    v8f blk[16][16];   /* [xi][co - cb*16], lanes: c0 .. c0+7 */
+    for (int64_t co = cb * 16; co < co1; co++) {
+        const float *src = w + (co * kt + a) * 9 * C + c0;
+        v8f k[9], gg[4][3];
+        for (int t = 0; t < 9; t++) {
+            k[t] = (v8f){0};
+            memcpy(&k[t], src + t * C, (size_t)nc * sizeof(float));
         }
+        for (int s = 0; s < 3; s++) {   /* G g */
+            gg[0][s] = k[s];
+            gg[1][s] = 0.5f * (k[s] + k[3 + s] + k[6 + s]);
+            gg[2][s] = 0.5f * (k[s] - k[3 + s] + k[6 + s]);
+            gg[3][s] = k[6 + s];
+        }
+        v8f *o = &blk[0][co - cb * 16];
+        for (int i = 0; i < 4; i++) {   /* (G g) G^T */
+            o[(i * 4 + 0) * 16] = gg[i][0];
+            o[(i * 4 + 1) * 16] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
+            o[(i * 4 + 2) * 16] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
+            o[(i * 4 + 3) * 16] = gg[i][2];
+        }
+    }
+    for (int xi = 0; xi < 16; xi++)
+        for (int64_t l = 0; l < nc; l++)
+            for (int64_t co = cb * 16; co < co1; co++)
+                U[u_index(packed, CO, K, xi, co, a * C + c0 + l)] = blk[xi][co - cb * 16][l];
 }
 
-/* 8 floats as one GNU vector (two SSE or one AVX register); loads and stores through memcpy are unaligned */
-typedef float v8f __attribute__((vector_size(32)));
+static void transform_weights(const conv_geom *g, const float *w, bool packed, float *U) {
+    const int64_t nb = (g->cout + 15) / 16, ncb = (g->cin + WT_C - 1) / WT_C;
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int64_t cb = 0; cb < nb; cb++)
+        for (int64_t a = 0; a < g->kt; a++)
+            for (int64_t c = 0; c < ncb; c++) transform_weight_block(g, w, packed, U, cb, a, c * WT_C);
+}
+
+/* v8f: 8 floats as one GNU vector (two SSE or one AVX register); loads and stores through memcpy are unaligned */
 #define LD8(v, p) memcpy(&(v), (p), sizeof(v8f))   /* macros, not functions: no vector-returning ABI */
 #define ST8(p, v) memcpy((p), &(v), sizeof(v8f))
 
@@ -190,43 +221,44 @@ static void output_tile(const conv_geom *g, const float *m, int64_t ms, const fl
     }
 }
 
-/* 6 rows of M (6 tiles) x 16 output channels over K: 12 accumulators, the 6 tiles' V values broadcast
- * straight from their rows (no packing), one k's 16 weights in two loads */
-__attribute__((target("avx2,fma")))
-static void kernel_6x16(int64_t K, const float *a, int64_t lda, const float *u, float *m, int64_t ldm, bool acc) {
+/* R (1..6) rows of M (R tiles) x 16 output channels over K: up to 12 accumulators, the R tiles' V values
+ * broadcast straight from their rows (no packing), one k's 16 weights in two loads. `acc`: add to M. */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void kernel_rows(const int R, int64_t K, const float *a, int64_t lda, const float *u, float *m,
+                               int64_t ldm, bool acc) {
     __m256 c[6][2];
 #pragma GCC unroll 6
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < R; i++) {
         c[i][0] = acc ? _mm256_loadu_ps(m + i * ldm) : _mm256_setzero_ps();
         c[i][1] = acc ? _mm256_loadu_ps(m + i * ldm + 8) : _mm256_setzero_ps();
     }
     for (int64_t k = 0; k < K; k++) {
         const __m256 b0 = _mm256_loadu_ps(u + k * 16), b1 = _mm256_loadu_ps(u + k * 16 + 8);
 #pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < R; i++) {
             const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
             c[i][0] = _mm256_fmadd_ps(av, b0, c[i][0]);
             c[i][1] = _mm256_fmadd_ps(av, b1, c[i][1]);
         }
     }
 #pragma GCC unroll 6
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < R; i++) {
         _mm256_storeu_ps(m + i * ldm, c[i][0]);
         _mm256_storeu_ps(m + i * ldm + 8, c[i][1]);
     }
 }
 
-/* the leftover rows (fewer than 6), one at a time */
+/* one specialised copy of kernel_rows per row count */
 __attribute__((target("avx2,fma")))
-static void kernel_1x16(int64_t K, const float *a, const float *u, float *m, bool acc) {
-    __m256 c0 = acc ? _mm256_loadu_ps(m) : _mm256_setzero_ps(), c1 = acc ? _mm256_loadu_ps(m + 8) : _mm256_setzero_ps();
-    for (int64_t k = 0; k < K; k++) {
-        const __m256 av = _mm256_broadcast_ss(a + k);
-        c0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(u + k * 16), c0);
-        c1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(u + k * 16 + 8), c1);
+static void kernel_16(int R, int64_t K, const float *a, int64_t lda, const float *u, float *m, int64_t ldm, bool acc) {
+    switch (R) {
+        case 6: kernel_rows(6, K, a, lda, u, m, ldm, acc); break;
+        case 5: kernel_rows(5, K, a, lda, u, m, ldm, acc); break;
+        case 4: kernel_rows(4, K, a, lda, u, m, ldm, acc); break;
+        case 3: kernel_rows(3, K, a, lda, u, m, ldm, acc); break;
+        case 2: kernel_rows(2, K, a, lda, u, m, ldm, acc); break;
+        default: kernel_rows(1, K, a, lda, u, m, ldm, acc); break;
     }
-    _mm256_storeu_ps(m, c0);
-    _mm256_storeu_ps(m + 8, c1);
 }
 
 /* M[xi] (n x CO) = V[xi] (n x K) U[xi]^T with U packed in 16-channel blocks (CO a multiple of 16). K goes
@@ -237,9 +269,8 @@ static void gemm_avx2(int64_t n, int64_t K, int64_t CO, const float *V, const fl
         const int64_t kc = K - k0 < WINO_KC ? K - k0 : WINO_KC;
         for (int64_t cb = 0; cb < CO; cb += 16) {
             const float *u = U + cb * K + k0 * 16;
-            int64_t i = 0;
-            for (; i + 6 <= n; i += 6) kernel_6x16(kc, V + i * K + k0, K, u, M + i * CO + cb, CO, k0 > 0);
-            for (; i < n; i++) kernel_1x16(kc, V + i * K + k0, u, M + i * CO + cb, k0 > 0);
+            for (int64_t i = 0; i < n; i += 6)
+                kernel_16(n - i < 6 ? (int)(n - i) : 6, kc, V + i * K + k0, K, u, M + i * CO + cb, CO, k0 > 0);
         }
     }
 }

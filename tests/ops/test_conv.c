@@ -92,6 +92,13 @@ TEST(test_conv_matches_torch_one_position_tiles) {
     conv_set_workspace_limit(0);
 }
 
+/* the same goldens through the Winograd forward wherever the kernel allows it (c2_3x3 is 3 channels: no) */
+TEST(test_conv_matches_torch_winograd) {
+    conv_set_algorithm(CONV_ALGO_WINOGRAD);
+    check_conv_goldens();
+    conv_set_algorithm(CONV_ALGO_AUTO);
+}
+
 TEST(test_conv3d_same_result_any_thread_count) {
     const conv_case *c = &cases[11];   /* c3_big: causal 3x3x3, 16 -> 16 channels */
     conv_set_workspace_limit(64 * 1024);   /* several tiles */

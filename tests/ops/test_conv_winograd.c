@@ -2,7 +2,7 @@
  * im2col forward on every path it has: odd sizes (cut tiles), asymmetric and zero pads, channel counts
  * off the vector width, Cout off the 16-channel kernel (the cblas fallback), causal time taps with time
  * stride 2, several chunks per frame, the shared-chunk path for big weights; and the same bits on 1 and
- * 2 threads. The PyTorch goldens of test_conv.c (c2_big, c3_big) go through it too. */
+ * 2 threads; and the size rule that picks it. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -56,7 +56,7 @@ static tensor *forward(const conv_case *c, conv_algo algo, int threads) {
 TEST(test_conv_winograd_matches_direct) {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const conv_case *c = &cases[i];
-        tensor *want = forward(c, CONV_ALGO_IM2COL, 2), *got = forward(c, CONV_ALGO_AUTO, 2);
+        tensor *want = forward(c, CONV_ALGO_IM2COL, 2), *got = forward(c, CONV_ALGO_WINOGRAD, 2);
         double err = rel_error(got, want);
         /* F(2x2,3x3) adds a few roundings per output: around 1e-7 of the output's scale */
         EXPECT(err < 2e-6, "winograd %s: max error %.3g of max |y| against im2col", c->name, err);
@@ -71,7 +71,7 @@ TEST(test_conv_winograd_matches_direct) {
 TEST(test_conv_winograd_same_bits_any_thread_count) {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const conv_case *c = &cases[i];
-        tensor *one = forward(c, CONV_ALGO_AUTO, 1), *two = forward(c, CONV_ALGO_AUTO, 2);
+        tensor *one = forward(c, CONV_ALGO_WINOGRAD, 1), *two = forward(c, CONV_ALGO_WINOGRAD, 2);
         EXPECT(memcmp(one->data, two->data, (size_t)one->numel * sizeof(float)) == 0,
                "winograd %s: output differs between 1 and 2 threads", c->name);
         tensor_release(one), tensor_release(two);
@@ -81,11 +81,31 @@ TEST(test_conv_winograd_same_bits_any_thread_count) {
 /* a frame's output must not depend on the other frames of its batch (the spatial VAE runs micro-batches) */
 TEST(test_conv_winograd_frame_independent_of_batch) {
     const conv_case *c = &cases[3];   /* chunks: two 30x30 frames, several chunks each */
-    tensor *both = forward(c, CONV_ALGO_AUTO, 2);
+    tensor *both = forward(c, CONV_ALGO_WINOGRAD, 2);
     conv_case first = *c;
     first.x[0] = 1;
-    tensor *alone = forward(&first, CONV_ALGO_AUTO, 2);
+    tensor *alone = forward(&first, CONV_ALGO_WINOGRAD, 2);
     EXPECT(memcmp(both->data, alone->data, (size_t)alone->numel * sizeof(float)) == 0,
            "winograd: frame 0 differs when computed alone");
     tensor_release(both), tensor_release(alone);
+}
+
+TEST(test_conv_winograd_only_where_it_pays) {
+    /* stride 1 3x3 at 128 channels and 256 tiles: yes; 64 tiles of 512 channels: no; stride 2, 1x1 or
+     * 3 input channels: never */
+    conv_geom big = {1, 4, 32, 32, 128, 128, 3, 3, 3, 1, 1, 1, {2, 0, 1, 1, 1, 1}, 4, 32, 32};
+    conv_geom small = {1, 1, 16, 16, 512, 512, 1, 3, 3, 1, 1, 1, {0, 0, 1, 1, 1, 1}, 1, 16, 16};
+    conv_geom s2 = big, k1 = big, rgb = big;
+    s2.sh = s2.sw = 2, s2.Ho = s2.Wo = 16;
+    k1.kh = k1.kw = 1;
+    rgb.cin = 3;
+    EXPECT(conv_winograd_applies(&big), "3x3x3 128ch 4x32x32 should take Winograd");
+    EXPECT(!conv_winograd_applies(&small), "512ch on 64 tiles should stay on im2col");
+    EXPECT(!conv_winograd_applies(&s2) && !conv_winograd_applies(&k1) && !conv_winograd_applies(&rgb),
+           "stride 2, 1x1 and 3-channel convs have no Winograd path");
+    conv_set_algorithm(CONV_ALGO_WINOGRAD);
+    EXPECT(conv_winograd_applies(&small) && !conv_winograd_applies(&s2), "forced Winograd: any size, same shapes");
+    conv_set_algorithm(CONV_ALGO_IM2COL);
+    EXPECT(!conv_winograd_applies(&big), "im2col forced");
+    conv_set_algorithm(CONV_ALGO_AUTO);
 }
