@@ -28,6 +28,26 @@ adamw *adamw_new(tensor **params, int n, adamw_config cfg) {
     return o;
 }
 
+/* the update of n elements. Vectorised (omp simd, sqrt and divide 8 lanes at a time): the scalar loop's
+ * sqrtf and division were 11% of a stage-1 step for the 309.7M-parameter temporal VAE. The lanes do the
+ * same correctly rounded operations in the same order as a scalar loop. */
+#define SPAN 16384
+__attribute__((target_clones("avx2", "default")))
+static void adamw_span(const adamw_config *cfg, float bc1, float bc2, float *restrict w, float *restrict m,
+                       float *restrict v, const float *restrict g, int64_t n) {
+    const adamw_config c = *cfg;
+    /* Adam's L2 term or AdamW's decoupled decay, branch-free: the unused one is an exact + 0 */
+    const float l2 = c.l2_coupled ? c.weight_decay : 0.0f, decay = c.l2_coupled ? 0.0f : c.lr * c.weight_decay;
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k] + l2 * w[k];
+        w[k] -= decay * w[k];
+        m[k] = c.beta1 * m[k] + (1.0f - c.beta1) * gk;
+        v[k] = c.beta2 * v[k] + (1.0f - c.beta2) * gk * gk;
+        w[k] -= c.lr * (m[k] / bc1) / (sqrtf(v[k] / bc2) + c.eps);
+    }
+}
+
 void adamw_step(adamw *o) {
     o->step++;
     const adamw_config c = o->cfg;
@@ -49,14 +69,7 @@ void adamw_step(adamw *o) {
             DEVICE_UNSUPPORTED("adamw_step", p->device);
         }
 #pragma omp parallel for if (n > 65536) schedule(static)
-        for (int64_t k = 0; k < n; k++) {
-            float gk = g[k];
-            if (c.l2_coupled) gk += c.weight_decay * w[k];
-            else w[k] -= c.lr * c.weight_decay * w[k];
-            m[k] = c.beta1 * m[k] + (1.0f - c.beta1) * gk;
-            v[k] = c.beta2 * v[k] + (1.0f - c.beta2) * gk * gk;
-            w[k] -= c.lr * (m[k] / bc1) / (sqrtf(v[k] / bc2) + c.eps);
-        }
+        for (int64_t k = 0; k < n; k += SPAN) adamw_span(&c, bc1, bc2, w + k, m + k, v + k, g + k, n - k < SPAN ? n - k : SPAN);
     }
 }
 
