@@ -72,6 +72,14 @@ static void im2col_rows(const conv_geom *g, const float *x, int64_t p0, int64_t 
     for (int64_t i = 0; i < n; i++) im2col_one(g, x, p0 + i, cols + i * K);
 }
 
+/* dst[c0..c1) += src[c0..c1): a separate function so the loop vectorises (restrict, AVX2 where the CPU
+ * has it); the scalar loop inside col2im was 20% of a temporal VAE training step */
+__attribute__((target_clones("avx2", "default")))
+static void add_span(float *restrict dst, const float *restrict src, int64_t n) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) dst[k] += src[k];
+}
+
 /* dx += scatter of dcols; threads split the channels, so no two write one element */
 static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64_t n, float *dx) {
     const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
@@ -91,7 +99,7 @@ static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64
                         if (t < 0 || t >= g->T || h < 0 || h >= g->H || w < 0 || w >= g->W) continue;
                         const float *src = row + ((a * g->kh + c) * g->kw + d) * C;
                         float *dst = dx + (((b * g->T + t) * g->H + h) * g->W + w) * C;
-                        for (int64_t k = c0; k < c1; k++) dst[k] += src[k];
+                        add_span(dst + c0, src + c0, c1 - c0);
                     }
         }
     }

@@ -1,7 +1,7 @@
 /* exp_vec.h: expf for 8 floats at once (GNU vector extension: one AVX or two SSE registers), and the same
  * formula for one float, for the hot loops (softmax) that libm's scalar expf would dominate.
  *
- *   exp8(x)      -> e^x per lane
+ *   exp8(&y, &x) -> y = e^x per lane
  *   exp1(x)      -> e^x, the same arithmetic as one lane of exp8
  *
  * Cephes' expf: x = n ln2 + r with |r| <= ln2/2 (ln2 in two parts), a degree-6 polynomial for e^r, and
@@ -39,8 +39,9 @@ static inline float exp1(float x) {
     return EXP_POLY(r) * scale;
 }
 
-/* through a pointer, not a vector return value: the default (SSE) build keeps its ABI */
-static inline void exp8(v8f *out, v8f x) {
+/* vectors through pointers, not by value: no ABI notes for the default (SSE) build */
+static inline void exp8(v8f *out, const v8f *xp) {
+    const v8f x = *xp;
     const v8i under = x < EXP_LO, over = x > EXP_HI, nan = x != x;
     /* clamp into range (the masks at the end restore 0, inf and NaN) */
     const v8f xc = (v8f)(((v8i)x & ~(under | over | nan)) | ((v8i)((v8f){0} + EXP_LO) & (under | nan)) |

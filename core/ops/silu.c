@@ -18,7 +18,8 @@ static void silu_forward_span(const float *x, float *y, int64_t n) {
     for (; i + 8 <= n; i += 8) {
         v8f v, e;
         memcpy(&v, x + i, sizeof v);
-        exp8(&e, -v);
+        const v8f nv = -v;
+        exp8(&e, &nv);
         v = v / (1.0f + e);
         memcpy(y + i, &v, sizeof v);
     }
@@ -33,7 +34,8 @@ static void silu_backward_span(const float *x, const float *gy, float *gx, int64
         v8f v, g, e;
         memcpy(&v, x + i, sizeof v);
         memcpy(&g, gy + i, sizeof g);
-        exp8(&e, -v);
+        const v8f nv = -v;
+        exp8(&e, &nv);
         const v8f sg = 1.0f / (1.0f + e);
         g = g * sg * (1.0f + v * (1.0f - sg));
         memcpy(gx + i, &g, sizeof g);

@@ -29,7 +29,8 @@ static void softmax_row(const float *xr, float *yr, int64_t D) {
     for (i = 0; i + 8 <= D; i += 8) {
         v8f v, e;
         memcpy(&v, xr + i, sizeof v);
-        exp8(&e, v - mx);
+        v -= mx;
+        exp8(&e, &v);
         memcpy(yr + i, &e, sizeof e);
         for (int l = 0; l < 8; l++) lane[l] += e[l];
     }
