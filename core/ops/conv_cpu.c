@@ -177,6 +177,33 @@ static void bias_grad(const float *gy, int64_t P, int64_t CO, float *gb) {
     free(part);
 }
 
+/* The input gradient of a stride-1 3x3 conv is itself a stride-1 3x3 conv: of gy with the weights flipped in
+ * every tap and Cin/Cout swapped, padded by k-1-pad on each side. That runs through the Winograd forward
+ * where it applies (2.25x fewer multiply-adds than the GEMM, and no col2im scatter). Returns false
+ * (nothing written) where it does not. */
+static bool input_grad_winograd(const conv_geom *g, const float *w, const float *gy, float *gx) {
+    if (g->st != 1 || g->sh != 1 || g->sw != 1 || g->kh != 3 || g->kw != 3) return false;
+    const int64_t ks[3] = {g->kt, g->kh, g->kw};
+    int pad[6];
+    for (int i = 0; i < 6; i++) {
+        pad[i] = (int)ks[i / 2] - 1 - g->pad[i];
+        if (pad[i] < 0) return false;   /* a pad wider than the kernel: output positions that see no input */
+    }
+    conv_geom t = {g->B, g->To, g->Ho, g->Wo, g->cout, g->cin, g->kt, 3, 3, 1, 1, 1,
+                   {pad[0], pad[1], pad[2], pad[3], pad[4], pad[5]}, g->T, g->H, g->W};
+    if (!conv_winograd_applies(&t)) return false;
+    const int64_t CI = g->cin, CO = g->cout, taps = g->kt * 9;
+    mem_block *wb = workspace((size_t)(CI * taps * CO) * sizeof(float));
+    float *wt = wb->ptr;   /* wt[c][tap'][co] = w[co][taps-1-tap'][c] */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t c = 0; c < CI; c++)
+        for (int64_t tap = 0; tap < taps; tap++)
+            for (int64_t co = 0; co < CO; co++) wt[(c * taps + tap) * CO + co] = w[(co * taps + taps - 1 - tap) * CI + c];
+    conv_winograd_forward_cpu(&t, gy, wt, NULL, gx);
+    mem_block_release(wb);
+    return true;
+}
+
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb) {
     const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
@@ -184,6 +211,10 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
     if (gx) memset(gx, 0, (size_t)(g->B * g->T * g->H * g->W * g->cin) * sizeof(float));
     if (gw) memset(gw, 0, (size_t)(CO * K) * sizeof(float));
     if (P == 0 || (!gx && !gw)) return;
+    if (gx && !is_pointwise(g) && input_grad_winograd(g, w, gy, gx)) {
+        gx = NULL;   /* done */
+        if (!gw) return;
+    }
     if (is_pointwise(g)) {
         if (gx)   /* dx = gy W */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)K, (int)CO, 1.0f, gy, (int)CO, w, (int)K,

@@ -78,6 +78,36 @@ TEST(test_conv_winograd_same_bits_any_thread_count) {
     }
 }
 
+/* the input gradient of a stride-1 conv runs as a Winograd conv of gy (conv_cpu.c): against the im2col
+ * GEMM + col2im backward, for every case (the time-stride-2 case keeps col2im) */
+static tensor *input_grad(const conv_case *c, conv_algo algo) {
+    const int nd = c->dims == 3 ? 5 : 4;
+    const int64_t cin = c->x[nd - 1];
+    int64_t ws[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
+    if (c->dims == 2) ws[1] = c->k[1], ws[2] = c->k[2], ws[3] = cin;
+    tensor *x = gc_input(nd, c->x, 21), *w = gc_input_scaled(nd, ws, 22, 0.2f), *b = gc_input(SHAPE(c->cout), 23);
+    conv_set_algorithm(algo);
+    tensor_scope_begin();
+    ag_backward(op_sum_all(op_square(run(c, x, w, b))));
+    tensor_scope_end(NULL);
+    conv_set_algorithm(CONV_ALGO_AUTO);
+    tensor *gx = x->grad;
+    x->grad = NULL;
+    tensor_release(x), tensor_release(w), tensor_release(b);
+    return gx;
+}
+
+TEST(test_conv_winograd_input_grad_matches_direct) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case *c = &cases[i];
+        tensor *want = input_grad(c, CONV_ALGO_IM2COL), *got = input_grad(c, CONV_ALGO_WINOGRAD);
+        const double err = rel_error(got, want);
+        EXPECT(err < 3e-6, "winograd input gradient %s: max error %.3g of max |gx| against col2im", c->name, err);
+        printf("  winograd dx %-14s %.3e\n", c->name, err);
+        tensor_release(want), tensor_release(got);
+    }
+}
+
 /* a frame's output must not depend on the other frames of its batch (the spatial VAE runs micro-batches) */
 TEST(test_conv_winograd_frame_independent_of_batch) {
     const conv_case *c = &cases[3];   /* chunks: two 30x30 frames, several chunks each */
