@@ -11,16 +11,15 @@
  * order. Tiles never straddle frames and chunks start at each frame's first tile, so a frame's output
  * does not depend on the batch it sits in or on the thread count. */
 #include <cblas.h>
-#include <immintrin.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/ops/conv.h"
 #include "core/check.h"   // defines: CHECK
 #include "core/mem.h"     // defines: mem_alloc (workspace)
+#include "core/ops/gemm_avx2.h"   // defines: gemm_avx2, gemm_avx2_packed_index
 
 #define WINO_TILES 126                          /* tiles a chunk for the AVX2 kernel (6 a kernel call) */
-#define WINO_KC 256                             /* K block of the AVX2 kernel */
 #define WINO_BIG_U_BYTES ((int64_t)8 << 20)     /* transformed weights above this: threads share a chunk */
 #define WINO_HUGE_U_BYTES ((int64_t)24 << 20)   /* ... above this they come from memory: more tiles to pay */
 #define WINO_THREAD_FLOATS ((int64_t)1 << 20)   /* V of one thread's chunk for cblas: 4 MiB (L3 with M) */
@@ -221,65 +220,7 @@ static void output_tile(const conv_geom *g, const float *m, int64_t ms, const fl
     }
 }
 
-/* R (1..6) rows of M (R tiles) x 16 output channels over K: up to 12 accumulators, the R tiles' V values
- * broadcast straight from their rows (no packing), one k's 16 weights in two loads. `acc`: add to M. */
-__attribute__((target("avx2,fma"), always_inline))
-static inline void kernel_rows(const int R, int64_t K, const float *a, int64_t lda, const float *u, float *m,
-                               int64_t ldm, bool acc) {
-    __m256 c[6][2];
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-        c[i][0] = acc ? _mm256_loadu_ps(m + i * ldm) : _mm256_setzero_ps();
-        c[i][1] = acc ? _mm256_loadu_ps(m + i * ldm + 8) : _mm256_setzero_ps();
-    }
-    for (int64_t k = 0; k < K; k++) {
-        const __m256 b0 = _mm256_loadu_ps(u + k * 16), b1 = _mm256_loadu_ps(u + k * 16 + 8);
-#pragma GCC unroll 6
-        for (int i = 0; i < R; i++) {
-            const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
-            c[i][0] = _mm256_fmadd_ps(av, b0, c[i][0]);
-            c[i][1] = _mm256_fmadd_ps(av, b1, c[i][1]);
-        }
-    }
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-        _mm256_storeu_ps(m + i * ldm, c[i][0]);
-        _mm256_storeu_ps(m + i * ldm + 8, c[i][1]);
-    }
-}
-
-/* one specialised copy of kernel_rows per row count */
-__attribute__((target("avx2,fma")))
-static void kernel_16(int R, int64_t K, const float *a, int64_t lda, const float *u, float *m, int64_t ldm, bool acc) {
-    switch (R) {
-        case 6: kernel_rows(6, K, a, lda, u, m, ldm, acc); break;
-        case 5: kernel_rows(5, K, a, lda, u, m, ldm, acc); break;
-        case 4: kernel_rows(4, K, a, lda, u, m, ldm, acc); break;
-        case 3: kernel_rows(3, K, a, lda, u, m, ldm, acc); break;
-        case 2: kernel_rows(2, K, a, lda, u, m, ldm, acc); break;
-        default: kernel_rows(1, K, a, lda, u, m, ldm, acc); break;
-    }
-}
-
-/* M[xi] (n x CO) = V[xi] (n x K) U[xi]^T with U packed in 16-channel blocks (CO a multiple of 16). K goes
- * in blocks of WINO_KC: one block of U (16 x KC, 16 KiB) stays in L1 while the rows' (n x KC) pass over
- * it from L2; later K blocks add to M. */
-static void gemm_avx2(int64_t n, int64_t K, int64_t CO, const float *V, const float *U, float *M) {
-    for (int64_t k0 = 0; k0 < K; k0 += WINO_KC) {
-        const int64_t kc = K - k0 < WINO_KC ? K - k0 : WINO_KC;
-        for (int64_t cb = 0; cb < CO; cb += 16) {
-            const float *u = U + cb * K + k0 * 16;
-            for (int64_t i = 0; i < n; i += 6)
-                kernel_16(n - i < 6 ? (int)(n - i) : 6, kc, V + i * K + k0, K, u, M + i * CO + cb, CO, k0 > 0);
-        }
-    }
-}
-
-static bool use_avx2(const conv_geom *g) {
-    static int cpu = -1;
-    if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cpu && g->cout % 16 == 0;
-}
+static bool use_avx2(const conv_geom *g) { return gemm_avx2_usable() && g->cout % 16 == 0; }
 
 /* M[xi] = V[xi] U[xi]^T for the chunk's n tiles; `threads`: spread the 16 products over the threads
  * (called outside a parallel region) */
@@ -288,7 +229,7 @@ static void chunk_gemms(const conv_geom *g, bool avx2, bool threads, int64_t n, 
     const int64_t K = g->kt * g->cin, CO = g->cout;
     if (avx2) {
 #pragma omp parallel for schedule(dynamic, 1) if (threads)
-        for (int xi = 0; xi < 16; xi++) gemm_avx2(n, K, CO, V + xi * n * K, U + xi * CO * K, M + xi * n * CO);
+        for (int xi = 0; xi < 16; xi++) gemm_avx2(n, CO, K, V + xi * n * K, K, U + xi * CO * K, M + xi * n * CO, CO);
         return;
     }
     for (int xi = 0; xi < 16; xi++)   /* OpenBLAS threads itself outside a parallel region */
