@@ -2,23 +2,34 @@
 #include "core/ops/attention.h"
 #include <cblas.h>
 #include <limits.h>
+#include <omp.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
-#include "core/ops/softmax.h"    // defines: softmax_forward_cpu, softmax_backward_cpu
+#include "core/ops/softmax.h"    // defines: softmax_row_cpu, softmax_backward_cpu
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/attention_cuda.h"   // defines: attention_forward_cuda, attention_backward_cuda
 #endif
 
-/* The batch loop is sequential: each GEMM is threaded inside OpenBLAS, the row softmax by OpenMP. */
+/* Each thread takes a contiguous share of the query rows through q k^T, the row softmax and P v, with
+ * single-threaded OpenBLAS calls (OpenBLAS runs single-threaded inside a parallel region): one barrier a
+ * batch item instead of three, and a thread's rows of P are still in its cache for the second GEMM. Rows
+ * never mix, so the result does not depend on the thread count beyond OpenBLAS's own row blocking. */
 void attention_forward_cpu(const float *q, const float *k, const float *v, float *out, float *P, int64_t N,
                            int64_t Lq, int64_t Lk, int64_t C, float scale) {
     for (int64_t n = 0; n < N; n++) {
         const float *qn = q + n * Lq * C, *kn = k + n * Lk * C, *vn = v + n * Lk * C;
-        float *Pn = P + n * Lq * Lk;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Lq, (int)Lk, (int)C, scale, qn, (int)C, kn,
-                    (int)C, 0.0f, Pn, (int)Lk);
-        softmax_forward_cpu(Pn, Pn, Lq, Lk);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Lq, (int)C, (int)Lk, 1.0f, Pn, (int)Lk, vn,
-                    (int)C, 0.0f, out + n * Lq * C, (int)C);
+        float *Pn = P + n * Lq * Lk, *on = out + n * Lq * C;
+#pragma omp parallel if (Lq * Lk * C > (1 << 18))
+        {
+            const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+            const int64_t r0 = Lq * t / nt, r1 = Lq * (t + 1) / nt, rows = r1 - r0;
+            if (rows > 0) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Lk, (int)C, scale, qn + r0 * C,
+                            (int)C, kn, (int)C, 0.0f, Pn + r0 * Lk, (int)Lk);
+                for (int64_t r = r0; r < r1; r++) softmax_row_cpu(Pn + r * Lk, Pn + r * Lk, Lk);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)C, (int)Lk, 1.0f, Pn + r0 * Lk,
+                            (int)Lk, vn, (int)C, 0.0f, on + r0 * C, (int)C);
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 /* one row, 8 lanes at a time (exp_vec.h); the max ignores NaN as fmaxf does, and a NaN logit still
  * comes out NaN through its exp. The sum is double per lane, then across lanes in a fixed order. */
 __attribute__((target_clones("avx2", "default")))
-static void softmax_row(const float *xr, float *yr, int64_t D) {
+void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
     int64_t i = 0;
     float mx = -INFINITY;
     if (D >= 8) {
@@ -45,7 +45,7 @@ static void softmax_row(const float *xr, float *yr, int64_t D) {
 
 void softmax_forward_cpu(const float *x, float *y, int64_t rows, int64_t D) {
 #pragma omp parallel for schedule(static) if (rows * D > 32768)
-    for (int64_t r = 0; r < rows; r++) softmax_row(x + r * D, y + r * D, D);
+    for (int64_t r = 0; r < rows; r++) softmax_row_cpu(x + r * D, y + r * D, D);
 }
 
 void softmax_backward_cpu(const float *y, const float *gy, float *gx, int64_t rows, int64_t D) {

@@ -11,6 +11,8 @@ tensor *op_softmax(tensor *x);
 
 /* rows of length D; x and y may alias (in place) */
 void softmax_forward_cpu(const float *x, float *y, int64_t rows, int64_t D);
+/* one row, serial (for callers that split rows over threads themselves) */
+void softmax_row_cpu(const float *x, float *y, int64_t D);
 void softmax_backward_cpu(const float *y, const float *gy, float *gx, int64_t rows, int64_t D);
 
 #endif
