@@ -34,6 +34,8 @@ void conv_set_workspace_limit(size_t bytes);
  * tiles to pay for transforming the weights (see conv_winograd.c) */
 bool conv_winograd_applies(const conv_geom *g);
 void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
+/* the weight gradient the same way (overwrites gw) */
+void conv_winograd_weight_grad_cpu(const conv_geom *g, const float *x, const float *gy, float *gw);
 /* AUTO: as above; IM2COL: never Winograd; WINOGRAD: wherever the kernel shape allows, at any size (tests).
  * VAEC_CONV_ALGO=auto|im2col|winograd sets it for a run; conv_set_algorithm overrides that. */
 typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD } conv_algo;

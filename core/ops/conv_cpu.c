@@ -211,10 +211,12 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
     if (gx) memset(gx, 0, (size_t)(g->B * g->T * g->H * g->W * g->cin) * sizeof(float));
     if (gw) memset(gw, 0, (size_t)(CO * K) * sizeof(float));
     if (P == 0 || (!gx && !gw)) return;
-    if (gx && !is_pointwise(g) && input_grad_winograd(g, w, gy, gx)) {
-        gx = NULL;   /* done */
-        if (!gw) return;
+    if (gx && !is_pointwise(g) && input_grad_winograd(g, w, gy, gx)) gx = NULL;   /* done */
+    if (gw && conv_winograd_applies(g)) {
+        conv_winograd_weight_grad_cpu(g, x, gy, gw);
+        gw = NULL;
     }
+    if (!gx && !gw) return;
     if (is_pointwise(g)) {
         if (gx)   /* dx = gy W */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)K, (int)CO, 1.0f, gy, (int)CO, w, (int)K,

@@ -24,6 +24,7 @@
 #define WINO_HUGE_U_BYTES ((int64_t)24 << 20)   /* ... above this they come from memory: more tiles to pay */
 #define WINO_THREAD_FLOATS ((int64_t)1 << 20)   /* V of one thread's chunk for cblas: 4 MiB (L3 with M) */
 #define WINO_MIN_TILES 128                      /* fewer rows per cblas call and its weight packing shows */
+#define WINO_SHARED_FLOATS ((int64_t)8 << 20)   /* V of a chunk the threads share: 32 MiB */
 
 static conv_algo forced_algo = CONV_ALGO_AUTO;
 
@@ -223,7 +224,7 @@ static void output_tile(const conv_geom *g, const float *m, int64_t ms, const fl
 static bool use_avx2(const conv_geom *g) { return gemm_avx2_usable() && g->cout % 16 == 0; }
 
 /* M[xi] = V[xi] U[xi]^T for the chunk's n tiles; `threads`: spread the 16 products over the threads
- * (called outside a parallel region) */
+ * (when called outside a parallel region) */
 static void chunk_gemms(const conv_geom *g, bool avx2, bool threads, int64_t n, const float *V, const float *U,
                         float *M) {
     const int64_t K = g->kt * g->cin, CO = g->cout;
@@ -232,7 +233,10 @@ static void chunk_gemms(const conv_geom *g, bool avx2, bool threads, int64_t n, 
         for (int xi = 0; xi < 16; xi++) gemm_avx2(n, CO, K, V + xi * n * K, K, U + xi * CO * K, M + xi * n * CO, CO);
         return;
     }
-    for (int xi = 0; xi < 16; xi++)   /* OpenBLAS threads itself outside a parallel region */
+    /* one single-threaded OpenBLAS call per xi, spread over the threads: the same calls whatever the
+     * thread count (a threaded call's split of the output depends on it, and so would the rounding) */
+#pragma omp parallel for schedule(dynamic, 1) if (threads)
+    for (int xi = 0; xi < 16; xi++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)CO, (int)K, 1.0f, V + xi * n * K, (int)K,
                     U + xi * CO * K, (int)K, 0.0f, M + xi * n * CO, (int)CO);
 }
@@ -270,7 +274,7 @@ void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *
         }
     } else {   /* few chunks (one small frame): threads inside the transforms and the products */
         if (!avx2 || big_u) {   /* up to 32 MiB of V: fewer passes over U, bigger OpenBLAS calls */
-            n = ((int64_t)8 << 20) / (16 * wide);
+            n = WINO_SHARED_FLOATS / (16 * wide);
             if (n < 1) n = 1;
             if (n > tiles) n = tiles;
             pieces = (tiles + n - 1) / n;
@@ -287,6 +291,111 @@ void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *
             for (int64_t q = 0; q < m; q++) output_tile(g, M + q * CO, m * CO, bias, b, to, q0 + q, y);
         }
     }
+    mem_block_release(vb);
+    mem_block_release(mb);
+    mem_block_release(zb);
+    mem_block_release(ub);
+}
+
+/* dM = A gy A^T: the adjoint of the output transform, 16 values from a tile's 2x2 output gradients (cells
+ * past the output's edge are zero), for each of CO channels; dM[xi] lands at m + xi*ms */
+#define WINO_OUTPUT_ADJOINT(gv, dm)                                                             \
+    do {                                                                                        \
+        for (int s = 0; s < 2; s++) { /* A gy: rows */                                          \
+            t[0 * 2 + s] = gv[0 * 2 + s];                                                       \
+            t[1 * 2 + s] = gv[0 * 2 + s] + gv[1 * 2 + s];                                       \
+            t[2 * 2 + s] = gv[0 * 2 + s] - gv[1 * 2 + s];                                       \
+            t[3 * 2 + s] = -gv[1 * 2 + s];                                                      \
+        }                                                                                       \
+        for (int i = 0; i < 4; i++) { /* (A gy) A^T: columns */                                 \
+            dm[i * 4 + 0] = t[i * 2 + 0];                                                       \
+            dm[i * 4 + 1] = t[i * 2 + 0] + t[i * 2 + 1];                                        \
+            dm[i * 4 + 2] = t[i * 2 + 0] - t[i * 2 + 1];                                        \
+            dm[i * 4 + 3] = -t[i * 2 + 1];                                                      \
+        }                                                                                       \
+    } while (0)
+
+__attribute__((target_clones("avx2", "default")))
+static void grad_tile(const conv_geom *g, const float *gy, const float *zero, int64_t b, int64_t to, int64_t q,
+                      float *m, int64_t ms) {
+    const int64_t CO = g->cout, tw_n = (g->Wo + 1) / 2, ho = (q / tw_n) * 2, wo = (q % tw_n) * 2;
+    const bool h2 = ho + 1 < g->Ho, w2 = wo + 1 < g->Wo;
+    const float *g00 = gy + (((b * g->To + to) * g->Ho + ho) * g->Wo + wo) * CO;
+    const float *in[4] = {g00, w2 ? g00 + CO : zero, h2 ? g00 + g->Wo * CO : zero, h2 && w2 ? g00 + (g->Wo + 1) * CO : zero};
+    int64_t c = 0;
+    for (; c + 8 <= CO; c += 8) {
+        v8f gv[4], t[8], dm[16];
+        for (int k = 0; k < 4; k++) LD8(gv[k], in[k] + c);
+        WINO_OUTPUT_ADJOINT(gv, dm);
+        for (int k = 0; k < 16; k++) ST8(m + k * ms + c, dm[k]);
+    }
+    for (; c < CO; c++) {
+        float gv[4], t[8], dm[16];
+        for (int k = 0; k < 4; k++) gv[k] = in[k][c];
+        WINO_OUTPUT_ADJOINT(gv, dm);
+        for (int k = 0; k < 16; k++) m[k * ms + c] = dm[k];
+    }
+}
+
+/* gw[co][a][r][s][c] = (G^T dU G)[r][s] for dU = dU[:, co, a*C + c], the adjoint of the weight transform */
+static void weights_adjoint(const conv_geom *g, const float *dU, float *gw) {
+    const int64_t C = g->cin, CO = g->cout, kt = g->kt, K = kt * C, us = CO * K;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t co = 0; co < CO; co++)
+        for (int64_t a = 0; a < kt; a++) {
+            const float *src = dU + co * K + a * C;
+            float *dst = gw + (co * kt + a) * 9 * C;
+            for (int64_t c = 0; c < C; c++) {
+                float d[4][4], h[3][4];
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++) d[i][j] = src[(i * 4 + j) * us + c];
+                for (int j = 0; j < 4; j++) {   /* G^T dU */
+                    h[0][j] = d[0][j] + 0.5f * (d[1][j] + d[2][j]);
+                    h[1][j] = 0.5f * (d[1][j] - d[2][j]);
+                    h[2][j] = 0.5f * (d[1][j] + d[2][j]) + d[3][j];
+                }
+                for (int r = 0; r < 3; r++) {   /* (G^T dU) G */
+                    dst[(r * 3 + 0) * C + c] = h[r][0] + 0.5f * (h[r][1] + h[r][2]);
+                    dst[(r * 3 + 1) * C + c] = 0.5f * (h[r][1] - h[r][2]);
+                    dst[(r * 3 + 2) * C + c] = 0.5f * (h[r][1] + h[r][2]) + h[r][3];
+                }
+            }
+        }
+}
+
+/* The weight gradient is the adjoint of the forward: dU[xi] = sum over tiles of dM[xi]^T V[xi] (16 GEMMs
+ * that sum over the tiles), then gw = G^T dU G. Chunks of tiles run one after another, each GEMM threaded
+ * by OpenBLAS over the outputs only, so every element of dU adds its chunks in the same order whatever the
+ * thread count. Chunks run across frame boundaries: frames of a few tiles still make long sums. */
+void conv_winograd_weight_grad_cpu(const conv_geom *g, const float *x, const float *gy, float *gw) {
+    const int64_t C = g->cin, CO = g->cout, K = g->kt * C, wide = K > CO ? K : CO;
+    const int64_t tiles = ((g->Ho + 1) / 2) * ((g->Wo + 1) / 2), total = g->B * g->To * tiles;
+    int64_t n = WINO_SHARED_FLOATS / (16 * wide);
+    if (n < 1) n = 1;
+    if (n > total) n = total;
+    const int64_t pieces = (total + n - 1) / n;
+    n = (total + pieces - 1) / pieces;
+    mem_block *ub, *zb, *vb, *mb;
+    float *dU = workspace((size_t)(16 * CO * K), &ub), *zero = workspace((size_t)(C > CO ? C : CO), &zb);
+    float *V = workspace((size_t)(16 * n * K), &vb), *M = workspace((size_t)(16 * n * CO), &mb);
+    memset(zero, 0, (size_t)(C > CO ? C : CO) * sizeof(float));
+    for (int64_t i = 0; i < pieces; i++) {
+        const int64_t g0 = i * n, m = total - g0 < n ? total - g0 : n;
+#pragma omp parallel for schedule(static)
+        for (int64_t j = 0; j < m; j++) {
+            const int64_t f = (g0 + j) / tiles, q = (g0 + j) % tiles, b = f / g->To, to = f % g->To;
+            input_tiles_of(g, x, zero, b, to, q, V + j * K, m * K);
+            grad_tile(g, gy, zero, b, to, q, M + j * CO, m * CO);
+        }
+        /* dU[xi] (CO x K) += dM[xi]^T (CO x m) V[xi] (m x K): the 16 products spread over the threads, each
+         * a single-threaded OpenBLAS call of the same shape whatever the thread count (a threaded call
+         * splits the output by thread count, and OpenBLAS's edge kernels round differently) */
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int xi = 0; xi < 16; xi++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CO, (int)K, (int)m, 1.0f, M + xi * m * CO,
+                        (int)CO, V + xi * m * K, (int)K, i ? 1.0f : 0.0f, dU + xi * CO * K, (int)K);
+    }
+    weights_adjoint(g, dU, gw);
     mem_block_release(vb);
     mem_block_release(mb);
     mem_block_release(zb);
