@@ -25,6 +25,7 @@
 #define WINO_THREAD_FLOATS ((int64_t)1 << 20)   /* V of one thread's chunk for cblas: 4 MiB (L3 with M) */
 #define WINO_MIN_TILES 128                      /* fewer rows per cblas call and its weight packing shows */
 #define WINO_SHARED_FLOATS ((int64_t)8 << 20)   /* V of a chunk the threads share: 32 MiB */
+#define WINO_DW_FLOATS ((int64_t)1 << 19)       /* V and dM of a weight-gradient chunk: 2 MiB */
 
 static conv_algo forced_algo = CONV_ALGO_AUTO;
 
@@ -368,10 +369,12 @@ static void weights_adjoint(const conv_geom *g, const float *dU, float *gw) {
  * by OpenBLAS over the outputs only, so every element of dU adds its chunks in the same order whatever the
  * thread count. Chunks run across frame boundaries: frames of a few tiles still make long sums. */
 void conv_winograd_weight_grad_cpu(const conv_geom *g, const float *x, const float *gy, float *gw) {
-    const int64_t C = g->cin, CO = g->cout, K = g->kt * C, wide = K > CO ? K : CO;
+    const int64_t C = g->cin, CO = g->cout, K = g->kt * C;
     const int64_t tiles = ((g->Ho + 1) / 2) * ((g->Wo + 1) / 2), total = g->B * g->To * tiles;
-    int64_t n = WINO_SHARED_FLOATS / (16 * wide);
-    if (n < 1) n = 1;
+    /* chunks small enough that V and dM (2 MiB) stay in the cache between the transforms and the GEMMs,
+     * but at least 128 tiles: every GEMM reads and writes its dU[xi] */
+    int64_t n = WINO_DW_FLOATS / (16 * (K + CO));
+    if (n < 128) n = 128;
     if (n > total) n = total;
     const int64_t pieces = (total + n - 1) / n;
     n = (total + pieces - 1) / pieces;
