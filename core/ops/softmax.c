@@ -9,7 +9,7 @@
 #endif
 
 /* one row, 8 lanes at a time (exp_vec.h); the max ignores NaN as fmaxf does, and a NaN logit still
- * comes out NaN through its exp. The sum is double per lane, then across lanes in a fixed order. */
+ * comes out NaN through its exp. The sum adds per lane (see below), then across lanes in a fixed order. */
 __attribute__((target_clones("avx2", "default")))
 void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
     int64_t i = 0;
@@ -25,14 +25,20 @@ void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
         for (int l = 0; l < 8; l++) mx = m[l] > mx ? m[l] : mx;
     }
     for (; i < D; i++) mx = xr[i] > mx ? xr[i] : mx;
+    /* the exps (each <= 1) add in float vectors over blocks of 128, the blocks in double: converting
+     * every lane to double was most of the row's time */
     double lane[8] = {0}, sum = 0;
-    for (i = 0; i + 8 <= D; i += 8) {
-        v8f v, e;
-        memcpy(&v, xr + i, sizeof v);
-        v -= mx;
-        exp8(&e, &v);
-        memcpy(yr + i, &e, sizeof e);
-        for (int l = 0; l < 8; l++) lane[l] += e[l];
+    for (i = 0; i + 8 <= D;) {
+        v8f part = {0};
+        for (int64_t end = i + 128 < D ? i + 128 : D; i + 8 <= end; i += 8) {
+            v8f v, e;
+            memcpy(&v, xr + i, sizeof v);
+            v -= mx;
+            exp8(&e, &v);
+            memcpy(yr + i, &e, sizeof e);
+            part += e;
+        }
+        for (int l = 0; l < 8; l++) lane[l] += part[l];
     }
     for (int l = 0; l < 8; l++) sum += lane[l];
     for (; i < D; i++) {
@@ -40,7 +46,13 @@ void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
         sum += yr[i];
     }
     const float inv = (float)(1.0 / sum);
-    for (i = 0; i < D; i++) yr[i] *= inv;
+    for (i = 0; i + 8 <= D; i += 8) {
+        v8f v;
+        memcpy(&v, yr + i, sizeof v);
+        v *= inv;
+        memcpy(yr + i, &v, sizeof v);
+    }
+    for (; i < D; i++) yr[i] *= inv;
 }
 
 void softmax_forward_cpu(const float *x, float *y, int64_t rows, int64_t D) {

@@ -1,7 +1,8 @@
 /* softmax.h: softmax over the last dim of a tensor of any rank.
  *
  * y[..., i] = exp(x[..., i] - max) / sum_j exp(x[..., j] - max), max-subtracted so large logits do not
- * overflow; the sum accumulates in double. Output: x's shape. Backward: gx = y * (gy - sum(gy * y)).
+ * overflow; the sum adds in float over 16 values a lane, then in double. Output: x's shape.
+ * Backward: gx = y * (gy - sum(gy * y)).
  */
 #ifndef VAEC_OPS_SOFTMAX_H
 #define VAEC_OPS_SOFTMAX_H
