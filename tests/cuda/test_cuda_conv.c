@@ -9,7 +9,7 @@
 #include "core/ops.h"
 #include "tests/harness/cuda_twin.h"
 #include "tests/harness/gradcheck.h"
-#include "tests/harness/conv_case.h"   // defines: conv_case
+#include "tests/harness/conv_case.h"   // defines: conv_case, conv_case_fn, conv_case_inputs
 #include "tests/harness/test.h"
 
 
@@ -33,37 +33,15 @@ static const conv_case cases[] = {
     {"c3_sym_t", 3, {1, 4, 6, 5, 8}, 8, {3, 3, 3}, {1, 2, 1}, {1, 1, 1, 1, 1, 1}, 1},
 };
 
-static tensor *conv_fn(void *ctx, tensor **in) {
-    const conv_case *c = ctx;
-    tensor *b = c->bias ? in[2] : NULL;
-    if (c->dims == 3) {
-        conv3d_args a = {{c->stride[0], c->stride[1], c->stride[2]},
-                         {c->pad[0], c->pad[1], c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
-        return op_conv3d(in[0], in[1], b, &a);
-    }
-    conv2d_args a = {{c->stride[1], c->stride[2]}, {c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
-    return op_conv2d(in[0], in[1], b, &a);
-}
-
-static void make_inputs(const conv_case *c, uint64_t seed, tensor **in) {
-    int nd = c->dims == 3 ? 5 : 4;
-    int64_t cin = c->x[nd - 1];
-    int64_t wshape[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
-    if (c->dims == 2) { wshape[1] = c->k[1]; wshape[2] = c->k[2]; wshape[3] = cin; }
-    in[0] = gc_input(nd, c->x, seed);
-    in[1] = gc_input_scaled(nd, wshape, seed + 1, 0.3f);
-    in[2] = gc_input(SHAPE(c->cout), seed + 2);
-}
-
 static void twin_cases(int dims) {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const conv_case *c = &cases[i];
         if (c->dims != dims) continue;
         tensor *in[3];
-        make_inputs(c, 300 + i * 3, in);
+        conv_case_inputs(c, 300 + i * 3, 0.3f, in);
         char label[64];
         snprintf(label, sizeof label, "cuda_conv.%s", c->name);
-        cuda_twin_check(label, conv_fn, (void *)c, c->bias ? 3 : 2, in, NULL);
+        cuda_twin_check(label, conv_case_fn, (void *)c, c->bias ? 3 : 2, in, NULL);
         for (int j = 0; j < 3; j++) tensor_release(in[j]);
     }
 }
@@ -89,7 +67,7 @@ static void grads_on_gpu(const conv_case *c, tensor **cpu_in, tensor **grads) {
         in[j]->requires_grad = true;
     }
     tensor_scope_begin();
-    tensor *y = conv_fn((void *)c, in);
+    tensor *y = conv_case_fn((void *)c, in);
     tensor *gy_cpu = tensor_autorelease(gc_input(y->ndim, y->shape, 77));
     ag_backward_with_grad(y, tensor_autorelease(tensor_to(gy_cpu, twin_device())));
     tensor_scope_end(NULL);
@@ -104,7 +82,7 @@ TEST(test_cuda_conv_backward_is_deterministic) {
     const conv_case *picks[] = {&cases[8], &cases[15], &cases[9]};   /* wide 2-D, wide causal 3-D, strided pad */
     for (int p = 0; p < 3; p++) {
         tensor *in[3], *g1[3], *g2[3];
-        make_inputs(picks[p], 900 + p, in);
+        conv_case_inputs(picks[p], 900 + p, 0.3f, in);
         grads_on_gpu(picks[p], in, g1);
         grads_on_gpu(picks[p], in, g2);
         for (int j = 0; j < 3; j++) {
@@ -124,10 +102,10 @@ TEST(test_cuda_conv_bf16_matches_cpu) {
     const conv_case *picks[] = {&cases[0], &cases[3], &cases[8], &cases[9], &cases[11], &cases[15]};
     for (int p = 0; p < 6; p++) {
         tensor *in[3];
-        make_inputs(picks[p], 700 + p * 3, in);
+        conv_case_inputs(picks[p], 700 + p * 3, 0.3f, in);
         char label[64];
         snprintf(label, sizeof label, "cuda_conv_bf16.%s", picks[p]->name);
-        cuda_twin_check(label, conv_fn, (void *)picks[p], picks[p]->bias ? 3 : 2, in,
+        cuda_twin_check(label, conv_case_fn, (void *)picks[p], picks[p]->bias ? 3 : 2, in,
                         &(cuda_twin_opts){.tol = 1e-2, .dtype = DTYPE_BF16});
         for (int j = 0; j < 3; j++) tensor_release(in[j]);
     }

@@ -5,7 +5,7 @@
 #include "autograd/autograd.h"
 #include "core/ops.h"
 #include "tests/harness/gradcheck.h"
-#include "tests/harness/conv_case.h"   // defines: conv_case
+#include "tests/harness/conv_case.h"   // defines: conv_case, conv_case_fn, conv_case_inputs
 #include "tests/harness/test.h"
 
 
@@ -25,30 +25,13 @@ static const conv_case cases[] = {
     {"c3_big", 3, {1, 5, 8, 8, 16}, 16, {3, 3, 3}, {1, 1, 1}, {2, 0, 1, 1, 1, 1}, 1},
 };
 
-static tensor *conv_fn(void *ctx, tensor **in) {
-    const conv_case *c = ctx;
-    tensor *b = c->bias ? in[2] : NULL;
-    if (c->dims == 3) {
-        conv3d_args a = {{c->stride[0], c->stride[1], c->stride[2]},
-                         {c->pad[0], c->pad[1], c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
-        return op_conv3d(in[0], in[1], b, &a);
-    }
-    conv2d_args a = {{c->stride[1], c->stride[2]}, {c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
-    return op_conv2d(in[0], in[1], b, &a);
-}
-
 static void run_gradcheck(const conv_case *c, uint64_t seed) {
-    int nd = c->dims == 3 ? 5 : 4;
-    int64_t cin = c->x[nd - 1];
-    int64_t wshape[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
-    if (c->dims == 2) { wshape[1] = c->k[1]; wshape[2] = c->k[2]; wshape[3] = cin; }
-    tensor *x = gc_input(nd, c->x, seed), *w = gc_input_scaled(nd, wshape, seed + 1, 0.3f), *b = gc_input(SHAPE(c->cout), seed + 2);
+    tensor *in[3];
+    conv_case_inputs(c, seed, 0.3f, in);
     char label[64];
     snprintf(label, sizeof label, "conv.grad_%s", c->name);
-    gradcheck(label, conv_fn, (void *)c, c->bias ? 3 : 2, (tensor *[]){x, w, b}, &(gc_opts){.max_elems = 96});
-    tensor_release(x);
-    tensor_release(w);
-    tensor_release(b);
+    gradcheck(label, conv_case_fn, (void *)c, c->bias ? 3 : 2, in, &(gc_opts){.max_elems = 96});
+    for (int i = 0; i < 3; i++) tensor_release(in[i]);
 }
 
 TEST(test_conv2d_grad) {
@@ -73,10 +56,10 @@ static void check_conv_goldens(void) {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const conv_case *c = &cases[i];
         if (c->bias)
-            golden_check_op(g, c->name, conv_fn, (void *)c, 3, (const char *[]){"x", "w", "b"},
+            golden_check_op(g, c->name, conv_case_fn, (void *)c, 3, (const char *[]){"x", "w", "b"},
                             (const char *[]){"gx", "gw", "gb"}, "y", 2e-6);
         else
-            golden_check_op(g, c->name, conv_fn, (void *)c, 2, (const char *[]){"x", "w"}, (const char *[]){"gx", "gw"}, "y",
+            golden_check_op(g, c->name, conv_case_fn, (void *)c, 2, (const char *[]){"x", "w"}, (const char *[]){"gx", "gw"}, "y",
                             2e-6);
     }
     golden_close(g);
@@ -109,7 +92,7 @@ TEST(test_conv3d_same_result_any_thread_count) {
         tensor *x = gc_input(SHAPE(1, 5, 8, 8, 16), 1), *w = gc_input_scaled(SHAPE(16, 3, 3, 3, 16), 2, 0.1f),
                *b = gc_input(SHAPE(16), 3);
         tensor_scope_begin();
-        tensor *y = conv_fn((void *)c, (tensor *[]){x, w, b});
+        tensor *y = conv_case_fn((void *)c, (tensor *[]){x, w, b});
         got[t][0] = tensor_clone(y);
         ag_backward(op_sum_all(op_square(y)));
         tensor_scope_end(NULL);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include "autograd/autograd.h"
 #include "core/ops.h"
-#include "tests/harness/conv_case.h"   // defines: conv_case
-#include "tests/harness/gradcheck.h"   // defines: gc_input, rel_error
+#include "tests/harness/conv_case.h"   // defines: conv_case, conv_case_fn, conv_case_inputs
+#include "tests/harness/gradcheck.h"   // defines: rel_error
 #include "tests/harness/test.h"
 
 static const conv_case cases[] = {
@@ -22,34 +22,21 @@ static const conv_case cases[] = {
     {"c3_kt1", 3, {1, 3, 5, 5, 24}, 48, {1, 3, 3}, {1, 1, 1}, {0, 0, 1, 1, 1, 1}, 1},
 };
 
-static tensor *run(const conv_case *c, tensor *x, tensor *w, tensor *b) {
-    if (c->dims == 3) {
-        conv3d_args a = {{c->stride[0], c->stride[1], c->stride[2]},
-                         {c->pad[0], c->pad[1], c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
-        return op_conv3d(x, w, c->bias ? b : NULL, &a);
-    }
-    conv2d_args a = {{c->stride[1], c->stride[2]}, {c->pad[2], c->pad[3], c->pad[4], c->pad[5]}};
-    return op_conv2d(x, w, c->bias ? b : NULL, &a);
-}
-
 /* the case's output, with the algorithm and thread count given; x, w, b from fixed seeds */
 static tensor *forward(const conv_case *c, conv_algo algo, int threads) {
-    const int nd = c->dims == 3 ? 5 : 4;
-    const int64_t cin = c->x[nd - 1];
-    int64_t ws[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
-    if (c->dims == 2) ws[1] = c->k[1], ws[2] = c->k[2], ws[3] = cin;
-    tensor *x = gc_input(nd, c->x, 11), *w = gc_input_scaled(nd, ws, 12, 0.2f), *b = gc_input(SHAPE(c->cout), 13);
+    tensor *in[3];
+    conv_case_inputs(c, 11, 0.2f, in);
     const int saved = omp_get_max_threads();
     bool grad = ag_set_grad_enabled(false);
     omp_set_num_threads(threads);
     conv_set_algorithm(algo);
     tensor_scope_begin();
-    tensor *y = tensor_clone(run(c, x, w, b));
+    tensor *y = tensor_clone(conv_case_fn((void *)c, in));
     tensor_scope_end(NULL);
     conv_set_algorithm(CONV_ALGO_AUTO);
     omp_set_num_threads(saved);
     ag_set_grad_enabled(grad);
-    tensor_release(x), tensor_release(w), tensor_release(b);
+    for (int i = 0; i < 3; i++) tensor_release(in[i]);
     return y;
 }
 
@@ -82,22 +69,19 @@ TEST(test_conv_winograd_same_bits_any_thread_count) {
  * of the Winograd forward (conv_cpu.c, conv_winograd.c): both against the im2col GEMM + col2im backward,
  * for every case (the time-stride-2 case keeps col2im for the input gradient) */
 static void grads(const conv_case *c, conv_algo algo, int threads, tensor **gx, tensor **gw) {
-    const int nd = c->dims == 3 ? 5 : 4;
-    const int64_t cin = c->x[nd - 1];
-    int64_t ws[5] = {c->cout, c->k[0], c->k[1], c->k[2], cin};
-    if (c->dims == 2) ws[1] = c->k[1], ws[2] = c->k[2], ws[3] = cin;
-    tensor *x = gc_input(nd, c->x, 21), *w = gc_input_scaled(nd, ws, 22, 0.2f), *b = gc_input(SHAPE(c->cout), 23);
+    tensor *in[3];
+    conv_case_inputs(c, 21, 0.2f, in);
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
     conv_set_algorithm(algo);
     tensor_scope_begin();
-    ag_backward(op_sum_all(op_square(run(c, x, w, b))));
+    ag_backward(op_sum_all(op_square(conv_case_fn((void *)c, in))));
     tensor_scope_end(NULL);
     conv_set_algorithm(CONV_ALGO_AUTO);
     omp_set_num_threads(saved);
-    *gx = x->grad, *gw = w->grad;
-    x->grad = w->grad = NULL;
-    tensor_release(x), tensor_release(w), tensor_release(b);
+    *gx = in[0]->grad, *gw = in[1]->grad;
+    in[0]->grad = in[1]->grad = NULL;
+    for (int i = 0; i < 3; i++) tensor_release(in[i]);
 }
 
 TEST(test_conv_winograd_grads_match_direct) {
