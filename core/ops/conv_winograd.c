@@ -242,6 +242,28 @@ static void chunk_gemms(const conv_geom *g, bool avx2, bool threads, int64_t n, 
                     U + xi * CO * K, (int)K, 0.0f, M + xi * n * CO, (int)CO);
 }
 
+/* the chunk size for `total` tiles cut into pieces of about `want`: even pieces, so the last one is not a
+ * sliver; *pieces gets their count */
+static int64_t even_chunks(int64_t want, int64_t total, int64_t *pieces) {
+    if (want < 1) want = 1;
+    if (want > total) want = total;
+    *pieces = (total + want - 1) / want;
+    return (total + *pieces - 1) / *pieces;
+}
+
+/* tiles q0 .. q0+m-1 of output frame `to` of batch b: transform in, the 16 products, transform out;
+ * `threads`: spread each step over the threads (called outside a parallel region) */
+static void forward_chunk(const conv_geom *g, const float *x, const float *zero, const float *U, const float *bias,
+                          bool avx2, bool threads, int64_t b, int64_t to, int64_t q0, int64_t m, float *V, float *M,
+                          float *y) {
+    const int64_t K = g->kt * g->cin, CO = g->cout;
+#pragma omp parallel for schedule(static) if (threads)
+    for (int64_t q = 0; q < m; q++) input_tiles_of(g, x, zero, b, to, q0 + q, V + q * K, m * K);
+    chunk_gemms(g, avx2, threads, m, V, U, M);
+#pragma omp parallel for schedule(static) if (threads)
+    for (int64_t q = 0; q < m; q++) output_tile(g, M + q * CO, m * CO, bias, b, to, q0 + q, y);
+}
+
 void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *bias, float *y) {
     const int64_t C = g->cin, CO = g->cout, K = g->kt * C, wide = K > CO ? K : CO;
     const int64_t tiles = ((g->Ho + 1) / 2) * ((g->Wo + 1) / 2), frames = g->B * g->To;
@@ -253,44 +275,24 @@ void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *
 
     /* Per-thread chunks of n tiles while U is small: each thread transforms its tiles, multiplies and
      * transforms back while they are in its cache. A big U (512 channels: 16-50 MiB) would be read from
-     * memory once per chunk, so then chunks are whole frames and the threads share each chunk instead.
+     * memory once per chunk, so then chunks are up to 32 MiB of V and the threads share each chunk instead.
      * OpenBLAS repacks U[xi] in every call, so it wants many tiles a call. */
     const int nt = omp_get_max_threads();
     const bool big_u = (int64_t)sizeof(float) * 16 * CO * K > WINO_BIG_U_BYTES;
-    int64_t n = avx2 ? WINO_TILES : WINO_THREAD_FLOATS / (16 * wide);
-    if (!avx2 && n < WINO_MIN_TILES) n = WINO_MIN_TILES;
-    if (n > tiles) n = tiles;
-    int64_t pieces = (tiles + n - 1) / n;
-    n = (tiles + pieces - 1) / pieces;   /* even pieces: the last one is not a sliver */
-    if (nt > 1 && !big_u && frames * pieces >= 2 * nt) {
-        float *V = workspace((size_t)(nt * 16 * n * K), &vb), *M = workspace((size_t)(nt * 16 * n * CO), &mb);
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int64_t i = 0; i < frames * pieces; i++) {
-            const int64_t f = i / pieces, q0 = (i % pieces) * n, m = tiles - q0 < n ? tiles - q0 : n;
-            const int64_t b = f / g->To, to = f % g->To, tid = omp_get_thread_num();
-            float *v = V + tid * 16 * n * K, *mm = M + tid * 16 * n * CO;
-            for (int64_t q = 0; q < m; q++) input_tiles_of(g, x, zero, b, to, q0 + q, v + q * K, m * K);
-            chunk_gemms(g, avx2, false, m, v, U, mm);
-            for (int64_t q = 0; q < m; q++) output_tile(g, mm + q * CO, m * CO, bias, b, to, q0 + q, y);
-        }
-    } else {   /* few chunks (one small frame): threads inside the transforms and the products */
-        if (!avx2 || big_u) {   /* up to 32 MiB of V: fewer passes over U, bigger OpenBLAS calls */
-            n = WINO_SHARED_FLOATS / (16 * wide);
-            if (n < 1) n = 1;
-            if (n > tiles) n = tiles;
-            pieces = (tiles + n - 1) / n;
-            n = (tiles + pieces - 1) / pieces;
-        }
-        float *V = workspace((size_t)(16 * n * K), &vb), *M = workspace((size_t)(16 * n * CO), &mb);
-        for (int64_t i = 0; i < frames * pieces; i++) {
-            const int64_t f = i / pieces, q0 = (i % pieces) * n, m = tiles - q0 < n ? tiles - q0 : n;
-            const int64_t b = f / g->To, to = f % g->To;
-#pragma omp parallel for schedule(static)
-            for (int64_t q = 0; q < m; q++) input_tiles_of(g, x, zero, b, to, q0 + q, V + q * K, m * K);
-            chunk_gemms(g, avx2, true, m, V, U, M);
-#pragma omp parallel for schedule(static)
-            for (int64_t q = 0; q < m; q++) output_tile(g, M + q * CO, m * CO, bias, b, to, q0 + q, y);
-        }
+    int64_t want = avx2 ? WINO_TILES : WINO_THREAD_FLOATS / (16 * wide), pieces;
+    if (!avx2 && want < WINO_MIN_TILES) want = WINO_MIN_TILES;
+    int64_t n = even_chunks(want, tiles, &pieces);
+    const bool per_thread = nt > 1 && !big_u && frames * pieces >= 2 * nt;
+    if (!per_thread && (!avx2 || big_u))   /* fewer passes over U, bigger OpenBLAS calls */
+        n = even_chunks(WINO_SHARED_FLOATS / (16 * wide), tiles, &pieces);
+    const int64_t bufs = per_thread ? nt : 1;
+    float *V = workspace((size_t)(bufs * 16 * n * K), &vb), *M = workspace((size_t)(bufs * 16 * n * CO), &mb);
+#pragma omp parallel for schedule(dynamic, 1) if (per_thread)
+    for (int64_t i = 0; i < frames * pieces; i++) {
+        const int64_t f = i / pieces, q0 = (i % pieces) * n, m = tiles - q0 < n ? tiles - q0 : n;
+        const int64_t tid = per_thread ? omp_get_thread_num() : 0;
+        forward_chunk(g, x, zero, U, bias, avx2, !per_thread, f / g->To, f % g->To, q0, m, V + tid * 16 * n * K,
+                      M + tid * 16 * n * CO, y);
     }
     mem_block_release(vb);
     mem_block_release(mb);
@@ -365,19 +367,18 @@ static void weights_adjoint(const conv_geom *g, const float *dU, float *gw) {
 }
 
 /* The weight gradient is the adjoint of the forward: dU[xi] = sum over tiles of dM[xi]^T V[xi] (16 GEMMs
- * that sum over the tiles), then gw = G^T dU G. Chunks of tiles run one after another, each GEMM threaded
- * by OpenBLAS over the outputs only, so every element of dU adds its chunks in the same order whatever the
- * thread count. Chunks run across frame boundaries: frames of a few tiles still make long sums. */
+ * that sum over the tiles), then gw = G^T dU G. Chunks of tiles run one after another, the 16 GEMMs of a
+ * chunk spread over the threads as single-threaded calls, so every element of dU adds its chunks in the
+ * same order whatever the thread count. Chunks run across frame boundaries: frames of a few tiles still
+ * make long sums. */
 void conv_winograd_weight_grad_cpu(const conv_geom *g, const float *x, const float *gy, float *gw) {
     const int64_t C = g->cin, CO = g->cout, K = g->kt * C;
     const int64_t tiles = ((g->Ho + 1) / 2) * ((g->Wo + 1) / 2), total = g->B * g->To * tiles;
     /* chunks small enough that V and dM (2 MiB) stay in the cache between the transforms and the GEMMs,
      * but at least 128 tiles: every GEMM reads and writes its dU[xi] */
-    int64_t n = WINO_DW_FLOATS / (16 * (K + CO));
-    if (n < 128) n = 128;
-    if (n > total) n = total;
-    const int64_t pieces = (total + n - 1) / n;
-    n = (total + pieces - 1) / pieces;
+    const int64_t want = WINO_DW_FLOATS / (16 * (K + CO));
+    int64_t pieces;
+    const int64_t n = even_chunks(want < 128 ? 128 : want, total, &pieces);
     mem_block *ub, *zb, *vb, *mb;
     float *dU = workspace((size_t)(16 * CO * K), &ub), *zero = workspace((size_t)(C > CO ? C : CO), &zb);
     float *V = workspace((size_t)(16 * n * K), &vb), *M = workspace((size_t)(16 * n * CO), &mb);
