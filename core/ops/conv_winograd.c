@@ -18,6 +18,7 @@
 #include "core/check.h"   // defines: CHECK
 #include "core/mem.h"     // defines: mem_alloc (workspace)
 #include "core/ops/gemm_avx2.h"   // defines: gemm_avx2, gemm_avx2_packed_index
+#include "core/ops/vec8.h"        // defines: v8f, LD8, ST8
 
 #define WINO_TILES 126                          /* tiles a chunk for the AVX2 kernel (6 a kernel call) */
 #define WINO_BIG_U_BYTES ((int64_t)8 << 20)     /* transformed weights above this: threads share a chunk */
@@ -64,8 +65,6 @@ static float *workspace(size_t floats, mem_block **blk) {
 
 /* where U[xi][co][k] lives: row-major (co, k) for cblas, or for the AVX2 kernel in blocks of 16 output
  * channels, k-major inside a block, so one k's 16 weights are one contiguous 64-byte load */
-typedef float v8f __attribute__((vector_size(32)));
-
 static inline int64_t u_index(bool packed, int64_t CO, int64_t K, int64_t xi, int64_t co, int64_t k) {
     return xi * CO * K + (packed ? ((co >> 4) * K + k) * 16 + (co & 15) : co * K + k);
 }
@@ -114,10 +113,6 @@ static void transform_weights(const conv_geom *g, const float *w, bool packed, f
         for (int64_t a = 0; a < g->kt; a++)
             for (int64_t c = 0; c < ncb; c++) transform_weight_block(g, w, packed, U, cb, a, c * WT_C);
 }
-
-/* v8f: 8 floats as one GNU vector (two SSE or one AVX register); loads and stores through memcpy are unaligned */
-#define LD8(v, p) memcpy(&(v), (p), sizeof(v8f))   /* macros, not functions: no vector-returning ABI */
-#define ST8(p, v) memcpy((p), &(v), sizeof(v8f))
 
 /* B^T d B on 16 values (scalars or vectors): the same formulas for both */
 #define WINO_INPUT_TRANSFORM(d, v)                                                              \

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/exp_vec.h"    // defines: exp8, exp1
+#include "core/ops/vec8.h"       // defines: v8f, v8i, LD8, ST8
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/silu_cuda.h"  // defines: silu_forward_cuda, silu_backward_cuda
 #endif
@@ -17,11 +18,11 @@ static void silu_forward_span(const float *x, float *y, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         v8f v, e;
-        memcpy(&v, x + i, sizeof v);
+        LD8(v, x + i);
         const v8f nv = -v;
         exp8(&e, &nv);
         v = v / (1.0f + e);
-        memcpy(y + i, &v, sizeof v);
+        ST8(y + i, v);
     }
     for (; i < n; i++) y[i] = x[i] / (1.0f + exp1(-x[i]));
 }
@@ -32,13 +33,13 @@ static void silu_backward_span(const float *x, const float *gy, float *gx, int64
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         v8f v, g, e;
-        memcpy(&v, x + i, sizeof v);
-        memcpy(&g, gy + i, sizeof g);
+        LD8(v, x + i);
+        LD8(g, gy + i);
         const v8f nv = -v;
         exp8(&e, &nv);
         const v8f sg = 1.0f / (1.0f + e);
         g = g * sg * (1.0f + v * (1.0f - sg));
-        memcpy(gx + i, &g, sizeof g);
+        ST8(gx + i, g);
     }
     for (; i < n; i++) {
         const float sg = 1.0f / (1.0f + exp1(-x[i]));

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "core/ops/exp_vec.h"     // defines: exp8, exp1
+#include "core/ops/vec8.h"        // defines: v8f, v8i, LD8, ST8
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/softmax_cuda.h"   // defines: softmax_forward_cuda, softmax_backward_cuda
@@ -16,9 +17,9 @@ void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
     float mx = -INFINITY;
     if (D >= 8) {
         v8f m, v;
-        memcpy(&m, xr, sizeof m);
+        LD8(m, xr);
         for (i = 8; i + 8 <= D; i += 8) {
-            memcpy(&v, xr + i, sizeof v);
+            LD8(v, xr + i);
             const v8i gt = v > m;   /* false for NaN: NaN never becomes the max */
             m = (v8f)(((v8i)v & gt) | ((v8i)m & ~gt));
         }
@@ -32,10 +33,10 @@ void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
         v8f part = {0};
         for (int64_t end = i + 128 < D ? i + 128 : D; i + 8 <= end; i += 8) {
             v8f v, e;
-            memcpy(&v, xr + i, sizeof v);
+            LD8(v, xr + i);
             v -= mx;
             exp8(&e, &v);
-            memcpy(yr + i, &e, sizeof e);
+            ST8(yr + i, e);
             part += e;
         }
         for (int l = 0; l < 8; l++) lane[l] += part[l];
@@ -48,9 +49,9 @@ void softmax_row_cpu(const float *xr, float *yr, int64_t D) {
     const float inv = (float)(1.0 / sum);
     for (i = 0; i + 8 <= D; i += 8) {
         v8f v;
-        memcpy(&v, yr + i, sizeof v);
+        LD8(v, yr + i);
         v *= inv;
-        memcpy(yr + i, &v, sizeof v);
+        ST8(yr + i, v);
     }
     for (; i < D; i++) yr[i] *= inv;
 }
