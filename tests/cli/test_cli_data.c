@@ -2,7 +2,6 @@
  * PNG frame folders (resize + centre crop), and imports that fail leave no file behind. */
 #include <glob.h>
 #include <hdf5.h>
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 #include "core/check.h"
 #include "data/h5video.h"
+#include "tests/harness/image_files.h"   // defines: test_write_solid_png
 #include "tests/harness/test.h"
 
 
@@ -53,19 +53,6 @@ TEST(test_cli_data_make_synthetic_and_info) {
     unlink(path2);
 }
 
-static void write_png(const char *path, int w, int h, const uint8_t rgb[3]) {
-    uint8_t *px = xmalloc((size_t)w * h * 3);
-    for (int i = 0; i < w * h; i++) memcpy(px + 3 * i, rgb, 3);
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = (png_uint_32)w;
-    img.height = (png_uint_32)h;
-    img.format = PNG_FORMAT_RGB;
-    EXPECT(png_image_write_to_file(&img, path, 0, px, 0, NULL), "write %s", path);
-    free(px);
-}
-
 /* DIR/clip_a (3 frames 40x24), DIR/clip_b (2 frames 20x30), each frame one colour */
 static void make_frame_dirs(const char *dir) {
     char p[512];
@@ -77,12 +64,12 @@ static void make_frame_dirs(const char *dir) {
     for (int t = 0; t < 3; t++) {
         uint8_t c[3] = {(uint8_t)(10 * t), 100, 200};
         snprintf(p, sizeof p, "%s/clip_a/%04d.png", dir, t);
-        write_png(p, 40, 24, c);
+        test_write_solid_png(p, 40, 24, c);
     }
     for (int t = 0; t < 2; t++) {
         uint8_t c[3] = {7, (uint8_t)(50 + t), 9};
         snprintf(p, sizeof p, "%s/clip_b/f%d.png", dir, t);
-        write_png(p, 20, 30, c);
+        test_write_solid_png(p, 20, 30, c);
     }
 }
 

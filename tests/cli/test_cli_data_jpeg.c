@@ -1,12 +1,12 @@
 /* test_cli_data_jpeg.c: `vaec data make --frames` with JPEG frames (colour and grey, mixed with PNG in
  * one clip), and a truncated JPEG refused with a message naming it. */
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/check.h"
 #include "data/h5video.h"
+#include "tests/harness/image_files.h"   // defines: test_write_solid_png
 #include "tests/harness/test.h"
 #ifdef VAEC_HAVE_JPEG
 #include <jpeglib.h>
@@ -35,18 +35,6 @@ static void write_jpeg(const char *path, int w, int h, const uint8_t rgb[3], boo
 }
 #endif
 
-static void write_png(const char *path, int w, int h, const uint8_t rgb[3]) {
-    uint8_t *px = xmalloc((size_t)w * h * 3);
-    for (int i = 0; i < w * h; i++) memcpy(px + 3 * i, rgb, 3);
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = (png_uint_32)w, img.height = (png_uint_32)h;
-    img.format = PNG_FORMAT_RGB;
-    EXPECT(png_image_write_to_file(&img, path, 0, px, 0, NULL), "write %s", path);
-    free(px);
-}
-
 /* every pixel of frame t of clip k within tol of rgb */
 static void expect_colour(h5video *v, int k, int t, const uint8_t rgb[3], int tol) {
     uint8_t px[16 * 16 * 3];
@@ -74,7 +62,7 @@ TEST(test_cli_data_make_jpeg_frames) {
     snprintf(p, sizeof p, "%s/a/0003.jpeg", dir);
     write_jpeg(p, 40, 24, g, true);
     snprintf(p, sizeof p, "%s/b/0001.png", dir);   /* PNG and JPEG in one clip */
-    write_png(p, 20, 30, png);
+    test_write_solid_png(p, 20, 30, png);
     snprintf(p, sizeof p, "%s/b/0002.jpg", dir);
     write_jpeg(p, 20, 30, c0, false);
     snprintf(cmd, sizeof cmd, "%s/vaec data make --frames %s --out %s --size 16", VAEC_BIN_DIR, dir, path);
