@@ -3,7 +3,6 @@
  * pixels against ffmpeg's own RGB decode (after the same resize + crop) and against the source colour;
  * undecodable, truncated and missing videos, an empty folder, --strict. Without the ffmpeg command
  * line these tests fail and say to run scripts/install-deps.sh: CI installs it. */
-#include <glob.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,14 +162,6 @@ TEST(test_cli_data_make_videos_matches_ffmpeg) {
 }
 
 static bool exists(const char *path) { return access(path, F_OK) == 0; }
-static bool tmp_left(const char *path) {
-    char pat[512];
-    snprintf(pat, sizeof pat, "%s.tmp.*", path);
-    glob_t g;
-    int rc = glob(pat, 0, NULL, &g);
-    globfree(&g);
-    return rc != GLOB_NOMATCH;
-}
 
 TEST(test_cli_data_make_videos_bad_input) {
     if (!need_ffmpeg()) return;
@@ -180,7 +171,7 @@ TEST(test_cli_data_make_videos_bad_input) {
     /* an empty folder: exit 1, naming it, no file */
     snprintf(cmd, sizeof cmd, "%s/vaec data make --videos %s --out %s", VAEC_BIN_DIR, dir, path);
     EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, dir) && strstr(out, "no video files") &&
-               !exists(path) && !tmp_left(path), "empty folder:\n%s", out);
+               !exists(path) && !test_tmp_left(path), "empty folder:\n%s", out);
     /* a missing folder */
     snprintf(cmd, sizeof cmd, "%s/vaec data make --videos %s/nope --out %s", VAEC_BIN_DIR, dir, path);
     EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "nope") && !exists(path), "missing folder:\n%s", out);
@@ -210,12 +201,12 @@ TEST(test_cli_data_make_videos_bad_input) {
     /* --strict: the first bad video is an error naming it; nothing written */
     snprintf(cmd, sizeof cmd, "%s/vaec data make --videos %s --out %s --size 16 --strict", VAEC_BIN_DIR, dir, path);
     EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "error") && strstr(out, "a_random.mp4") &&
-               strstr(out, "nothing written") && !exists(path) && !tmp_left(path),
+               strstr(out, "nothing written") && !exists(path) && !test_tmp_left(path),
            "--strict:\n%s", out);
     /* only undecodable videos: an error, no file */
     snprintf(cmd, sizeof cmd, "rm %s/c_good.mp4 && %s/vaec data make --videos %s --out %s --size 16", dir, VAEC_BIN_DIR,
              dir, path);
     EXPECT(test_run_command(cmd, out, sizeof out) == 1 && strstr(out, "none of its 2 video files") && !exists(path) &&
-               !tmp_left(path), "all bad:\n%s", out);
+               !test_tmp_left(path), "all bad:\n%s", out);
     remove_all(dir);
 }

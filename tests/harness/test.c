@@ -1,5 +1,6 @@
 /* test.c: the test runner's main (see test.h). */
 #include "tests/harness/test.h"
+#include <glob.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,13 @@ int main(int argc, char **argv) {
     }
     printf("\n%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
+}
+
+bool test_tmp_left(const char *path) {
+    char pat[512];
+    snprintf(pat, sizeof pat, "%s.tmp.*", path);
+    glob_t g;
+    int rc = glob(pat, 0, NULL, &g);
+    globfree(&g);
+    return rc != GLOB_NOMATCH;
 }

@@ -38,6 +38,9 @@ int test_run_command(const char *cmd, char *out, size_t n);
    77 or 127 mean the Python lacks torch/diffusers/h5py or is absent: the caller reports itself skipped. */
 int test_run_python(const char *script, const char *args, char *out, size_t n);
 
+/* Whether a PATH.tmp.* file is left next to path: the trace of an atomic write that did not finish. */
+bool test_tmp_left(const char *path);
+
 /* Runs fn(ctx) in a child process and checks it exits non-zero with `needle` in its stderr. */
 bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle);
 
