@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libopenblas-openmp-dev   # cblas GEMM on vaec's own OpenMP threads
+      libdnnl-dev              # oneDNN: CPU convolutions and matmuls (AVX2 / AVX-512 / AMX at run time)
       libhdf5-dev              # datasets (data/)
       libopenmpi-dev openmpi-bin  # data-parallel training on CPU ranks, process launch
       libpng-dev zlib1g-dev    # PNG frames, reconstruction previews

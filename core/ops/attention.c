@@ -1,18 +1,18 @@
 /* attention.c: fused softmax(q k^T * scale) v, forward and backward (see attention.h). */
 #include "core/ops/attention.h"
-#include <cblas.h>
 #include <limits.h>
 #include <omp.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/softmax.h"    // defines: softmax_row_cpu, softmax_backward_cpu
+#include "core/cpu/gemm.h"       // defines: gemm_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/attention_cuda.h"   // defines: attention_forward_cuda, attention_backward_cuda
 #endif
 
 /* Each thread takes a contiguous share of the query rows through q k^T, the row softmax and P v, with
- * single-threaded OpenBLAS calls (OpenBLAS runs single-threaded inside a parallel region): one barrier a
+ * single-threaded GEMM calls (gemm_f32 runs single-threaded inside a parallel region): one barrier a
  * batch item instead of three, and a thread's rows of P are still in its cache for the second GEMM. Rows
- * never mix, so the result does not depend on the thread count beyond OpenBLAS's own row blocking. */
+ * never mix, so the result does not depend on the thread count beyond the GEMM kernel's own row blocking. */
 void attention_forward_cpu(const float *q, const float *k, const float *v, float *out, float *P, int64_t N,
                            int64_t Lq, int64_t Lk, int64_t C, float scale) {
     for (int64_t n = 0; n < N; n++) {
@@ -23,11 +23,11 @@ void attention_forward_cpu(const float *q, const float *k, const float *v, float
             const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
             const int64_t r0 = Lq * t / nt, r1 = Lq * (t + 1) / nt, rows = r1 - r0;
             if (rows > 0) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Lk, (int)C, scale, qn + r0 * C,
-                            (int)C, kn, (int)C, 0.0f, Pn + r0 * Lk, (int)Lk);
+                gemm_f32(false, true, rows, Lk, C, scale, qn + r0 * C,
+                            C, kn, C, 0.0f, Pn + r0 * Lk, Lk);
                 for (int64_t r = r0; r < r1; r++) softmax_row_cpu(Pn + r * Lk, Pn + r * Lk, Lk);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)C, (int)Lk, 1.0f, Pn + r0 * Lk,
-                            (int)Lk, vn, (int)C, 0.0f, on + r0 * C, (int)C);
+                gemm_f32(false, false, rows, C, Lk, 1.0f, Pn + r0 * Lk,
+                            Lk, vn, C, 0.0f, on + r0 * C, C);
             }
         }
     }
@@ -38,22 +38,21 @@ void attention_forward_cpu(const float *q, const float *k, const float *v, float
 void attention_backward_cpu(const float *q, const float *k, const float *v, const float *P, const float *gout,
                             float *dq, float *dk, float *dv, float *work, int64_t N, int64_t Lq, int64_t Lk,
                             int64_t C, float scale) {
-    const int iLq = (int)Lq, iLk = (int)Lk, iC = (int)C;
     for (int64_t n = 0; n < N; n++) {
         const float *qn = q + n * Lq * C, *kn = k + n * Lk * C, *vn = v + n * Lk * C;
         const float *Pn = P + n * Lq * Lk, *gn = gout + n * Lq * C;
         if (dv)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iLk, iC, iLq, 1.0f, Pn, iLk, gn, iC, 0.0f,
-                        dv + n * Lk * C, iC);
+            gemm_f32(true, false, Lk, C, Lq, 1.0f, Pn, Lk, gn, C, 0.0f,
+                        dv + n * Lk * C, C);
         if (!dq && !dk) continue;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iLq, iLk, iC, 1.0f, gn, iC, vn, iC, 0.0f, work, iLk);
+        gemm_f32(false, true, Lq, Lk, C, 1.0f, gn, C, vn, C, 0.0f, work, Lk);
         softmax_backward_cpu(Pn, work, work, Lq, Lk);
         if (dq)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, iLq, iC, iLk, scale, work, iLk, kn, iC, 0.0f,
-                        dq + n * Lq * C, iC);
+            gemm_f32(false, false, Lq, C, Lk, scale, work, Lk, kn, C, 0.0f,
+                        dq + n * Lq * C, C);
         if (dk)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iLk, iC, iLq, scale, work, iLk, qn, iC, 0.0f,
-                        dk + n * Lk * C, iC);
+            gemm_f32(true, false, Lk, C, Lq, scale, work, Lk, qn, C, 0.0f,
+                        dk + n * Lk * C, C);
     }
 }
 

@@ -2,13 +2,39 @@
  * col2im backward (no atomics; each element accumulates in the same order on any thread count). */
 #include <cblas.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/ops/conv.h"
 #include "core/mem.h"   // defines: mem_alloc (workspace)
+#include "core/cpu/cpu.h"         // defines: conv_dnnl_forward, conv_dnnl_backward_*
+#include "core/cpu/dnnl_util.h"   // defines: cpu_backend_use_dnnl
 
 #define FWD_TILE_FLOATS (256 << 10)              /* 1 MiB of im2col columns a thread (small-weight path) */
 #define FWD_SMALL_WEIGHT_BYTES ((int64_t)4 << 20)  /* weights up to this size take the per-thread tiles */
 static int64_t workspace_floats = 8 << 20;   /* 32 MiB of im2col columns per tile, whatever the layer */
+
+static conv_algo forced_algo = CONV_ALGO_AUTO;
+
+void conv_set_algorithm(conv_algo a) { forced_algo = a; }
+
+conv_algo conv_current_algorithm(void) {
+    static int env = -1;   /* VAEC_CONV_ALGO for a whole run */
+    if (env < 0) {
+        const char *e = getenv("VAEC_CONV_ALGO");
+        CHECK_HINT(!e || !*e || !strcmp(e, "auto") || !strcmp(e, "im2col") || !strcmp(e, "winograd") || !strcmp(e, "dnnl"),
+                   "use auto (the default), dnnl, winograd or im2col", "VAEC_CONV_ALGO=%s is not a conv algorithm", e);
+        env = !e || !*e || !strcmp(e, "auto") ? CONV_ALGO_AUTO
+              : !strcmp(e, "im2col")          ? CONV_ALGO_IM2COL
+              : !strcmp(e, "winograd")        ? CONV_ALGO_WINOGRAD
+                                              : CONV_ALGO_DNNL;
+    }
+    return forced_algo != CONV_ALGO_AUTO ? forced_algo : (conv_algo)env;
+}
+
+bool conv_uses_dnnl(const conv_geom *g) {
+    conv_algo a = conv_current_algorithm();
+    return a == CONV_ALGO_DNNL || (a == CONV_ALGO_AUTO && cpu_backend_use_dnnl() && dnnl_conv_preferred());
+}
 
 void conv_set_workspace_limit(size_t bytes) { workspace_floats = bytes ? (int64_t)(bytes / sizeof(float)) : (8 << 20); }
 
@@ -107,6 +133,10 @@ static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64
 
 void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
     const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
+    if (P > 0 && conv_uses_dnnl(g)) {
+        conv_dnnl_forward(g, x, w, b, y);
+        return;
+    }
     if (P > 0 && conv_winograd_applies(g)) {
         conv_winograd_forward_cpu(g, x, w, b, y);
         return;
@@ -207,6 +237,12 @@ static bool input_grad_winograd(const conv_geom *g, const float *w, const float 
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb) {
     const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
+    if (P > 0 && conv_uses_dnnl(g)) {   /* the bias gradient comes with the weight gradient there */
+        if (gx) conv_dnnl_backward_data(g, w, gy, gx);
+        if (gw) conv_dnnl_backward_weights(g, x, gy, gw, gb);
+        else if (gb) bias_grad(gy, P, CO, gb);
+        return;
+    }
     if (gb) bias_grad(gy, P, CO, gb);
     if (gx) memset(gx, 0, (size_t)(g->B * g->T * g->H * g->W * g->cin) * sizeof(float));
     if (gw) memset(gw, 0, (size_t)(CO * K) * sizeof(float));

@@ -28,20 +28,9 @@
 #define WINO_SHARED_FLOATS ((int64_t)8 << 20)   /* V of a chunk the threads share: 32 MiB */
 #define WINO_DW_FLOATS ((int64_t)1 << 19)       /* V and dM of a weight-gradient chunk: 2 MiB */
 
-static conv_algo forced_algo = CONV_ALGO_AUTO;
-
-void conv_set_algorithm(conv_algo a) { forced_algo = a; }
-
 bool conv_winograd_applies(const conv_geom *g) {
-    static int env = -1;   /* VAEC_CONV_ALGO for a whole run */
-    if (env < 0) {
-        const char *e = getenv("VAEC_CONV_ALGO");
-        CHECK(!e || !*e || !strcmp(e, "auto") || !strcmp(e, "im2col") || !strcmp(e, "winograd"),
-              "VAEC_CONV_ALGO=%s: expected auto, im2col or winograd", e);
-        env = !e || !*e || !strcmp(e, "auto") ? CONV_ALGO_AUTO : !strcmp(e, "im2col") ? CONV_ALGO_IM2COL : CONV_ALGO_WINOGRAD;
-    }
-    const conv_algo algo = forced_algo != CONV_ALGO_AUTO ? forced_algo : (conv_algo)env;
-    if (algo == CONV_ALGO_IM2COL) return false;
+    const conv_algo algo = conv_current_algorithm();
+    if (algo == CONV_ALGO_IM2COL || algo == CONV_ALGO_DNNL) return false;
     /* small channel counts make K too short for the GEMMs to pay for the transforms (conv_in has Cin 3) */
     if (!(g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->cin >= 16 && g->cout >= 16 && g->Ho >= 2 &&
           g->Wo >= 2))

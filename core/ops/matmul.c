@@ -1,16 +1,16 @@
-/* matmul.c: batched matmul and linear, forward and backward, on cblas_sgemm (CPU) or cuBLAS (CUDA; fp32,
+/* matmul.c: batched matmul and linear, forward and backward, on gemm_f32 (CPU: oneDNN or OpenBLAS) or cuBLAS (CUDA; fp32,
  * or bf16 operands and outputs with fp32 accumulation and fp32 gradients). */
 #include "core/ops/matmul.h"
-#include <cblas.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
+#include "core/cpu/gemm.h"       // defines: gemm_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/linalg_cuda.h"   // defines: gemm_rm_cuda, gemm_rm_bf16_cuda, bias_set_cuda, colsum_cuda
 #endif
 
 typedef struct { bool ta, tb; int64_t batch, m, k, n; } mm_ctx;
 
-/* Row-major batched C = alpha op(A) op(B) + beta C on either device: per batch item through cblas on the
+/* Row-major batched C = alpha op(A) op(B) + beta C on either device: per batch item through gemm_f32 on the
    CPU (the reference, unchanged), one strided-batched cuBLAS call on CUDA. bf16 (CUDA only): A and B are
    bf16, C is bf16 when c_bf16 and fp32 otherwise (the gradients). */
 static void gemm_on(device_t dev, bool bf16, bool c_bf16, int64_t batch, bool ta, bool tb, int64_t m, int64_t n,
@@ -21,8 +21,7 @@ static void gemm_on(device_t dev, bool bf16, bool c_bf16, int64_t batch, bool ta
             const float *af = a, *bf = b;
             float *cf = c;
             for (int64_t i = 0; i < batch; i++)
-                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
-                            (int)n, (int)k, 1.0f, af + i * sa, (int)lda, bf + i * sb, (int)ldb, beta, cf + i * sc, (int)n);
+                gemm_f32(ta, tb, m, n, k, 1.0f, af + i * sa, lda, bf + i * sb, ldb, beta, cf + i * sc, n);
             break;
         }
 #ifdef VAEC_HAVE_CUDA

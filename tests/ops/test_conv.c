@@ -75,6 +75,20 @@ TEST(test_conv_matches_torch_one_position_tiles) {
     conv_set_workspace_limit(0);
 }
 
+/* the same goldens through oneDNN, whatever this CPU's automatic choice (AVX2 CPUs pick vaec's own kernels) */
+TEST(test_conv_matches_torch_dnnl) {
+    conv_set_algorithm(CONV_ALGO_DNNL);
+    check_conv_goldens();
+    conv_set_algorithm(CONV_ALGO_AUTO);
+}
+
+/* the same goldens through vaec's im2col kernels alone */
+TEST(test_conv_matches_torch_im2col) {
+    conv_set_algorithm(CONV_ALGO_IM2COL);
+    check_conv_goldens();
+    conv_set_algorithm(CONV_ALGO_AUTO);
+}
+
 /* the same goldens through the Winograd forward wherever the kernel allows it (c2_3x3 is 3 channels: no) */
 TEST(test_conv_matches_torch_winograd) {
     conv_set_algorithm(CONV_ALGO_WINOGRAD);
@@ -82,9 +96,12 @@ TEST(test_conv_matches_torch_winograd) {
     conv_set_algorithm(CONV_ALGO_AUTO);
 }
 
+/* vaec's own im2col kernels (oneDNN's promise is narrower: the same bits run to run at one thread count,
+ * test_conv_backends_same_bits_run_to_run) */
 TEST(test_conv3d_same_result_any_thread_count) {
     const conv_case *c = &cases[11];   /* c3_big: causal 3x3x3, 16 -> 16 channels */
     conv_set_workspace_limit(64 * 1024);   /* several tiles */
+    conv_set_algorithm(CONV_ALGO_IM2COL);
     tensor *got[2][4];
     int saved = omp_get_max_threads();
     for (int t = 0; t < 2; t++) {
@@ -102,6 +119,7 @@ TEST(test_conv3d_same_result_any_thread_count) {
     }
     omp_set_num_threads(saved);
     conv_set_workspace_limit(0);
+    conv_set_algorithm(CONV_ALGO_AUTO);
     const char *what[4] = {"output", "input grad", "weight grad", "bias grad"};
     for (int k = 0; k < 4; k++) {
         EXPECT(memcmp(got[0][k]->data, got[1][k]->data, (size_t)got[0][k]->numel * 4) == 0, "conv3d %s differs between 1 and "
