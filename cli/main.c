@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/commands.h"   // defines: cmd_ckpt, cmd_data, cmd_train, ...
+#include "core/cpu/threads.h"   // defines: cpu_threads_apply
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    cpu_threads_apply(0);   /* physical cores (or OMP_NUM_THREADS); `vaec train` applies [train] threads */
     if (!strcmp(argv[1], "ckpt")) return cmd_ckpt(argc - 1, argv + 1);
     if (!strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);

@@ -68,6 +68,9 @@ train_config train_config_from(const config *c) {
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");
     t.num_workers = config_int(c, "data", "num_workers", LOADER_DEFAULT_WORKERS);
+    t.threads = config_int(c, "train", "threads", 0);
+    CHECK(t.threads >= 0 && t.threads <= 4096, "config %s: [train] threads = %d (0 for the physical cores, or a count)", p,
+          t.threads);
     CHECK(t.frame_interval >= 1, "config %s: [train] frame_interval = %d (1 or more)", p, t.frame_interval);
     CHECK(t.num_workers >= 1 && t.num_workers <= LOADER_MAX_WORKERS, "config %s: [data] num_workers = %d (1 to %d)", p,
           t.num_workers, LOADER_MAX_WORKERS);

@@ -17,6 +17,7 @@ typedef struct {
     int batch_size, num_frames, image_size;
     int frame_interval;    /* frames between the frames of a training window (1 = consecutive) */
     int num_workers;       /* [data] num_workers: loader prefetch threads */
+    int threads;           /* compute threads; 0: OMP_NUM_THREADS if set, else the physical cores */
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;

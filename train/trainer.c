@@ -15,6 +15,8 @@
 #include "train/batch_noise.h"     // defines: batch_noise_slice
 #include "train/checkpoint.h"      // defines: ckpt_save, ckpt_load
 #include "train/dist.h"            // defines: dist_init, dist_allreduce_grads
+#include "core/cpu/dnnl_util.h"     // defines: cpu_backend_use_dnnl, dnnl_isa_name
+#include "core/cpu/threads.h"       // defines: cpu_threads_apply
 #include "train/loss_setup.h"      // defines: train_loss_init
 #include "train/model_config.h"    // defines: model_build
 #include "train/step.h"            // defines: train_step
@@ -173,6 +175,7 @@ int train_main(const train_args *a) {
     for (int i = 0; i < a->n_sets; i++) if (config_set(&c, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
     train_config t = train_config_from(&c);
     dist_init(t.dist_timeout_s);
+    const int nthreads = cpu_threads_apply(t.threads);
     const int world = dist_world(), rank = dist_rank(), accum = t.grad_accum_steps;
     const bool lead = rank == 0;
     vaec_model m;
@@ -240,6 +243,9 @@ int train_main(const train_args *a) {
     printf("training %lld parameters in %d tensors (%s) for %ld steps, batch %d x %d frames at %dx%d, out %s\n",
            (long long)n_values, opt->n, m.p.freeze_vae_2d ? "spatial VAE frozen" : "spatial VAE trained", t.steps,
            t.batch_size * world * accum, t.num_frames, t.image_size, t.image_size, t.out_dir);
+    if (t.dev == DEVICE_CPU)
+        printf("cpu: %d threads (%s); convolutions on %s, matmuls on %s (%s)\n", nthreads, cpu_threads_source(),
+               conv_backend_name(), cpu_backend_use_dnnl() ? "oneDNN" : "OpenBLAS", dnnl_isa_name());
     if (world > 1 || accum > 1)
         printf("data parallel: %d ranks (%s) x %d micro-steps x batch %d = global batch %d\n", world, dist_get()->source,
                accum, t.batch_size, t.batch_size * world * accum);

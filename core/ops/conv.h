@@ -45,6 +45,7 @@ typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD, CONV_ALGO_D
 void conv_set_algorithm(conv_algo a);
 conv_algo conv_current_algorithm(void);
 bool conv_uses_dnnl(const conv_geom *g);
+const char *conv_backend_name(void);   /* what AUTO runs on this CPU: "oneDNN" or "vaec's Winograd/im2col" */
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb);
 

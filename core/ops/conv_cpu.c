@@ -36,6 +36,12 @@ bool conv_uses_dnnl(const conv_geom *g) {
     return a == CONV_ALGO_DNNL || (a == CONV_ALGO_AUTO && cpu_backend_use_dnnl() && dnnl_conv_preferred());
 }
 
+const char *conv_backend_name(void) {
+    conv_geom g;
+    memset(&g, 0, sizeof g);
+    return conv_uses_dnnl(&g) ? "oneDNN" : "vaec's Winograd/im2col";
+}
+
 void conv_set_workspace_limit(size_t bytes) { workspace_floats = bytes ? (int64_t)(bytes / sizeof(float)) : (8 << 20); }
 
 /* im2col columns come from the caching allocator (tagged workspace): no malloc per step */

@@ -1,5 +1,5 @@
-/* test_data_keys.c: the trainer's data keys: [train] frame_interval and [data] num_workers, their
- * defaults, and out-of-range values refused naming the key. */
+/* test_data_keys.c: the trainer's data and thread keys: [train] frame_interval, [data] num_workers and [train]
+ * threads, their defaults, and out-of-range values refused naming the key. */
 #include <stdlib.h>
 #include <string.h>
 #include "data/loader.h"
@@ -33,4 +33,16 @@ TEST(test_train_config_frame_interval_and_num_workers) {
     config_free(&c);
     EXPECT(test_expect_fatal(parse_with, "train.frame_interval=0", "[train] frame_interval = 0"), "frame_interval 0");
     EXPECT(test_expect_fatal(parse_with, "data.num_workers=0", "[data] num_workers = 0"), "num_workers 0");
+}
+
+/* [train] threads: 0 (the default) leaves the count to OMP_NUM_THREADS or the physical cores */
+TEST(test_train_config_threads) {
+    config c;
+    load_demo(&c, NULL, NULL);
+    EXPECT(train_config_from(&c).threads == 0, "threads default is not 0 (automatic)");
+    config_free(&c);
+    load_demo(&c, "train.threads=6", NULL);
+    EXPECT(train_config_from(&c).threads == 6, "train.threads=6 not read");
+    config_free(&c);
+    EXPECT(test_expect_fatal(parse_with, "train.threads=-2", "[train] threads = -2"), "threads -2 accepted");
 }
