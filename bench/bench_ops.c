@@ -1,7 +1,8 @@
 /* bench_ops.c: the single-op rows of vaec_bench, and the SGEMM rate the table is measured against.
  * A _fwd row times the forward under no-grad; a _bwd row runs the forward with every input requiring
  * grad, then times only the backward from a fixed upstream gradient (every input's gradient).
- *   sgemm_2048:            cblas_sgemm 2048 x 2048 x 2048 (OpenBLAS): this machine's GEMM rate
+ *   sgemm_2048:            gemm_f32 2048 x 2048 x 2048 (oneDNN sgemm; OpenBLAS under VAEC_CPU_BACKEND=own):
+ *                          the GEMM rate vaec's CPU ops get on this machine
  *   conv2d_128c_256:       (1,256,256,128) 3x3 128->128, pad 1   (SDXL encoder/decoder, top level)
  *   conv2d_512c_32:        (1,32,32,512)   3x3 512->512, pad 1   (SDXL mid block)
  *   conv3d_128c_17x32:     (1,17,32,32,128) 3x3x3 128->128, causal time pad 2, HW pad 1 (temporal VAE)
@@ -9,11 +10,11 @@
  *   group_norm_128c_256:   (1,256,256,128), 32 groups, eps 1e-6
  *   attention_1024x512:    q, k, v (1,1024,512), one head, scale 1/sqrt(512) (SDXL mid-block attention) */
 #include "bench/bench_rows.h"
-#include <cblas.h>
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_set_grad_enabled, ag_backward_with_grad, ag_zero_grad
 #include "bench/bench_util.h"    // defines: bench_time, bench_print, bench_rand
 #include "core/ops.h"            // defines: op_conv2d, op_conv3d, op_group_norm, op_attention
+#include "core/cpu/gemm.h"       // defines: gemm_f32
 
 /* ---- SGEMM ---- */
 typedef struct { tensor *a, *b, *c; int n; } gemm_ctx;
@@ -22,8 +23,8 @@ static double gemm_iter(void *p, double *loss) {
     gemm_ctx *g = p;
     double t0 = bench_now();
     if (bench_device == DEVICE_CPU) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n, g->n, g->n, 1.0f, tensor_f32(g->a), g->n,
-                    tensor_f32(g->b), g->n, 0.0f, tensor_f32(g->c), g->n);
+        gemm_f32(false, false, g->n, g->n, g->n, 1.0f, tensor_f32(g->a), g->n, tensor_f32(g->b), g->n, 0.0f,
+                 tensor_f32(g->c), g->n);
     } else {   /* the GPU's GEMM: cuBLAS through op_matmul */
         tensor_scope_begin();
         op_matmul(g->a, g->b, false, false);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "core/cpu/dnnl_util.h"   // defines: dnnl_isa_name
 #include "core/mem.h"   // defines: mem_get_stats
+#include "core/ops/conv.h"        // defines: conv_backend_name
 #include "core/rng.h"   // defines: rng_seed, rng_fill_uniform
 
 device_t bench_device = DEVICE_CPU;
@@ -55,9 +57,9 @@ void bench_print(const char *row, const bench_result *r) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"row\": \"%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
-           "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_rss_mib\": %.1f}\n",
+           "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\", \"conv\": \"%s\"}\n",
            row, omp_get_max_threads(), r->reps, r->median_ms, r->min_ms, r->loss, (double)s.peak_total / 1048576.0,
-           (double)ru.ru_maxrss / 1024.0);
+           (double)ru.ru_maxrss / 1024.0, dnnl_isa_name(), conv_backend_name());
     fflush(stdout);
 }
 

@@ -5,7 +5,8 @@
 #                                          CPU, the full-size stage1_step_17x256: name them to run them)
 # env:   BENCH_THREADS (default nproc), BENCH_REPS (3), BENCH_WARMUP (1), BENCH_DEVICE (cpu | cuda),
 #        VAEC_PYTHON (default /root/vaec-venv/bin/python: a Python with torch and diffusers),
-#        BENCH_OUT (the JSON lines; default build/bench/results.jsonl)
+#        BENCH_OUT (the JSON lines; default build/bench/results.jsonl),
+#        BENCH_SCALING (1: also time every vaec row on 1 thread, for the scaling table; default 1 on the CPU)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 threads=${BENCH_THREADS:-$(nproc)}
@@ -32,6 +33,8 @@ fmt_py=$py
 [ "$have_torch" = 1 ] || fmt_py=python3
 
 skip='^temporal_full_17x32x32$'
+scaling=${BENCH_SCALING:-1}
+{ [ "$device" = cpu ] && [ "$threads" -gt 1 ]; } || scaling=0
 [ "$device" = cuda ] || skip='^(temporal_full_17x32x32|stage1_step_17x256)$'
 if [ $# -gt 0 ]; then rows=("$@"); else mapfile -t rows < <("$bin" --list | grep -Ev "$skip"); fi
 mkdir -p "$(dirname "$out")"
@@ -47,6 +50,11 @@ for row in "${rows[@]}"; do
     line="{\"row\": \"$row\", \"impl\": \"vaec\", \"error\": \"fails\"}"
   fi
   echo "$line" >> "$out"
+  if [ "$scaling" = 1 ]; then   # the same row on one thread: more threads must never be slower
+    if line=$(OMP_NUM_THREADS=1 "$bin" "$row" --reps "$reps" --warmup "$warmup" --device "$device" 2>/dev/null); then
+      echo "${line/\"impl\": \"vaec\"/\"impl\": \"vaec1\"}" >> "$out"
+    fi
+  fi
   if [ "$have_torch" = 1 ]; then
     if ! line=$("$py" -W ignore bench/torch_bench.py --row "$row" --reps "$reps" --warmup "$warmup" --threads "$threads" \
                 --device "$device" 2>/tmp/vaec_bench_err.$$); then
@@ -59,4 +67,6 @@ done
 rm -f /tmp/vaec_bench_err.$$
 echo
 echo "vaec vs PyTorch, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $threads threads, $device"
+isa=$(grep -m1 -o '"isa": "[^"]*", "conv": "[^"]*"' "$out" | sed 's/"isa": "\([^"]*\)", "conv": "\([^"]*\)"/oneDNN ISA \1, convolutions on \2/')
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, ${isa:-ISA unknown}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 "$fmt_py" bench/table.py "$out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints bench/run.sh's table from its JSON lines (stdlib only): one line per row with vaec's and
 PyTorch's median ms, the ratio vaec/torch, both peaks, vaec's GFLOP/s and its share of the machine's
-SGEMM rate (vaec's sgemm_2048 row, OpenBLAS), and the 1-minute load average before the row ran.
+SGEMM rate (vaec's sgemm_2048 row, gemm_f32), and the 1-minute load average before the row ran. Where
+run.sh also timed vaec on one thread (impl "vaec1"), a second table gives each row at 1 and N threads.
 usage: table.py RESULTS.jsonl [--markdown]"""
 import json
 import sys
@@ -56,7 +57,26 @@ def main():
         for r in out:
             print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
     if gemm_rate:
-        print(f"\nSGEMM 2048^3 (OpenBLAS, vaec's threads): {gemm_rate:.1f} GFLOP/s")
+        print(f"\nSGEMM 2048^3 (gemm_f32, vaec's threads): {gemm_rate:.1f} GFLOP/s")
+    scaled = [n for n in order if rows[n].get("vaec1", {}).get("median_ms") and rows[n].get("vaec", {}).get("median_ms")]
+    if scaled:
+        nt = rows[scaled[0]]["vaec"].get("threads", "N")
+        head2 = ["row", "1 thread ms", f"{nt} threads ms", "speed-up", "slower with more threads?"]
+        out2 = []
+        for n in scaled:
+            one, many = rows[n]["vaec1"]["median_ms"], rows[n]["vaec"]["median_ms"]
+            out2.append([n, f"{one:.1f}", f"{many:.1f}", f"{one / many:.2f}x", "YES" if many > one else "no"])
+        print("\nscaling (vaec alone)")
+        if md:
+            print("| " + " | ".join(head2) + " |")
+            print("|" + "---|" * len(head2))
+            for r in out2:
+                print("| " + " | ".join(r) + " |")
+        else:
+            w = [max(len(h), *(len(r[i]) for r in out2)) for i, h in enumerate(head2)]
+            print("  ".join(h.ljust(w[i]) for i, h in enumerate(head2)))
+            for r in out2:
+                print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
 
 
 if __name__ == "__main__":
