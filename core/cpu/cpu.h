@@ -4,15 +4,37 @@
  * are here (library-backed) or beside it in core/ops/ (vaec's own: im2col, Winograd, loops). Which one
  * runs: cpu_backend_use_dnnl() (dnnl_util.h; VAEC_CPU_BACKEND=dnnl|own).
  *
- *   conv_dnnl.c     conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
- *   matmul_dnnl.c   batched row-major GEMM with transposes (oneDNN matmul)
- *   dnnl_util.c     engine, stream, descriptors, allocator-backed scratch
+ *   conv_cpu.c       conv_forward_cpu / conv_backward_cpu: picks the kernel (conv_uses_dnnl), runs
+ *                    vaec's im2col + GEMM and col2im where oneDNN does not run
+ *   conv_dnnl.c      conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
+ *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)
+ *   gemm.c           gemm_f32: the GEMM of matmul, linear and attention (oneDNN sgemm or OpenBLAS)  gemm.h
+ *   gemm_avx2.c      the AVX2 kernel of the Winograd products                                    gemm_avx2.h
+ *   threads.c        the one thread count of OpenMP, oneDNN and OpenBLAS                            threads.h
+ *   dnnl_util.c      oneDNN engine, stream, descriptors, allocator-backed scratch, backend choice  dnnl_util.h
+ *   exp_vec.h        8-lane expf (softmax, SiLU); vec8.h: the 8-float vector type they share
  */
 #ifndef VAEC_CPU_H
 #define VAEC_CPU_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "core/ops/conv.h"   // defines: conv_geom
+
+/* the CPU conv entry points (core/ops/conv.c dispatches here): oneDNN, Winograd or im2col per
+ * conv_uses_dnnl / conv_winograd_applies; any of gx, gw, gb may be NULL (not needed), the others are
+ * overwritten */
+void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
+void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
+                       float *gb);
+/* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
+void conv_set_workspace_limit(size_t bytes);
+/* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out, and enough 2x2 output
+ * tiles to pay for transforming the weights (see conv_winograd.c) */
+bool conv_winograd_applies(const conv_geom *g);
+void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
+/* the weight gradient the same way (overwrites gw) */
+void conv_winograd_weight_grad_cpu(const conv_geom *g, const float *x, const float *gy, float *gw);
 
 void conv_dnnl_forward(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
 void conv_dnnl_backward_data(const conv_geom *g, const float *w, const float *gy, float *gx);

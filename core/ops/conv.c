@@ -1,5 +1,6 @@
-/* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (kernels in conv_cpu.c). */
+/* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (CPU kernels in core/cpu/, CUDA in conv.cu). */
 #include "core/ops/conv.h"
+#include "core/cpu/cpu.h"          // defines: conv_forward_cpu, conv_backward_cpu
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #ifdef VAEC_HAVE_CUDA

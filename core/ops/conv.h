@@ -6,9 +6,10 @@
  *
  * Padding is per side, so CausalConv3d's front-only time pad ({k-1 + 1-stride, 0, ...}) and
  * Downsample2D's (0,1,0,1) need no separate pad op. On the CPU both run through oneDNN where it is the
- * faster (core/cpu/conv_dnnl.c: CPUs with AVX-512), else through vaec's own kernels (conv_cpu.c): im2col
- * over tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col; 3x3 kernels with
- * stride 1 in H and W (any kt, any time stride) by Winograd F(2x2,3x3) (conv_winograd.c). On CUDA they run through
+ * faster (core/cpu/conv_dnnl.c: CPUs with AVX-512), else through vaec's own kernels (core/cpu/conv_cpu.c):
+ * im2col over tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col; 3x3 kernels
+ * with stride 1 in H and W (any kt, any time stride) by Winograd F(2x2,3x3) (core/cpu/conv_winograd.c).
+ * On CUDA they run through
  * cuDNN (conv.cu), in float32 or with bf16 x, w, b and result (fp32 accumulation); gradients are float32. */
 #ifndef VAEC_OPS_CONV_H
 #define VAEC_OPS_CONV_H
@@ -27,26 +28,15 @@ typedef struct {
     int64_t To, Ho, Wo;
 } conv_geom;
 
-void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
-/* any of gx, gw, gb may be NULL (not needed); gx is overwritten, gw and gb too */
-/* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
-void conv_set_workspace_limit(size_t bytes);
-/* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out, and enough 2x2 output
- * tiles to pay for transforming the weights (see conv_winograd.c) */
-bool conv_winograd_applies(const conv_geom *g);
-void conv_winograd_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
-/* the weight gradient the same way (overwrites gw) */
-void conv_winograd_weight_grad_cpu(const conv_geom *g, const float *x, const float *gy, float *gw);
-/* Which CPU kernel runs a conv. AUTO: oneDNN (core/cpu/conv_dnnl.c) on CPUs with AVX-512 unless
- * VAEC_CPU_BACKEND=own; otherwise (AVX2 CPUs) vaec's Winograd where it pays and im2col elsewhere; DNNL: oneDNN; IM2COL: vaec's im2col + GEMM only; WINOGRAD:
- * vaec's Winograd wherever the kernel shape allows, at any size, im2col elsewhere (tests).
- * VAEC_CONV_ALGO=auto|dnnl|im2col|winograd sets it for a run; conv_set_algorithm overrides that. */
+/* Which CPU kernel runs a conv (the kernels: core/cpu/cpu.h). AUTO: oneDNN on CPUs with AVX-512 unless
+ * VAEC_CPU_BACKEND=own, otherwise (AVX2 CPUs) vaec's Winograd where it pays and im2col elsewhere; DNNL:
+ * oneDNN; IM2COL: vaec's im2col + GEMM only; WINOGRAD: vaec's Winograd wherever the kernel shape allows, at
+ * any size, im2col elsewhere (tests). VAEC_CONV_ALGO=auto|dnnl|im2col|winograd sets it for a run;
+ * conv_set_algorithm overrides that. */
 typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD, CONV_ALGO_DNNL } conv_algo;
 void conv_set_algorithm(conv_algo a);
 conv_algo conv_current_algorithm(void);
 bool conv_uses_dnnl(const conv_geom *g);
 const char *conv_backend_name(void);   /* what AUTO runs on this CPU: "oneDNN" or "vaec's Winograd/im2col" */
-void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
-                       float *gb);
 
 #endif

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
-#include "core/ops/exp_vec.h"    // defines: exp8, exp1
-#include "core/ops/vec8.h"       // defines: v8f, v8i, LD8, ST8
+#include "core/cpu/exp_vec.h"    // defines: exp8, exp1
+#include "core/cpu/vec8.h"       // defines: v8f, v8i, LD8, ST8
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/silu_cuda.h"  // defines: silu_forward_cuda, silu_backward_cuda
 #endif

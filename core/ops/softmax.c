@@ -2,8 +2,8 @@
 #include "core/ops/softmax.h"
 #include <math.h>
 #include <string.h>
-#include "core/ops/exp_vec.h"     // defines: exp8, exp1
-#include "core/ops/vec8.h"        // defines: v8f, v8i, LD8, ST8
+#include "core/cpu/exp_vec.h"     // defines: exp8, exp1
+#include "core/cpu/vec8.h"        // defines: v8f, v8i, LD8, ST8
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/softmax_cuda.h"   // defines: softmax_forward_cuda, softmax_backward_cuda

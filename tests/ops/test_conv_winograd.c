@@ -8,6 +8,7 @@
 #include <string.h>
 #include "autograd/autograd.h"
 #include "core/ops.h"
+#include "core/cpu/cpu.h"   // defines: conv_winograd_applies, conv_set_workspace_limit
 #include "tests/harness/conv_case.h"   // defines: conv_case, conv_case_fn, conv_case_inputs
 #include "tests/harness/gradcheck.h"   // defines: rel_error
 #include "tests/harness/test.h"

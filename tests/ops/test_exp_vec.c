@@ -1,7 +1,7 @@
-/* test_exp_vec.c: the vector expf of softmax (core/ops/exp_vec.h) against libm: relative error over the
+/* test_exp_vec.c: the vector expf of softmax (core/cpu/exp_vec.h) against libm: relative error over the
  * softmax range, the lanes equal the scalar twin, and the edges (underflow to 0, overflow, NaN, -inf). */
 #include <math.h>
-#include "core/ops/exp_vec.h"
+#include "core/cpu/exp_vec.h"
 #include "tests/harness/test.h"
 
 TEST(test_exp_vec_matches_libm) {

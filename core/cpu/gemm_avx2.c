@@ -1,5 +1,5 @@
 /* gemm_avx2.c: the AVX2 SGEMM of the Winograd conv (see gemm_avx2.h). */
-#include "core/ops/gemm_avx2.h"
+#include "core/cpu/gemm_avx2.h"
 #include <immintrin.h>
 
 #define KC 256   /* K block: one 16-column block of B (16 KiB) stays in L1 */

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include "core/ops/vec8.h"   // defines: v8f, v8i
+#include "core/cpu/vec8.h"   // defines: v8f, v8i
 
 #define EXP_LO (-87.33654f)   /* ln(smallest normal float): below it e^x is 0 here */
 #define EXP_HI 88.72283f      /* ln(FLT_MAX) */

@@ -15,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/ops/conv.h"
+#include "core/cpu/cpu.h"   // defines: conv_winograd_applies, conv_winograd_forward_cpu
 #include "core/check.h"   // defines: CHECK
 #include "core/mem.h"     // defines: mem_alloc (workspace)
-#include "core/ops/gemm_avx2.h"   // defines: gemm_avx2, gemm_avx2_packed_index
-#include "core/ops/vec8.h"        // defines: v8f, LD8, ST8
+#include "core/cpu/gemm_avx2.h"   // defines: gemm_avx2, gemm_avx2_packed_index
+#include "core/cpu/vec8.h"        // defines: v8f, LD8, ST8
 
 #define WINO_TILES 126                          /* tiles a chunk for the AVX2 kernel (6 a kernel call) */
 #define WINO_BIG_U_BYTES ((int64_t)8 << 20)     /* transformed weights above this: threads share a chunk */
