@@ -42,6 +42,7 @@ static int size_bin(size_t bytes, size_t *class_bytes) {
 }
 
 static void free_cached_locked(dev_cache *c);
+static void trim_cached_locked(dev_cache *c);
 
 /* A GPU allocation that fails first hands this device's cached blocks back and tries once more: the
    cache may hold enough free memory in the wrong size classes. */
@@ -73,6 +74,7 @@ mem_block *mem_alloc(size_t bytes, device_t device) {
         c->stats.hits++;
     } else {
         c->stats.misses++;
+        if (device == DEVICE_CPU) trim_cached_locked(c);
         if (spare_blocks) { b = spare_blocks; spare_blocks = b->next_free; }
         else b = xmalloc(sizeof *b);
         pthread_mutex_unlock(&lock);
@@ -142,8 +144,8 @@ void mem_report(FILE *f) {
             fprintf(f, "  %-22s %11.2f %11.2f\n", tag_names[t], mib(s.in_use[t]), mib(s.peak[t]));
         fprintf(f, "  %-22s %11.2f %11.2f\n", "total", mib(s.in_use_total), mib(s.peak_total));
         uint64_t n = s.hits + s.misses;
-        fprintf(f, "  cached %.2f MiB, reserved %.2f MiB, cache hits %.1f%% of %llu allocations\n",
-                mib(s.cached), mib(s.reserved), n ? 100.0 * (double)s.hits / (double)n : 0.0,
+        fprintf(f, "  cached %.2f MiB, reserved %.2f MiB, handed back %.2f MiB, cache hits %.1f%% of %llu allocations\n",
+                mib(s.cached), mib(s.reserved), mib(s.trimmed), n ? 100.0 * (double)s.hits / (double)n : 0.0,
                 (unsigned long long)n);
     }
 }
@@ -161,6 +163,37 @@ static void free_cached_locked(dev_cache *c) {
             b = next;
         }
         c->free_list[i] = NULL;
+    }
+}
+
+/* On the CPU a miss first hands back cached blocks beyond a sixteenth of what is in use (64 MiB at
+ * least), largest first: blocks of sizes this phase of a step does not ask for (the frozen spatial VAE's
+ * activations while the temporal VAE trains) would otherwise sit in the process's memory beside the ones
+ * it does, and its peak RSS would exceed the allocator's peak by their size. After the first step a
+ * training loop with fixed shapes hits the cache and never gets here. GPU memory keeps its cache: a
+ * cudaMalloc is too slow to repeat, so it is handed back only when an allocation fails. */
+static size_t cache_limit = 0;   /* 0: in use / 16, at least 64 MiB */
+
+void mem_set_cache_limit(size_t bytes) {
+    pthread_mutex_lock(&lock);
+    cache_limit = bytes;
+    pthread_mutex_unlock(&lock);
+}
+
+static void trim_cached_locked(dev_cache *c) {
+    size_t limit = cache_limit ? cache_limit : c->stats.in_use_total / 16;
+    if (!cache_limit && limit < ((size_t)64 << 20)) limit = (size_t)64 << 20;
+    for (int i = NBINS - 1; i >= 0 && c->stats.cached > limit; i--) {
+        while (c->free_list[i] && c->stats.cached > limit) {
+            mem_block *b = c->free_list[i];
+            c->free_list[i] = b->next_free;
+            device_free(b->device, b->ptr);
+            c->stats.reserved -= b->bytes;
+            c->stats.cached -= b->bytes;
+            c->stats.trimmed += b->bytes;
+            b->next_free = spare_blocks;
+            spare_blocks = b;
+        }
     }
 }
 

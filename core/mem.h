@@ -52,11 +52,15 @@ typedef struct {
     size_t in_use[MEM_NTAGS], peak[MEM_NTAGS];
     size_t in_use_total, peak_total, cached, reserved;   /* reserved = in use + cached */
     uint64_t hits, misses;
+    size_t trimmed;        /* bytes of cached blocks handed back to the system to bound the cache (CPU) */
 } mem_stats;
 
 void mem_get_stats(device_t device, mem_stats *out);
 void mem_reset_peak(void);
 void mem_report(FILE *f);            /* one table: tag, in use, peak; cache totals and hit rate */
 void mem_empty_cache(void);          /* return cached blocks to the system */
+/* CPU cache bound: on a miss, cached blocks beyond it go back to the system, largest first, so peak RSS
+ * stays near the peak in use. 0 (the default): a sixteenth of what is in use, at least 64 MiB. */
+void mem_set_cache_limit(size_t bytes);
 
 #endif

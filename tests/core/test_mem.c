@@ -46,3 +46,28 @@ TEST(test_mem_size_classes_bound_slack) {
         mem_block_release(b);
     }
 }
+
+/* a phase that frees big blocks of one size, then a phase asking for other sizes: the cache hands the
+   unused ones back, so what the process holds (reserved) stays near what is in use */
+TEST(test_mem_cache_bounded_across_phases) {
+    mem_set_cache_limit((size_t)8 << 20);
+    mem_block *a[4];
+    for (int i = 0; i < 4; i++) a[i] = mem_alloc((size_t)10 << 20, DEVICE_CPU);   /* phase 1: 4 x 10 MiB */
+    for (int i = 0; i < 4; i++) mem_block_release(a[i]);
+    mem_stats s0;
+    mem_get_stats(DEVICE_CPU, &s0);
+    EXPECT(s0.cached >= ((size_t)40 << 20), "released blocks not cached: %zu", s0.cached);
+    mem_block *b = mem_alloc((size_t)3 << 20, DEVICE_CPU);   /* phase 2: another size, a miss */
+    mem_stats s1;
+    mem_get_stats(DEVICE_CPU, &s1);
+    EXPECT(s1.cached <= ((size_t)8 << 20), "cache kept %zu bytes beyond its 8 MiB bound", s1.cached);
+    EXPECT(s1.trimmed >= s0.trimmed + ((size_t)32 << 20), "trimmed %zu bytes", s1.trimmed - s0.trimmed);
+    mem_block_release(b);
+    /* hits never trim: the same size again comes from the cache */
+    mem_block *c = mem_alloc((size_t)3 << 20, DEVICE_CPU);
+    mem_stats s2;
+    mem_get_stats(DEVICE_CPU, &s2);
+    EXPECT(s2.hits == s1.hits + 1 && s2.trimmed == s1.trimmed, "a cache hit trimmed or missed");
+    mem_block_release(c);
+    mem_set_cache_limit(0);
+}
