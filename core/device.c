@@ -1,6 +1,8 @@
 /* device.c: device names, discovery and raw memory per device (see device.h). */
 #include "core/device.h"
 #include "core/check.h"
+#include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef VAEC_HAVE_CUDA
@@ -32,8 +34,15 @@ static void require_cuda(void) {
                "a CUDA tensor was requested but %s", device_cuda_compiled() ? "no GPU is visible" : "this build has no CUDA");
 }
 
+/* Blocks of 1 MiB and more are mapped and unmapped whole (a fixed mmap threshold). glibc's own threshold
+ * otherwise climbs to 32 MiB after the first large free, and every block below it then stays in glibc's
+ * heap after free(): memory the caching allocator (mem.c) handed back would still count in the RSS. */
+static pthread_once_t malloc_tuned = PTHREAD_ONCE_INIT;
+static void tune_malloc(void) { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
+
 void *device_malloc(device_t d, size_t bytes) {
     if (d == DEVICE_CPU) {
+        pthread_once(&malloc_tuned, tune_malloc);
         /* 64-byte alignment: whole cache lines, AVX-512 loads */
         size_t n = (bytes + 63) & ~(size_t)63;
         void *p = aligned_alloc(64, n ? n : 64);
