@@ -1,10 +1,12 @@
 /* bench_main.c: `vaec_bench ROW [--reps N] [--warmup W] [--device cpu|cuda]`: times one row and prints
- * one line of JSON (row, median ms, first loss, allocator peak, peak RSS). `vaec_bench --list` prints the
+ * one line of JSON (row, median ms, first loss, allocator peak, peak RSS); VAEC_MEM_REPORT=1 adds the
+ * allocator's table (per tag, cache hits, bytes handed back) on stderr. `vaec_bench --list` prints the
  * rows. bench/run.sh runs every row beside its PyTorch twin (bench/torch_bench.py) and prints the table;
  * threads come from OMP_NUM_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/mem.h"   // defines: mem_report
 #include "bench/bench_rows.h"   // defines: every bench_<row>
 #include "bench/bench_util.h"   // defines: bench_device
 #include "core/check.h"         // defines: CHECK_HINT
@@ -79,6 +81,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_ROWS; i++)
         if (!strcmp(argv[1], rows[i].name)) {
             rows[i].run(&o);
+            if (getenv("VAEC_MEM_REPORT")) mem_report(stderr);   /* the allocator's table after the row */
             return 0;
         }
     CHECK_HINT(false, "vaec_bench --list prints the rows", "vaec_bench: unknown row '%s'", argv[1]);

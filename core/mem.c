@@ -2,6 +2,7 @@
 #include "core/mem.h"
 #include "core/check.h"
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define NBINS 256
@@ -10,6 +11,7 @@
 typedef struct {
     mem_block *free_list[NBINS];
     mem_stats stats;
+    size_t high_water;   /* the highest in-use total ever (mem_reset_peak does not lower it) */
 } dev_cache;
 
 static dev_cache caches[NDEV];
@@ -42,7 +44,7 @@ static int size_bin(size_t bytes, size_t *class_bytes) {
 }
 
 static void free_cached_locked(dev_cache *c);
-static void trim_cached_locked(dev_cache *c);
+static void trim_cached_locked(dev_cache *c, size_t request);
 
 /* A GPU allocation that fails first hands this device's cached blocks back and tries once more: the
    cache may hold enough free memory in the wrong size classes. */
@@ -74,7 +76,7 @@ mem_block *mem_alloc(size_t bytes, device_t device) {
         c->stats.hits++;
     } else {
         c->stats.misses++;
-        if (device == DEVICE_CPU) trim_cached_locked(c);
+        if (device == DEVICE_CPU) trim_cached_locked(c, cls);
         if (spare_blocks) { b = spare_blocks; spare_blocks = b->next_free; }
         else b = xmalloc(sizeof *b);
         pthread_mutex_unlock(&lock);
@@ -95,6 +97,7 @@ mem_block *mem_alloc(size_t bytes, device_t device) {
     s->in_use_total += b->bytes;
     if (s->in_use[b->tag] > s->peak[b->tag]) s->peak[b->tag] = s->in_use[b->tag];
     if (s->in_use_total > s->peak_total) s->peak_total = s->in_use_total;
+    if (s->in_use_total > c->high_water) c->high_water = s->in_use_total;
     pthread_mutex_unlock(&lock);
     return b;
 }
@@ -166,13 +169,15 @@ static void free_cached_locked(dev_cache *c) {
     }
 }
 
-/* On the CPU a miss first hands back cached blocks beyond a sixteenth of what is in use (64 MiB at
- * least), largest first: blocks of sizes this phase of a step does not ask for (the frozen spatial VAE's
- * activations while the temporal VAE trains) would otherwise sit in the process's memory beside the ones
- * it does, and its peak RSS would exceed the allocator's peak by their size. After the first step a
- * training loop with fixed shapes hits the cache and never gets here. GPU memory keeps its cache: a
- * cudaMalloc is too slow to repeat, so it is handed back only when an allocation fails. */
-static size_t cache_limit = 0;   /* 0: in use / 16, at least 64 MiB */
+/* On the CPU a miss first hands back cached blocks, largest first, while what the process holds
+ * (reserved: in use + cached) would otherwise pass the highest in-use total seen so far by more than a
+ * sixteenth (64 MiB at least). Blocks of sizes this phase of a step does not ask for (the frozen spatial
+ * VAE's activations while the temporal VAE trains) would otherwise sit in the process's memory beside
+ * the ones it does, and peak RSS would exceed the allocator's peak by their size. Bounding by the peak,
+ * not by what is in use now, keeps the gradients and optimizer buffers a step frees and allocates again
+ * in the cache: a training loop with fixed shapes stops missing after its first steps. GPU memory keeps
+ * its cache: a cudaMalloc is too slow to repeat, so it is handed back only when an allocation fails. */
+static size_t cache_limit = 0;   /* tests: a bound on the cached bytes themselves; 0: the rule above */
 
 void mem_set_cache_limit(size_t bytes) {
     pthread_mutex_lock(&lock);
@@ -180,11 +185,15 @@ void mem_set_cache_limit(size_t bytes) {
     pthread_mutex_unlock(&lock);
 }
 
-static void trim_cached_locked(dev_cache *c) {
-    size_t limit = cache_limit ? cache_limit : c->stats.in_use_total / 16;
-    if (!cache_limit && limit < ((size_t)64 << 20)) limit = (size_t)64 << 20;
-    for (int i = NBINS - 1; i >= 0 && c->stats.cached > limit; i--) {
-        while (c->free_list[i] && c->stats.cached > limit) {
+static bool over_limit(const dev_cache *c, size_t request) {
+    if (cache_limit) return c->stats.cached > cache_limit;
+    size_t slack = c->high_water / 16 > ((size_t)64 << 20) ? c->high_water / 16 : ((size_t)64 << 20);
+    return c->stats.reserved + request > c->high_water + slack;
+}
+
+static void trim_cached_locked(dev_cache *c, size_t request) {
+    for (int i = NBINS - 1; i >= 0 && c->stats.cached > 0 && over_limit(c, request); i--) {
+        while (c->free_list[i] && over_limit(c, request)) {
             mem_block *b = c->free_list[i];
             c->free_list[i] = b->next_free;
             device_free(b->device, b->ptr);

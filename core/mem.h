@@ -59,8 +59,9 @@ void mem_get_stats(device_t device, mem_stats *out);
 void mem_reset_peak(void);
 void mem_report(FILE *f);            /* one table: tag, in use, peak; cache totals and hit rate */
 void mem_empty_cache(void);          /* return cached blocks to the system */
-/* CPU cache bound: on a miss, cached blocks beyond it go back to the system, largest first, so peak RSS
- * stays near the peak in use. 0 (the default): a sixteenth of what is in use, at least 64 MiB. */
+/* CPU cache bound: on a miss, cached blocks go back to the system, largest first, while the process would
+ * otherwise hold more than the highest in-use total so far plus a sixteenth (64 MiB at least), so peak
+ * RSS stays near the allocator's peak. A non-zero bytes bounds the cached bytes themselves (tests). */
 void mem_set_cache_limit(size_t bytes);
 
 #endif
