@@ -17,25 +17,30 @@ static bool refused(const conv_algo_perf *perf, int n, int algo) {
     return false;
 }
 
-/* appends the entries of one determinism kind that keep the policy, in the heuristic's order */
-static void take_kind(const conv_algo_perf *perf, int n, const conv_algo_policy *pol, bool deterministic, bool count,
+typedef enum { TAKE, UNSUPPORTED, TENSOR_MATH, APPROX, WORKSPACE } verdict;
+
+static verdict judge(const conv_algo_perf *perf, int n, const conv_algo_perf *p, const conv_algo_policy *pol) {
+    if (!p->supported || (p->last_resort && refused(perf, n, p->algo))) return UNSUPPORTED;
+    if (!pol->bf16 && p->tensor_math) return TENSOR_MATH;
+    if (!pol->bf16 && p->approx) return APPROX;
+    if (p->workspace > pol->max_workspace) return WORKSPACE;
+    return TAKE;
+}
+
+/* appends the entries of one determinism kind (any, without the wish) that keep the policy, in the
+ * heuristic's order, and counts why the others were passed over */
+static void take_kind(const conv_algo_perf *perf, int n, const conv_algo_policy *pol, bool deterministic,
                       conv_algo_list *l) {
     for (int i = 0; i < n; i++) {
         const conv_algo_perf *p = &perf[i];
         if (pol->deterministic && p->deterministic != deterministic) continue;
         if (listed(l, p->algo)) continue;
-        const char *why = !p->supported || (p->last_resort && refused(perf, n, p->algo)) ? "unsupported"
-                          : !pol->bf16 && p->tensor_math              ? "tensor math"
-                          : !pol->bf16 && p->approx                   ? "approx"
-                          : p->workspace > pol->max_workspace         ? "workspace"
-                                                                      : NULL;
-        if (why) {
-            if (!count) continue;
-            l->n_unsupported += why[0] == 'u';
-            l->n_tensor_math += why[0] == 't';
-            l->n_approx += why[0] == 'a';
-            l->n_workspace += why[0] == 'w';
-            continue;
+        switch (judge(perf, n, p, pol)) {
+        case UNSUPPORTED: l->n_unsupported++; continue;
+        case TENSOR_MATH: l->n_tensor_math++; continue;
+        case APPROX: l->n_approx++; continue;
+        case WORKSPACE: l->n_workspace++; continue;
+        case TAKE: break;
         }
         if (l->n == CONV_ALGO_MAX) return;
         l->algo[l->n] = p->algo;
@@ -45,9 +50,9 @@ static void take_kind(const conv_algo_perf *perf, int n, const conv_algo_policy 
 
 void conv_algo_order(const conv_algo_perf *perf, int n, const conv_algo_policy *pol, conv_algo_list *out) {
     memset(out, 0, sizeof *out);
-    take_kind(perf, n, pol, true, true, out);
+    take_kind(perf, n, pol, true, out);
     out->n_deterministic = out->n;
-    if (pol->deterministic) take_kind(perf, n, pol, false, true, out);   /* the fallback */
+    if (pol->deterministic) take_kind(perf, n, pol, false, out);   /* the fallback */
     else out->n_deterministic = out->n;
 }
 
