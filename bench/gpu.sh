@@ -85,7 +85,14 @@ fi
 say "built in $(( $(date +%s) - b0 )) s"
 
 # ---- the tests, one process each ----
-mapfile -t tests < <("$BUILD/bin/vaec_tests" --list | grep -E "$pattern")
+# a runner that cannot start (a shared library missing at run time) must not read as "0 tests, all well"
+if ! names=$("$BUILD/bin/vaec_tests" --list 2>&1); then
+  { echo "vaec_tests --list failed:"; echo "$names"; ldd "$BUILD/bin/vaec_tests" | grep 'not found'; } | tee -a "$OUT/build.txt"
+  say "the test runner does not start (see above; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-<unset>})"
+  exit 1
+fi
+mapfile -t tests < <(grep -E "$pattern" <<< "$names")
+if [ "${#tests[@]}" = 0 ]; then say "no test name matches '$pattern'"; exit 1; fi
 say "${#tests[@]} tests match '$pattern'; ${per_test} s each at most, ${total} s in all"
 : > "$OUT/tests.log"
 : > "$OUT/summary.txt"
@@ -113,10 +120,11 @@ for t in "${tests[@]}"; do
   count[$status]=$(( ${count[$status]} + 1 ))
   why=""
   case $status in
-    FAIL) why=$(grep -m1 -E 'FAIL |vaec: error|Segmentation|Aborted|core dumped' "$log" | cut -c1-160) ;;
+    FAIL) why=$(grep -m1 -E 'FAIL |vaec: error' "$log" | cut -c1-160)
+          [ -z "$why" ] && [ "$rc" -gt 128 ] && why="killed by signal $(( rc - 128 )) ($(kill -l $(( rc - 128 )) 2>/dev/null))" ;;
     SKIP) why=$(grep -m1 'SKIPPED:' "$log" | sed 's/^ *SKIPPED: //' | cut -c1-120) ;;
     TIMEOUT) why="killed after ${limit} s" ;;
-    NOT-RUN) why="the ${total} s budget was spent" ;;
+    NOT-RUN) why="under 5 s of the ${total} s budget left" ;;
   esac
   printf '%-8s %-62s %4s s  %s\n' "$status" "$t" "$secs" "$why" | tee -a "$OUT/summary.txt"
 done
