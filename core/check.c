@@ -4,7 +4,19 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <unistd.h>
+
 static _Thread_local char last_error[1024];
+static int exit_at_once;
+
+void vaec_fatal_exit_at_once(void) { exit_at_once = 1; }
+
+void vaec_exit(int code) {
+    fflush(stdout);
+    fflush(stderr);
+    if (exit_at_once) _exit(code);
+    exit(code);
+}
 
 void vaec_fatal(const char *file, int line, const char *hint, const char *fmt, ...) {
     fflush(stdout);
@@ -15,8 +27,7 @@ void vaec_fatal(const char *file, int line, const char *hint, const char *fmt, .
     va_end(ap);
     fprintf(stderr, "\n  at %s:%d\n", file, line);
     if (hint) fprintf(stderr, "  ---> HINT: %s\n", hint);
-    fflush(stderr);
-    exit(1);
+    vaec_exit(1);
 }
 
 int vaec_set_error(const char *fmt, ...) {

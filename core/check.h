@@ -24,6 +24,13 @@
 VAEC_NORETURN void vaec_fatal(const char *file, int line, const char *hint, const char *fmt, ...)
     VAEC_PRINTF(4, 5);
 
+/* How a fatal error ends the process: exit(code), or _exit(code) after vaec_fatal_exit_at_once(). A forked
+ * child (tests/harness/test.c's test_expect_fatal) calls it so that it skips the parent's atexit handlers:
+ * the CUDA runtime's teardown and a test's cleanup are not safe to run in a copy of the process. The CUDA,
+ * cuBLAS and cuDNN checks end through vaec_exit too. */
+VAEC_NORETURN void vaec_exit(int code);
+void vaec_fatal_exit_at_once(void);
+
 /* Recoverable errors: set the message, return -1 from the caller. */
 int vaec_set_error(const char *fmt, ...) VAEC_PRINTF(1, 2);
 const char *vaec_last_error(void);

@@ -18,7 +18,7 @@
                     "  ---> HINT: out of GPU memory or sizes beyond int range; compare with "      \
                     "--set train.device=cpu\n",                                                    \
                     #call, (op), (int)st_, __FILE__, __LINE__);                                    \
-            exit(1);                                                                               \
+            vaec_exit(1);                                                                            \
         }                                                                                          \
     } while (0)
 
@@ -30,7 +30,7 @@
                     "  ---> HINT: check that libcudnn 9 matches the CUDA driver; compare with "    \
                     "--set train.device=cpu\n",                                                    \
                     #call, (op), cudnnGetErrorString(st_), __FILE__, __LINE__);                    \
-            exit(1);                                                                               \
+            vaec_exit(1);                                                                            \
         }                                                                                          \
     } while (0)
 

@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+extern "C" {
+#include "core/check.h"   // defines: vaec_exit
+}
 
 #define CUDA_CHECK(call)                                                                           \
     do {                                                                                           \
@@ -22,7 +25,7 @@
             fprintf(stderr, "vaec: error: CUDA call %s failed: %s\n  at %s:%d\n"                   \
                     "  ---> HINT: check nvidia-smi; run with --set train.device=cpu to compare\n",     \
                     #call, cudaGetErrorString(err_), __FILE__, __LINE__);                          \
-            exit(1);                                                                               \
+            vaec_exit(1);                                                                            \
         }                                                                                          \
     } while (0)
 
@@ -34,7 +37,7 @@
                     "  ---> HINT: the GPU may lack sm_90 support (rebuild with "                   \
                     "-DCMAKE_CUDA_ARCHITECTURES=<yours>) or be out of memory\n",                   \
                     (op), cudaGetErrorString(err_), __FILE__, __LINE__);                           \
-            exit(1);                                                                               \
+            vaec_exit(1);                                                                            \
         }                                                                                          \
     } while (0)
 

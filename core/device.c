@@ -29,6 +29,24 @@ int device_cuda_available(void) {
 #endif
 }
 
+int device_cuda_visible(void) {
+#ifdef VAEC_HAVE_CUDA
+    return cuda_device_count();
+#else
+    return 0;
+#endif
+}
+
+void device_cuda_select(int index) {
+    CHECK_HINT(device_cuda_compiled(), "build with nvcc present", "GPU %d was asked for, but this build has no CUDA", index);
+    int n = device_cuda_visible();
+    CHECK_HINT(index >= 0 && index < n, "check nvidia-smi and CUDA_VISIBLE_DEVICES",
+               "GPU %d was asked for, but this process sees %d", index, n);
+#ifdef VAEC_HAVE_CUDA
+    cuda_select_device(index);
+#endif
+}
+
 static void require_cuda(void) {
     CHECK_HINT(device_cuda_available(), "build with nvcc present and run on a machine with a GPU",
                "a CUDA tensor was requested but %s", device_cuda_compiled() ? "no GPU is visible" : "this build has no CUDA");

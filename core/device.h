@@ -13,6 +13,10 @@ typedef enum { DEVICE_CPU = 0, DEVICE_CUDA = 1 } device_t;
 const char *device_name(device_t d);
 int device_cuda_compiled(void);   /* 1 when this build has the CUDA backend */
 int device_cuda_available(void);  /* 1 when CUDA is compiled in and a GPU is visible */
+int device_cuda_visible(void);    /* the number of GPUs this process sees (0 without CUDA) */
+/* makes GPU `index` this process's device; fatal once CUDA work has begun on another one (the stream and
+ * the library handles are bound to the device current when they were made) */
+void device_cuda_select(int index);
 
 /* Raw device memory, used by the allocator (core/mem.c) and tensor_to(). */
 void *device_malloc(device_t d, size_t bytes);

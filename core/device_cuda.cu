@@ -5,8 +5,11 @@ extern "C" {
 #include "core/device_cuda.h"
 }
 
+static int stream_device = -1;   // the GPU the compute stream was made on; -1 before
+
 static cudaStream_t make_stream(void) {
     cudaStream_t s;
+    CUDA_CHECK(cudaGetDevice(&stream_device));
     CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     return s;
 }
@@ -16,6 +19,16 @@ static cudaStream_t make_stream(void) {
 extern "C" cudaStream_t vaec_stream(void) {
     static cudaStream_t compute_stream = make_stream();
     return compute_stream;
+}
+
+extern "C" void cuda_select_device(int index) {
+    if (stream_device >= 0 && stream_device != index) {
+        fprintf(stderr, "vaec: error: GPU %d was selected after CUDA work began on GPU %d\n  at %s:%d\n"
+                "  ---> HINT: select the device first (dist_init does, before the model is built)\n",
+                index, stream_device, __FILE__, __LINE__);
+        vaec_exit(1);
+    }
+    CUDA_CHECK(cudaSetDevice(index));
 }
 
 extern "C" int cuda_device_count(void) {

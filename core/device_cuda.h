@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 int cuda_device_count(void);           /* 0 when no driver or GPU; never fails */
+/* cudaSetDevice(index); fatal when the compute stream already lives on another GPU */
+void cuda_select_device(int index);
 void *cuda_malloc(size_t bytes);       /* fatal on failure */
 void *cuda_try_malloc(size_t bytes);   /* NULL when the GPU is out of memory (the caller may retry) */
 void cuda_free(void *p);

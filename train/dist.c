@@ -9,9 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/check.h"       // defines: FATAL, CHECK_HINT
+#include "core/device.h"      // defines: device_cuda_visible, device_cuda_select
 #include "train/dist_mpi.h"   // defines: dist_mpi_init, dist_mpi_allreduce
 
-static dist_info info = {0, 1, 0, "none"};
+static dist_info info = {0, 1, 0, "none", -1};
 static bool mpi_on;
 static double comm_seconds;
 
@@ -49,8 +50,8 @@ static void *watchdog_main(void *arg) {
 }
 
 /* the first launcher whose variables are set */
-static bool env_int(const char *name, int *out) {
-    const char *v = getenv(name);
+static bool env_int(const char *(*get)(const char *), const char *name, int *out) {
+    const char *v = get(name);
     if (!v || !*v) return false;
     char *end;
     long x = strtol(v, &end, 10);
@@ -59,23 +60,61 @@ static bool env_int(const char *name, int *out) {
     return true;
 }
 
-static bool from_env(const char *rank, const char *size, const char *local, const char *source) {
-    int r, w, l = 0;
-    if (!env_int(rank, &r) || !env_int(size, &w)) return false;
-    if (local) env_int(local, &l);
+static bool from_env(const char *(*get)(const char *), const char *rank, const char *size, const char *local,
+                     const char *source, dist_info *info) {
+    int r, w, l = -1;
+    if (!env_int(get, rank, &r) || !env_int(get, size, &w)) return false;
+    env_int(get, local, &l);
     CHECK(w >= 1 && r < w, "%s says rank %d of %d (%s, %s)", source, r, w, rank, size);
-    info = (dist_info){r, w, l, source};
+    *info = (dist_info){r, w, w == 1 ? 0 : l, source, -1};
     return true;
 }
 
+/* the launchers, first match wins; slurm's variables count only inside a job step */
+static const struct { const char *rank, *size, *local, *source; bool step_only; } launchers[] = {
+    {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "mpirun", false},
+    {"PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "mpiexec", false},
+    {"SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "srun", true},
+    {"RANK", "WORLD_SIZE", "LOCAL_RANK", "RANK/WORLD_SIZE", false},
+};
+
+dist_info dist_info_from(const char *(*get)(const char *name)) {
+    dist_info d = {0, 1, 0, "none", -1};
+    for (size_t i = 0; i < sizeof launchers / sizeof launchers[0]; i++) {
+        if (launchers[i].step_only && !get("SLURM_STEP_ID")) continue;
+        if (from_env(get, launchers[i].rank, launchers[i].size, launchers[i].local, launchers[i].source, &d)) break;
+    }
+    return d;
+}
+
+int dist_gpu_for(int local_rank, int n_visible) {
+    if (n_visible <= 0 || local_rank < 0) return -1;
+    return local_rank % n_visible;
+}
+
+static const char *process_env(const char *name) { return getenv(name); }
+
 double dist_timeout_seconds(void) { return wd.timeout_s > 0 && wd.timeout_s < 1e29 ? wd.timeout_s : 600.0; }
 
-void dist_init(double timeout_s) {
-    bool found = from_env("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "mpirun") ||
-                 from_env("PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "mpiexec") ||
-                 (getenv("SLURM_STEP_ID") && from_env("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "srun")) ||
-                 from_env("RANK", "WORLD_SIZE", "LOCAL_RANK", "RANK/WORLD_SIZE");
-    if (!found || info.world == 1) return;   /* a plain run: no MPI at all */
+/* the GPU of this rank, selected before any stream, handle or weight exists (they belong to the device
+ * current when they are made) */
+static void select_gpu(void) {
+    char err[512];
+    if (info.local_rank < 0 && dist_mpi_local_rank(&info.local_rank, err, sizeof err) != 0)
+        dist_abort("%s names no local rank, and MPI could not tell the ranks of this node apart: %s", info.source, err);
+    int n = device_cuda_visible();
+    CHECK_HINT(n > 0, "check nvidia-smi and CUDA_VISIBLE_DEVICES on every node, or train with --set train.device=cpu",
+               "rank %d: [train] device = cuda, but this rank sees no GPU", info.rank);
+    info.device = dist_gpu_for(info.local_rank, n);
+    if (info.local_rank >= n)
+        fprintf(stderr, "vaec: warning: rank %d is local rank %d on a node where it sees %d GPUs: it shares GPU %d with "
+                "another rank (start at most as many ranks a node as GPUs)\n", info.rank, info.local_rank, n, info.device);
+    device_cuda_select(info.device);
+}
+
+void dist_init(double timeout_s, device_t dev) {
+    info = dist_info_from(process_env);
+    if (info.world == 1) return;   /* a plain run: no MPI at all, the default GPU */
     CHECK_HINT(dist_mpi_built(), "install libopenmpi-dev (scripts/install-deps.sh) and rebuild, or run one process",
                "%s started %d ranks, but this vaec was built without MPI", info.source, info.world);
     int rank, world;
@@ -85,6 +124,7 @@ void dist_init(double timeout_s) {
     CHECK_HINT(rank == info.rank && world == info.world,
                "launch with mpirun, or with srun --mpi=pmix (docs/distributed.md); RANK/WORLD_SIZE alone cannot start MPI",
                "%s says rank %d of %d, MPI says rank %d of %d", info.source, info.rank, info.world, rank, world);
+    if (dev == DEVICE_CUDA) select_gpu();
     if (info.rank != 0) {   /* rank 0 alone prints progress; errors still reach stderr */
         fflush(stdout);
         int fd = open("/dev/null", O_WRONLY);

@@ -10,11 +10,17 @@
  * agree with the environment. Ranks other than 0 send their stdout to /dev/null (stderr stays): rank 0
  * alone prints progress.
  *
+ * The GPU: with world > 1 and dev = DEVICE_CUDA, dist_init selects GPU (local rank mod the GPUs visible)
+ * before anything else touches CUDA, so the compute stream, the cuBLAS/cuDNN handles, the weights and NCCL
+ * all live on it. A launcher that names no local rank (MPICH without MPI_LOCALRANKID, say) gets it from MPI:
+ * the rank's index among the ranks sharing its node. A plain run keeps the default GPU (0, or the first
+ * of CUDA_VISIBLE_DEVICES).
+ *
  * Every collective is watched: one that has not completed within timeout_s ends the whole job with
  * MPI_Abort and a message naming the collective, the rank and the step, so a dead or hung rank never
  * leaves the others waiting forever. MPI errors end the job the same way.
  *
- *   dist_init(600.0);
+ *   dist_init(600.0, DEVICE_CUDA);
  *   for (step...) { dist_set_step(step); backward...; dist_allreduce_grads(params, n, 1.0f / dist_world()); }
  *   if (dist_rank() == 0) write checkpoints;
  *   dist_finalize();
@@ -27,11 +33,19 @@
 #include "core/tensor.h"   // defines: tensor
 
 typedef struct {
-    int rank, world, local_rank;
+    int rank, world, local_rank;   /* local_rank -1: the launcher named none (dist_init asks MPI) */
     const char *source;    /* which launcher's variables gave them: "mpirun", "srun", ... or "none" */
+    int device;            /* the GPU this rank selected; -1: none (CPU training, a plain run, no GPU) */
 } dist_info;
 
-void dist_init(double timeout_s);          /* once; fatal when launched with world > 1 and no MPI */
+/* once, before any CUDA work; fatal when launched with world > 1 and no MPI. dev: the training device */
+void dist_init(double timeout_s, device_t dev);
+/* what the launcher's variables say, first match as above; get looks one up (getenv, or a table in tests).
+ * Nothing set: rank 0 of 1, local rank 0, source "none". Malformed values are fatal, naming the variable. */
+dist_info dist_info_from(const char *(*get)(const char *name));
+/* the GPU of a rank: its local rank modulo the GPUs it sees (ranks share GPUs when there are more ranks on
+ * a node than GPUs); -1 when it sees none or the local rank is unknown */
+int dist_gpu_for(int local_rank, int n_visible);
 const dist_info *dist_get(void);
 int dist_rank(void);
 int dist_world(void);

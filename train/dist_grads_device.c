@@ -22,10 +22,11 @@ static nccl_comm *comm;          /* opened on first use; one per process */
 static tensor *slab;             /* the device bucket NCCL reduces, registered once */
 static int slab_bucket = -1;
 
-static void reduce_slab(float scale) {
+/* the first `count` values of the slab: NCCL's stream waits for the copies queued on the compute stream
+ * by an event, and the copies back are queued after dist_nccl_wait has seen the reduction end */
+static void reduce_slab(int64_t count, float scale) {
     char err[512];
-    device_synchronize(DEVICE_CUDA);   /* the gradients are complete before NCCL reads them */
-    if (nccl_comm_reduce_bucket(comm, slab_bucket, NULL, scale, err, sizeof err) != 0) dist_abort("%s", err);
+    if (nccl_comm_reduce_bucket(comm, slab_bucket, count, scale, err, sizeof err) != 0) dist_abort("%s", err);
     dist_nccl_wait(comm, dist_timeout_seconds());
 }
 
@@ -48,7 +49,7 @@ static void allreduce_nccl(tensor *const *params, int n, float scale, size_t buc
         tensor *g = i < n ? params[i]->grad : NULL;
         if (i == n || (g && count + g->numel > slab->numel)) {   /* flush params[first..i) */
             if (count) {
-                reduce_slab(scale);
+                reduce_slab(count, scale);
                 int64_t at = 0;
                 for (int k = first; k < i; k++)
                     if (params[k]->grad) {

@@ -72,6 +72,15 @@ int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n) 
     return 0;
 }
 
+int dist_mpi_local_rank(int *local, char *err, size_t n) {
+    MPI_Comm node;
+    int rc = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    if (rc != MPI_SUCCESS) return fail(rc, "MPI_Comm_split_type (the ranks sharing this node)", err, n);
+    MPI_Comm_rank(node, local);
+    MPI_Comm_free(&node);
+    return 0;
+}
+
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n) {
     for (size_t at = 0; at < bytes; at += MAX_PIECE) {
         int k = (int)(bytes - at < MAX_PIECE ? bytes - at : MAX_PIECE);
@@ -107,6 +116,7 @@ int dist_mpi_init(int *rank, int *world, char *err, size_t n) { return none(err,
 int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n) { return none(err, n); }
 int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n) { return none(err, n); }
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n) { return none(err, n); }
+int dist_mpi_local_rank(int *local, char *err, size_t n) { return none(err, n); }
 int dist_mpi_barrier(char *err, size_t n) { return none(err, n); }
 void dist_mpi_abort(int code) { _Exit(code); }
 void dist_mpi_finalize(void) {}

@@ -14,6 +14,8 @@ int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *
 /* a float sum that every rank receives bit for bit the same, whatever algorithm MPI picks: reduce-scatter
  * (each part summed once) then all-gather */
 int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n);
+/* this rank's index among the ranks on its node (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED) */
+int dist_mpi_local_rank(int *local, char *err, size_t n);
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n);
 int dist_mpi_barrier(char *err, size_t n);
 void dist_mpi_abort(int code);                               /* ends every rank of the job */

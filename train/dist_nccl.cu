@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/cuda_util.cuh"   // defines: vaec_stream
 extern "C" {
 #include "train/dist_nccl.h"
 }
@@ -43,8 +44,14 @@ extern "C" int nccl_comm_unique_id(unsigned char id[128], char *err, size_t n) {
 
 extern "C" nccl_comm *nccl_comm_new(int rank, int world, int device, const unsigned char id[128], double timeout_s,
                                      char *err, size_t n) {
-    cudaError_t e = cudaSetDevice(device);
-    if (e != cudaSuccess) { cuda_fail(e, "cudaSetDevice (the local rank picks the GPU)", err, n); return NULL; }
+    int current = -1;
+    cudaError_t e = cudaGetDevice(&current);
+    if (e != cudaSuccess) { cuda_fail(e, "cudaGetDevice", err, n); return NULL; }
+    if (current != device) {   // the stream, handles and gradients live on the current GPU: NCCL must too
+        snprintf(err, n, "NCCL for GPU %d, but this rank computes on GPU %d (select the GPU in dist_init)", device,
+                 current);
+        return NULL;
+    }
     nccl_comm *c = (nccl_comm *)calloc(1, sizeof *c);
     c->rank = rank, c->world = world, c->device = device, c->timeout_s = timeout_s;
     e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
@@ -92,16 +99,23 @@ static int settle(nccl_comm *c, double timeout_s, const char *what, char *err, s
     }
 }
 
-extern "C" int nccl_comm_reduce_bucket(nccl_comm *c, int bucket, void *compute_stream, float scale, char *err, size_t n) {
+extern "C" int nccl_comm_reduce_bucket(nccl_comm *c, int bucket, int64_t count, float scale, char *err, size_t n) {
     if (bucket < 0 || bucket >= c->n) { snprintf(err, n, "NCCL bucket %d of %d", bucket, c->n); return 1; }
-    cudaError_t e = cudaEventRecord(c->ready[bucket], (cudaStream_t)compute_stream);
+    if (count < 0 || count > c->count[bucket]) {
+        snprintf(err, n, "NCCL bucket %d: %lld values asked for, %lld registered", bucket, (long long)count,
+                 (long long)c->count[bucket]);
+        return 1;
+    }
+    if (count == 0) return 0;
+    // after everything queued on the compute stream so far: the kernels and copies that fill the bucket
+    cudaError_t e = cudaEventRecord(c->ready[bucket], vaec_stream());
     if (e == cudaSuccess) e = cudaStreamWaitEvent(c->stream, c->ready[bucket], 0);
     if (e != cudaSuccess) return cuda_fail(e, "bucket hand-over", err, n);
     ncclRedOp_t op;   // sum of scale * x: the mean over ranks and micro-steps in one pass
     if (settle(c, c->timeout_s, "the NCCL communicator", err, n)) return 1;
     ncclResult_t r = ncclRedOpCreatePreMulSum(&op, &scale, ncclFloat32, ncclScalarHostImmediate, c->comm);
     if (r != ncclSuccess) return nccl_fail(r, "ncclRedOpCreatePreMulSum", err, n);
-    r = ncclAllReduce(c->ptr[bucket], c->ptr[bucket], (size_t)c->count[bucket], ncclFloat32, op, c->comm, c->stream);
+    r = ncclAllReduce(c->ptr[bucket], c->ptr[bucket], (size_t)count, ncclFloat32, op, c->comm, c->stream);
     if (r != ncclSuccess && r != ncclInProgress) return nccl_fail(r, "ncclAllReduce", err, n);
     // a non-blocking communicator may still be enqueuing: the operator lives until the call has returned
     if (settle(c, c->timeout_s, "the NCCL gradient all-reduce", err, n)) return 1;

@@ -9,8 +9,13 @@
  *
  *   nccl_comm *c = dist_nccl_open(600);               // rank 0's ncclUniqueId reaches the others by MPI_Bcast
  *   int b = nccl_comm_add_bucket(c, grads_slab, n);  // device float buffer
- *   ... backward finishes the bucket's layers ... nccl_comm_reduce_bucket(c, b, compute_stream, scale, err, 256);
+ *   ... backward finishes the bucket's layers ... nccl_comm_reduce_bucket(c, b, filled, scale, err, 256);
  *   dist_nccl_wait(c, timeout_s);                    // before clipping and the optimizer
+ *
+ * The hand-over event is recorded on the backend's compute stream (vaec_stream()), where every kernel and
+ * copy runs: recorded on the legacy default stream it would not wait for that non-blocking stream, and
+ * NCCL could read a bucket still being written. The communicator lives on the GPU dist_init selected;
+ * nccl_comm_new checks that it is the current one instead of switching.
  *
  * Built only when CUDA and NCCL are found (VAEC_HAVE_NCCL); until tensors live on the GPU (issue 7) the
  * trainer does not call it, and tests/train/test_dist.c checks it on one GPU where one is visible. */
@@ -23,16 +28,19 @@ typedef struct nccl_comm nccl_comm;
 
 /* the .cu side: 0 on success, or non-zero with a message in err (size n) */
 int nccl_comm_unique_id(unsigned char id[128], char *err, size_t n);
+/* device: the GPU this rank selected (dist_info.device), which must be the current one */
 nccl_comm *nccl_comm_new(int rank, int world, int device, const unsigned char id[128], double timeout_s, char *err,
                          size_t n);
 int nccl_comm_add_bucket(nccl_comm *c, float *device_ptr, int64_t count);     /* the bucket's index */
-int nccl_comm_reduce_bucket(nccl_comm *c, int bucket, void *compute_stream, float scale, char *err, size_t n);
+/* all-reduces the first `count` values of a bucket (at most its registered size: a bucket packed only in
+ * part sends only that part) once the compute stream's work queued so far is done */
+int nccl_comm_reduce_bucket(nccl_comm *c, int bucket, int64_t count, float scale, char *err, size_t n);
 int nccl_comm_wait(nccl_comm *c, double timeout_s, char *err, size_t n);    /* aborts the communicator on failure */
 void nccl_comm_free(nccl_comm *c);
 
 /* the C side (dist_nccl_setup.c): rendezvous over MPI; errors end every rank */
 int dist_nccl_built(void);
-nccl_comm *dist_nccl_open(double timeout_s);   /* device = the local rank */
+nccl_comm *dist_nccl_open(double timeout_s);   /* on the GPU dist_init selected */
 void dist_nccl_wait(nccl_comm *c, double timeout_s);
 
 #endif

@@ -12,7 +12,9 @@ nccl_comm *dist_nccl_open(double timeout_s) {
     char err[512];
     if (d->rank == 0 && nccl_comm_unique_id(id, err, sizeof err) != 0) dist_abort("%s", err);
     dist_broadcast(id, sizeof id, 0, "the ncclUniqueId broadcast");
-    nccl_comm *c = nccl_comm_new(d->rank, d->world, d->local_rank, id, timeout_s, err, sizeof err);
+    CHECK(d->device >= 0, "rank %d: NCCL was opened, but dist_init selected no GPU (train.device = cuda selects one)",
+          d->rank);
+    nccl_comm *c = nccl_comm_new(d->rank, d->world, d->device, id, timeout_s, err, sizeof err);
     if (!c) dist_abort("%s", err);
     return c;
 }

@@ -174,7 +174,7 @@ int train_main(const train_args *a) {
     if (config_load(&c, a->config_path) != 0) FATAL("%s", vaec_last_error());
     for (int i = 0; i < a->n_sets; i++) if (config_set(&c, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
     train_config t = train_config_from(&c);
-    dist_init(t.dist_timeout_s);
+    dist_init(t.dist_timeout_s, t.dev);   /* first: it selects the GPU */
     const int nthreads = cpu_threads_apply(t.threads);
     const int world = dist_world(), rank = dist_rank(), accum = t.grad_accum_steps;
     const bool lead = rank == 0;

@@ -9,11 +9,14 @@
 // explicitly: x is copied into a zero-bordered buffer first, and backward-data's gradient for that buffer
 // is cropped back. Symmetric convs (almost all of them) never copy.
 //
-// Algorithms: chosen once per shape from cuDNN's heuristics (cudnnGet*_v7, no timing, so the same shape
-// gets the same algorithm on every run) and cached with their descriptors. Backward passes take only
-// CUDNN_DETERMINISTIC algorithms, so gradients are reproducible bit for bit; fp32 convs use
-// CUDNN_FMA_MATH (never TF32) so they match the CPU to 1e-5. Should an algorithm refuse a shape at run
-// time (NOT_SUPPORTED / BAD_PARAM), the next candidate is tried and remembered, with a note on stderr. Workspace comes from the caching
+// Algorithms: from cuDNN's heuristics (cudnnGet*_v7, no timing, so the same shape gets the same algorithm on
+// every run), ordered and filtered by conv_algo_order (conv_algo.h): deterministic algorithms first, fp32
+// convs without TF32 math (CUDNN_FMA_MATH) and without FFT or non-fused Winograd, so they match the CPU to
+// 1e-5; bf16 convs take any. Forward algorithms are chosen with the plan, backward ones at the shape's first
+// backward (a conv that only runs forward, the frozen spatial VAE's, never asks for them). When cuDNN
+// offers no deterministic algorithm, or each one refuses the shape at run time (NOT_SUPPORTED / BAD_PARAM),
+// a non-deterministic one runs, with one warning naming the shape; a refusal moves to the next candidate
+// for good, with a note on stderr. Workspace comes from the caching
 // allocator (tag workspace). Bias: a broadcast add forward, a fixed-order column sum backward.
 //
 // bf16 (x, w, b and y bf16): the same descriptors with CUDNN_DATA_BFLOAT16, fp32 compute, tensor cores
@@ -25,21 +28,15 @@
 extern "C" {
 #include "core/check.h"          // defines: CHECK, FATAL
 #include "core/mem.h"            // defines: mem_alloc, mem_block_release
+#include "core/ops/conv_algo.h"      // defines: conv_algo_order, conv_algo_take, conv_algo_list
 #include "core/ops/conv_cuda.h"
 #include "core/ops/linalg_cuda.h"   // defines: bias_add_cuda, colsum_cuda
 }
 
-#define CONV_MAX_CANDIDATES 10
 #define CONV_MAX_PLANS 96
 // Heuristic picks needing more scratch than this are passed over (some FFT variants ask for GiBs); the
 // last-resort algorithms need little or none.
 #define CONV_MAX_WORKSPACE ((size_t)1 << 30)
-
-typedef struct {
-    int n, cur;
-    int algo[CONV_MAX_CANDIDATES];
-    size_t ws[CONV_MAX_CANDIDATES];
-} conv_candidates;
 
 typedef struct {
     int64_t key[22];           // the geometry and dtype (see plan_key); key[0] == 0 marks an empty slot
@@ -50,7 +47,9 @@ typedef struct {
     cudnnTensorDescriptor_t xd, yd;
     cudnnFilterDescriptor_t wd;
     cudnnConvolutionDescriptor_t cd;
-    conv_candidates fwd, bwd_data, bwd_filter;
+    conv_algo_list fwd, bwd_data, bwd_filter;
+    bool have_bwd_data, have_bwd_filter;   // chosen at the first backward that needs them
+    char shape[192];           // conv_algo_shape: the shape in messages
 } conv_plan;
 
 static conv_plan plans[CONV_MAX_PLANS];
@@ -62,88 +61,99 @@ static void plan_key(const conv_geom *g, bool bf16, int64_t *key) {
     memcpy(key, k, sizeof k);
 }
 
-// fp32 convs must not use TF32 tensor cores; bf16 ones may use anything (fp32 accumulation either way)
-static bool math_ok(const conv_plan *p, cudnnMathType_t m) {
-    return p->bf16 || m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+// TF32 (or any down-conversion) is tensor math; FMA and DEFAULT keep fp32 as it is
+static bool tensor_math(cudnnMathType_t m) { return m != CUDNN_FMA_MATH && m != CUDNN_DEFAULT_MATH; }
+
+static const conv_algo_policy *policy(const conv_plan *p, conv_algo_policy *pol) {
+    *pol = (conv_algo_policy){.bf16 = p->bf16, .deterministic = true, .max_workspace = CONV_MAX_WORKSPACE};
+    return pol;
 }
 
-static void add_candidate(conv_candidates *c, int algo, size_t ws) {
-    for (int i = 0; i < c->n; i++)
-        if (c->algo[i] == algo) return;
-    if (c->n < CONV_MAX_CANDIDATES) {
-        c->algo[c->n] = algo;
-        c->ws[c->n++] = ws;
-    }
-}
-
+// The three passes differ only in cuDNN's types and calls: each fills conv_algo_perf entries from its
+// heuristic (in cuDNN's order), then appends its last resort, an algorithm that needs no or little
+// workspace and takes most layouts: the implicit GEMM forward, ALGO_1 backward (both deterministic).
 static void choose_forward(conv_plan *p) {
     cudnnHandle_t h = vaec_cudnn();
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    conv_algo_perf e[CUDNN_CONVOLUTION_FWD_ALGO_COUNT + 1];
+    conv_algo_policy pol;
     int got = 0;
     CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p->xd, p->wd, p->cd, p->yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                        &got, perf),
                 "conv forward");
     for (int i = 0; i < got; i++) {
+        cudnnConvolutionFwdAlgo_t a = perf[i].algo;
         size_t ws = 0;
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(p, perf[i].mathType)) continue;
-        if (cudnnGetConvolutionForwardWorkspaceSize(h, p->xd, p->wd, p->cd, p->yd, perf[i].algo, &ws) !=
-            CUDNN_STATUS_SUCCESS)
-            continue;
-        if (ws > CONV_MAX_WORKSPACE) continue;
-        add_candidate(&p->fwd, perf[i].algo, ws);
+        bool ok = perf[i].status == CUDNN_STATUS_SUCCESS &&
+                  cudnnGetConvolutionForwardWorkspaceSize(h, p->xd, p->wd, p->cd, p->yd, a, &ws) == CUDNN_STATUS_SUCCESS;
+        e[i] = (conv_algo_perf){(int)a, ok, perf[i].determinism == CUDNN_DETERMINISTIC, tensor_math(perf[i].mathType),
+                                a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+                                    a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED,
+                                perf[i].time, ws, false};
     }
-    size_t ws = 0;   // the implicit GEMM needs no workspace and takes every layout: the last resort
-    if (cudnnGetConvolutionForwardWorkspaceSize(h, p->xd, p->wd, p->cd, p->yd, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
-                                                &ws) == CUDNN_STATUS_SUCCESS)
-        add_candidate(&p->fwd, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, ws);
+    size_t ws = 0;
+    bool ok = cudnnGetConvolutionForwardWorkspaceSize(h, p->xd, p->wd, p->cd, p->yd,
+                                                      CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, &ws) == CUDNN_STATUS_SUCCESS;
+    e[got] = (conv_algo_perf){CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, ok, true, false, false, -1.0f, ws, true};
+    conv_algo_order(e, got + 1, policy(p, &pol), &p->fwd);
+    conv_algo_require(&p->fwd, "forward", p->shape);
 }
 
 static void choose_backward_data(conv_plan *p) {
     cudnnHandle_t h = vaec_cudnn();
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    conv_algo_perf e[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT + 1];
+    conv_algo_policy pol;
     int got = 0;
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->wd, p->yd, p->cd, p->xd,
                                                             CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf),
                 "conv backward (data)");
     for (int i = 0; i < got; i++) {
+        cudnnConvolutionBwdDataAlgo_t a = perf[i].algo;
         size_t ws = 0;
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].determinism != CUDNN_DETERMINISTIC ||
-            !math_ok(p, perf[i].mathType))
-            continue;
-        if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->wd, p->yd, p->cd, p->xd, perf[i].algo, &ws) !=
-            CUDNN_STATUS_SUCCESS)
-            continue;
-        if (ws > CONV_MAX_WORKSPACE) continue;
-        add_candidate(&p->bwd_data, perf[i].algo, ws);
+        bool ok = perf[i].status == CUDNN_STATUS_SUCCESS &&
+                  cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->wd, p->yd, p->cd, p->xd, a, &ws) == CUDNN_STATUS_SUCCESS;
+        e[i] = (conv_algo_perf){(int)a, ok, perf[i].determinism == CUDNN_DETERMINISTIC, tensor_math(perf[i].mathType),
+                                a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
+                                    a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED,
+                                perf[i].time, ws, false};
     }
-    size_t ws = 0;   // ALGO_1 is deterministic: the last resort
-    if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->wd, p->yd, p->cd, p->xd, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,
-                                                     &ws) == CUDNN_STATUS_SUCCESS)
-        add_candidate(&p->bwd_data, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, ws);
+    size_t ws = 0;
+    bool ok = cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->wd, p->yd, p->cd, p->xd, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,
+                                                           &ws) == CUDNN_STATUS_SUCCESS;
+    e[got] = (conv_algo_perf){CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, ok, true, false, false, -1.0f, ws, true};
+    conv_algo_order(e, got + 1, policy(p, &pol), &p->bwd_data);
+    conv_algo_require(&p->bwd_data, "backward-data", p->shape);
+    p->have_bwd_data = true;
 }
 
 static void choose_backward_filter(conv_plan *p) {
     cudnnHandle_t h = vaec_cudnn();
     cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    conv_algo_perf e[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT + 1];
+    conv_algo_policy pol;
     int got = 0;
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p->xd, p->yd, p->cd, p->wd,
                                                               CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf),
                 "conv backward (filter)");
     for (int i = 0; i < got; i++) {
+        cudnnConvolutionBwdFilterAlgo_t a = perf[i].algo;
         size_t ws = 0;
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].determinism != CUDNN_DETERMINISTIC ||
-            !math_ok(p, perf[i].mathType))
-            continue;
-        if (cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p->xd, p->yd, p->cd, p->wd, perf[i].algo, &ws) !=
-            CUDNN_STATUS_SUCCESS)
-            continue;
-        if (ws > CONV_MAX_WORKSPACE) continue;
-        add_candidate(&p->bwd_filter, perf[i].algo, ws);
+        bool ok = perf[i].status == CUDNN_STATUS_SUCCESS &&
+                  cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p->xd, p->yd, p->cd, p->wd, a, &ws) == CUDNN_STATUS_SUCCESS;
+        e[i] = (conv_algo_perf){(int)a, ok, perf[i].determinism == CUDNN_DETERMINISTIC, tensor_math(perf[i].mathType),
+                                a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT ||
+                                    a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING ||
+                                    a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED,
+                                perf[i].time, ws, false};
     }
     size_t ws = 0;
-    if (cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p->xd, p->yd, p->cd, p->wd,
-                                                       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, &ws) == CUDNN_STATUS_SUCCESS)
-        add_candidate(&p->bwd_filter, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, ws);
+    bool ok = cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p->xd, p->yd, p->cd, p->wd,
+                                                             CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, &ws) == CUDNN_STATUS_SUCCESS;
+    e[got] = (conv_algo_perf){CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, ok, true, false, false, -1.0f, ws, true};
+    conv_algo_order(e, got + 1, policy(p, &pol), &p->bwd_filter);
+    conv_algo_require(&p->bwd_filter, "backward-filter", p->shape);
+    p->have_bwd_filter = true;
 }
 
 static void plan_destroy(conv_plan *p) {
@@ -170,6 +180,7 @@ static conv_plan *plan_get(const conv_geom *g, bool bf16) {
     }
     memcpy(p->key, key, sizeof key);
     p->bf16 = bf16;
+    conv_algo_shape(g, bf16, p->shape, sizeof p->shape);
 
     // split each dim's padding into cuDNN's symmetric part and the explicit rest
     int sym[3];
@@ -216,15 +227,7 @@ static conv_plan *plan_get(const conv_geom *g, bool bf16) {
     CUDNN_CHECK(cudnnGetConvolutionNdForwardOutputDim(p->cd, p->xd, p->wd, nd, out), "conv");
     for (int i = 0; i < nd; i++)
         CHECK(out[i] == ydim[i], "conv (CUDA): cuDNN's output dim %d is %d, vaec's geometry says %d", i, out[i], ydim[i]);
-    choose_forward(p);
-    choose_backward_data(p);
-    choose_backward_filter(p);
-    CHECK(p->fwd.n > 0 && p->bwd_data.n > 0 && p->bwd_filter.n > 0,
-          "conv (CUDA): cuDNN offers no %s algorithm for x (%lld,%lld,%lld,%lld,%lld) w (%lld,%lld,%lld,%lld,%lld) "
-          "(forward %d, backward-data %d, backward-filter %d candidates)",
-          bf16 ? "bf16" : "fp32", (long long)g->B, (long long)g->T, (long long)g->H, (long long)g->W,
-          (long long)g->cin, (long long)g->cout, (long long)g->kt, (long long)g->kh, (long long)g->kw, (long long)g->cin, p->fwd.n, p->bwd_data.n,
-          p->bwd_filter.n);
+    choose_forward(p);   // backward algorithms wait for the first backward
     return p;
 }
 
@@ -286,14 +289,14 @@ static const void *padded_input(const conv_plan *p, const conv_geom *g, const vo
 }
 
 // An algorithm that refuses the shape (NOT_SUPPORTED, or BAD_PARAM for a layout it does not take) leaves its
-// output unwritten and the stream healthy: the next candidate may run. Anything else is an error.
-static bool try_next(conv_candidates *c, cudnnStatus_t st, const char *pass) {
+// output unwritten and the stream healthy: the next candidate may run, from now on. Anything else is an error.
+static bool try_next(conv_algo_list *c, cudnnStatus_t st, const char *pass) {
     int cat = CUDNN_STATUS_CATEGORY(st);
     if (cat != CUDNN_STATUS_NOT_SUPPORTED && cat != CUDNN_STATUS_BAD_PARAM) return false;
-    if (c->cur + 1 >= c->n) return false;
-    fprintf(stderr, "vaec: note: cuDNN %s algorithm %d refused a shape (%s); using algorithm %d from now on\n", pass,
-            c->algo[c->cur], cudnnGetErrorString(st), c->algo[c->cur + 1]);
-    c->cur++;
+    int was = c->algo[c->cur];
+    if (!conv_algo_advance(c)) return false;
+    fprintf(stderr, "vaec: note: cuDNN %s algorithm %d refused a shape (%s); using algorithm %d from now on\n", pass, was,
+            cudnnGetErrorString(st), c->algo[c->cur]);
     return true;
 }
 
@@ -304,11 +307,12 @@ extern "C" void conv_forward_cuda(const conv_geom *g, bool bf16, const void *x, 
     const void *xin = padded_input(p, g, x, &xblk);
     const float one = 1.0f, zero = 0.0f;   // fp32 scaling factors for fp32 and bf16 data alike
     for (;;) {   // the cached candidate; on a refusal the next one, remembered for this shape
-        conv_candidates *c = &p->fwd;
-        mem_block *ws = workspace(c->ws[c->cur]);
+        conv_algo_list *c = &p->fwd;
+        int k = conv_algo_take(c, "forward", p->shape);
+        mem_block *ws = workspace(c->workspace[k]);
         cudnnStatus_t st = cudnnConvolutionForward(vaec_cudnn(), &one, p->xd, xin, p->wd, w, p->cd,
-                                                   (cudnnConvolutionFwdAlgo_t)c->algo[c->cur], ws ? ws->ptr : NULL,
-                                                   c->ws[c->cur], &zero, p->yd, y);
+                                                   (cudnnConvolutionFwdAlgo_t)c->algo[k], ws ? ws->ptr : NULL,
+                                                   c->workspace[k], &zero, p->yd, y);
         if (ws) mem_block_release(ws);   // one stream: the next user of the block runs after cuDNN
         if (try_next(c, st, "forward")) continue;
         CUDNN_CHECK(st, "conv forward");
@@ -331,6 +335,8 @@ extern "C" void conv_backward_cuda(const conv_geom *g, bool bf16, const void *x,
         return;
     }
     conv_plan *p = plan_get(g, bf16);
+    if (gx && !p->have_bwd_data) choose_backward_data(p);
+    if (gw && !p->have_bwd_filter) choose_backward_filter(p);
     const float one = 1.0f, zero = 0.0f;
     // cuDNN takes one dtype: bf16 convs get a bf16 copy of the (fp32) output gradient
     mem_block *gyblk = NULL;
@@ -350,11 +356,12 @@ extern "C" void conv_backward_cuda(const conv_geom *g, bool bf16, const void *x,
             gxp = gblk->ptr;
         }
         for (;;) {
-            conv_candidates *c = &p->bwd_data;
-            mem_block *ws = workspace(c->ws[c->cur]);
+            conv_algo_list *c = &p->bwd_data;
+            int k = conv_algo_take(c, "backward-data", p->shape);
+            mem_block *ws = workspace(c->workspace[k]);
             cudnnStatus_t st = cudnnConvolutionBackwardData(vaec_cudnn(), &one, p->wd, w, p->yd, gyin, p->cd,
-                                                            (cudnnConvolutionBwdDataAlgo_t)c->algo[c->cur],
-                                                            ws ? ws->ptr : NULL, c->ws[c->cur], &zero, p->xd, gxp);
+                                                            (cudnnConvolutionBwdDataAlgo_t)c->algo[k],
+                                                            ws ? ws->ptr : NULL, c->workspace[k], &zero, p->xd, gxp);
             if (ws) mem_block_release(ws);
             if (try_next(c, st, "backward-data")) continue;
             CUDNN_CHECK(st, "conv backward (data)");
@@ -382,11 +389,12 @@ extern "C" void conv_backward_cuda(const conv_geom *g, bool bf16, const void *x,
             gwout = wblk->ptr;
         }
         for (;;) {
-            conv_candidates *c = &p->bwd_filter;
-            mem_block *ws = workspace(c->ws[c->cur]);
+            conv_algo_list *c = &p->bwd_filter;
+            int k = conv_algo_take(c, "backward-filter", p->shape);
+            mem_block *ws = workspace(c->workspace[k]);
             cudnnStatus_t st = cudnnConvolutionBackwardFilter(vaec_cudnn(), &one, p->xd, xin, p->yd, gyin, p->cd,
-                                                              (cudnnConvolutionBwdFilterAlgo_t)c->algo[c->cur],
-                                                              ws ? ws->ptr : NULL, c->ws[c->cur], &zero, p->wd, gwout);
+                                                              (cudnnConvolutionBwdFilterAlgo_t)c->algo[k],
+                                                              ws ? ws->ptr : NULL, c->workspace[k], &zero, p->wd, gwout);
             if (ws) mem_block_release(ws);
             if (try_next(c, st, "backward-filter")) continue;
             CUDNN_CHECK(st, "conv backward (filter)");

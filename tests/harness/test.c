@@ -103,6 +103,7 @@ bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle) {
     if (pid == 0) {
         close(pipefd[0]);
         dup2(pipefd[1], 2);
+        vaec_fatal_exit_at_once();
         fn(ctx);
         _exit(0);
     }
@@ -129,15 +130,36 @@ static int cmp_case(const void *a, const void *b) {
     return c ? c : strcmp(x->name, y->name);
 }
 
+/* whether case c is selected: `--exact` names match whole, other arguments as substrings; none: all */
+static bool selected(const test_case *c, int n_args, char **args, bool exact) {
+    if (n_args == 0) return true;
+    for (int a = 0; a < n_args; a++)
+        if (exact ? !strcmp(c->name, args[a]) : strstr(c->name, args[a]) != NULL) return true;
+    return false;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     qsort(cases, (size_t)n_cases, sizeof *cases, cmp_case);
-    int passed = 0, failed = 0, skipped = 0;
     bool list = argc > 1 && !strcmp(argv[1], "--list");
+    bool exact = argc > 1 && !strcmp(argv[1], "--exact");
+    int n_args = argc - 1 - (list || exact);
+    char **args = argv + 1 + (list || exact);
+    if (exact && n_args == 0) {
+        fprintf(stderr, "vaec_tests: --exact needs test names (vaec_tests --list shows them)\n");
+        return 2;
+    }
+    for (int a = 0; exact && a < n_args; a++) {   /* a typo must not pass as "0 tests, 0 failed" */
+        bool known = false;
+        for (int i = 0; i < n_cases && !known; i++) known = !strcmp(cases[i].name, args[a]);
+        if (!known) {
+            fprintf(stderr, "vaec_tests: no test is named '%s' (vaec_tests --list shows the names)\n", args[a]);
+            return 2;
+        }
+    }
+    int passed = 0, failed = 0, skipped = 0;
     for (int i = 0; i < n_cases; i++) {
-        bool match = argc <= 1 || list;
-        for (int a = 1; a < argc && !match; a++) match = strstr(cases[i].name, argv[a]) != NULL;
-        if (!match) continue;
+        if (!selected(&cases[i], n_args, args, exact)) continue;
         if (list) { printf("%s\n", cases[i].name); continue; }
         cur_failed = 0;
         cur_skipped = 0;

@@ -4,8 +4,9 @@
  *       EXPECT(cond, "what went wrong: %d", value);   // records a failure, the test goes on
  *   }
  *
- * Run `vaec_tests` for all, `vaec_tests conv` for those whose name contains "conv". The last line is
- * "N passed, N failed, N skipped". A test that cannot run here (no GPU, no Python) calls
+ * Run `vaec_tests` for all, `vaec_tests conv` for those whose name contains "conv", `vaec_tests --exact NAME`
+ * for exactly that test (an unknown name exits 2), `vaec_tests --list [SUBSTRING...]` for the names. The
+ * last line is "N passed, N failed, N skipped". A test that cannot run here (no GPU, no Python) calls
  * TEST_SKIP("why"), which is printed loudly and counted. */
 #ifndef VAEC_TEST_H
 #define VAEC_TEST_H
@@ -41,7 +42,10 @@ int test_run_python(const char *script, const char *args, char *out, size_t n);
 /* Whether a PATH.tmp.* file is left next to path: the trace of an atomic write that did not finish. */
 bool test_tmp_left(const char *path);
 
-/* Runs fn(ctx) in a child process and checks it exits non-zero with `needle` in its stderr. */
+/* Runs fn(ctx) in a child process and checks it exits non-zero with `needle` in its stderr. The child ends
+ * through _exit (vaec_fatal_exit_at_once): it never runs the parent's atexit handlers (a test's cleanup, the
+ * CUDA runtime's teardown), which are not safe in a forked copy. fn must not use the GPU: CUDA does not
+ * survive fork, so a child's CUDA call fails instead of running. */
 bool test_expect_fatal(void (*fn)(void *), void *ctx, const char *needle);
 
 #endif

@@ -253,13 +253,17 @@ TEST(test_dist_nccl_averages_device_buckets) {
     float *dev = device_malloc(DEVICE_CUDA, sizeof host);
     device_memcpy(dev, DEVICE_CUDA, host, DEVICE_CPU, sizeof host);
     int b0 = nccl_comm_add_bucket(c, dev, N0), b1 = nccl_comm_add_bucket(c, dev + N0, N1);
-    EXPECT(nccl_comm_reduce_bucket(c, b0, NULL, 0.5f, err, sizeof err) == 0, "%s", err);
-    EXPECT(nccl_comm_reduce_bucket(c, b1, NULL, 0.25f, err, sizeof err) == 0, "%s", err);
+    /* no synchronisation between the copy in and the reduction: the hand-over event must order them; the
+       second bucket is filled only in part (FILLED values), and NCCL must leave the rest as it was */
+    enum { FILLED = N1 - 97 };
+    EXPECT(nccl_comm_reduce_bucket(c, b0, N0, 0.5f, err, sizeof err) == 0, "%s", err);
+    EXPECT(nccl_comm_reduce_bucket(c, b1, FILLED, 0.25f, err, sizeof err) == 0, "%s", err);
+    EXPECT(nccl_comm_reduce_bucket(c, b1, N1 + 1, 0.25f, err, sizeof err) != 0, "a count beyond the bucket must be refused");
     EXPECT(nccl_comm_wait(c, 60, err, sizeof err) == 0, "%s", err);
     device_memcpy(back, DEVICE_CPU, dev, DEVICE_CUDA, sizeof back);
     int bad = 0;
-    for (int i = 0; i < N0 + N1; i++) bad += back[i] != host[i] * (i < N0 ? 0.5f : 0.25f);
-    EXPECT(bad == 0, "%d values of the 1-rank NCCL average are wrong", bad);
+    for (int i = 0; i < N0 + N1; i++) bad += back[i] != host[i] * (i < N0 ? 0.5f : i < N0 + FILLED ? 0.25f : 1.0f);
+    EXPECT(bad == 0, "%d values of the 1-rank NCCL average are wrong (or the unfilled tail was touched)", bad);
     nccl_comm_free(c);
     device_free(DEVICE_CUDA, dev);
 #endif
