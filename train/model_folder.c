@@ -335,6 +335,34 @@ static int read_config_json(model_folder *f) {
     return rc;
 }
 
+/* upstream registers config.json's shift and scale as buffers in model.safetensors: both must say the same
+   (to the precision of the stored type), or the folder was edited by hand */
+static int check_buffers(const model_folder *f) {
+    st_file *w = st_open(f->weights);
+    if (!w) return -1;
+    const char *names[2] = {"shift", "scale"};
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        const st_entry *e = st_find(w, names[i]);
+        const char *cfg = config_str(&f->model, "pipeline", names[i], NULL);
+        if (!e || !cfg) continue;
+        double tol = !strcmp(e->dtype, "F32") || !strcmp(e->dtype, "F64") ? 1e-6 : !strcmp(e->dtype, "F16") ? 1e-3 : 8e-3;
+        tensor *t = st_load(w, names[i]);
+        const char *p = cfg;
+        for (int64_t k = 0; k < t->numel && rc == 0; k++) {
+            char *end;
+            double want = strtod(p, &end), got = tensor_f32(t)[k];
+            p = *end == ',' ? end + 1 : end;
+            if (fabs(got - want) > tol * fmax(1.0, fabs(want)))
+                rc = vaec_set_error("'%s': buffer '%s'[%lld] is %g, but %s gives %s = %s: the two disagree", f->weights,
+                                    names[i], (long long)k, got, f->config_json, names[i], cfg);
+        }
+        tensor_release(t);
+    }
+    st_close(w);
+    return rc;
+}
+
 int model_folder_open(model_folder *f, const char *dir, bool ema) {
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "%s", dir);
@@ -389,7 +417,7 @@ int model_folder_open(model_folder *f, const char *dir, bool ema) {
         if (!file_exists(f->weights))
             return vaec_set_error("'%s' has an Open-Sora config.json but no model.safetensors", f->dir);
     }
-    return 0;
+    return f->kind == FOLDER_DIFFUSERS ? 0 : check_buffers(f);
 }
 
 void model_folder_free(model_folder *f) { config_free(&f->model); }

@@ -41,6 +41,22 @@ static void copy_file(const char *src, const char *dst) {
     if (b) fclose(b);
 }
 
+/* replaces the first `from` in a text file by `to` (same length) */
+static void edit_file(const char *path, const char *from, const char *to) {
+    FILE *f = fopen(path, "r+");
+    char buf[65536];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = 0;
+    char *at = strstr(buf, from);
+    EXPECT(f && at && strlen(from) == strlen(to), "edit %s", path);
+    if (f && at) {
+        memcpy(at, to, strlen(to));
+        fseek(f, 0, SEEK_SET);
+        fwrite(buf, 1, n, f);
+    }
+    if (f) fclose(f);
+}
+
 static int vaec(char *out, size_t n, const char *fmt, ...) {
     char args[6000], cmd[6200];
     va_list ap;
@@ -298,7 +314,7 @@ TEST(test_cli_export_round_trips_and_dtypes) {
         tensor_release(got);
     }
     /* the pipeline to an Open-Sora folder, with the scale and shift buffers as upstream registers them */
-    char folder[500], path[600];
+    char folder[500], path[700];
     snprintf(folder, sizeof folder, "%s/opensora", dir);
     EXPECT(vaec(out, sizeof out, "ckpt export --config %s/tests/data/pipeline_tiny.ini %s/tests/golden/pipeline_tiny_model.safetensors "
                 "--to opensora --out %s", src, src, folder) == 0, "export opensora:\n%s", out);
@@ -314,6 +330,15 @@ TEST(test_cli_export_round_trips_and_dtypes) {
     snprintf(args, sizeof args, "--ckpt %s", folder);
     tensor *pg = encode(args, vin, dir, "pfolder", out, sizeof out);
     EXPECT(pg && pw && rel_error(pg, pw) == 0, "exported Open-Sora folder read back: %.3e\n%s", pg && pw ? rel_error(pg, pw) : -1.0, out);
+    /* config.json's scale edited by hand: the buffer in model.safetensors disagrees, named */
+    char copy[400];
+    snprintf(copy, sizeof copy, "%s/edited", dir);
+    EXPECT(vaec(out, sizeof out, "ckpt export %s --to opensora --out %s", folder, copy) == 0, "export again:\n%s", out);
+    snprintf(path, sizeof path, "%s/config.json", copy);
+    edit_file(path, "3.85", "3.95");
+    EXPECT(vaec(out, sizeof out, "encode --ckpt %s --input %s --output %s/z.safetensors", copy, vin, dir) != 0 &&
+           strstr(out, "buffer 'scale'[0] is 3.85") && strstr(out, "3.95"), "a config.json scale that disagrees with the "
+           "buffer:\n%s", out);
     /* and on, from the folder: its spatial half to diffusers */
     snprintf(path, sizeof path, "%s/spatial", dir);
     EXPECT(vaec(out, sizeof out, "ckpt export %s --to diffusers --out %s", folder, path) == 0 &&
