@@ -500,3 +500,49 @@ TEST(test_cli_reads_diffusers_save_pretrained_folder) {
     tensor_release(wz), tensor_release(wx), tensor_release(gz), tensor_release(gx), tensor_release(tz), tensor_release(tx);
     remove_tree(dir);
 }
+
+/* fine-tune from an Open-Sora folder named in the config (no [spatial]/[temporal] sections: its config.json
+   describes them), spatial VAE unfrozen, then hand the spatial VAE back as a diffusers folder */
+TEST(test_cli_train_from_folder_then_export) {
+    char dir[256], folder[400], cfg[400], out[16384], text[2048];
+    scratch(dir, sizeof dir, "train");
+    snprintf(folder, sizeof folder, "%s/OpenSora-VAE-tiny", dir);
+    snprintf(cfg, sizeof cfg, "%s/finetune.ini", dir);
+    const char *src = test_source_dir();
+    EXPECT(vaec(out, sizeof out, "ckpt export --config %s/tests/data/pipeline_tiny.ini %s/tests/golden/pipeline_tiny_model.safetensors "
+                "--to opensora --out %s", src, src, folder) == 0, "export:\n%s", out);
+    EXPECT(vaec(out, sizeof out, "data make --synthetic 2 --out %s/d.h5 --size 16 --num-frames 5", dir) == 0, "data:\n%s", out);
+    snprintf(text, sizeof text,
+             "[model]\nkind = pipeline\n[pipeline]\ncheckpoint = %s\nfreeze_vae_2d = false\nsample_posterior = false\n"
+             "[train]\nuse_real_rec_loss = true\nlr = 1e-3\nbatch_size = 1\nnum_frames = 5\nimage_size = 16\nsteps = 2\n"
+             "ckpt_every = 2\nlog_every = 1\nout_dir = %s/run\n[data]\npath = %s/d.h5\n", folder, dir, dir);
+    write_text(cfg, text);
+    EXPECT(vaec(out, sizeof out, "train %s", cfg) == 0, "train from a folder without [spatial]/[temporal]:\n%s", out);
+    char ck[600], path[700], df[600];
+    snprintf(ck, sizeof ck, "%s/run/ckpt-000000002", dir);
+    snprintf(path, sizeof path, "%s/config.json", ck);
+    EXPECT(access(path, F_OK) == 0, "a training checkpoint carries its config.json");
+    snprintf(df, sizeof df, "%s/finetuned-vae", dir);
+    EXPECT(vaec(out, sizeof out, "ckpt export %s --to diffusers --out %s", ck, df) == 0, "export ckpt-N to diffusers:\n%s", out);
+    /* the exported weights are the fine-tuned ones: equal to the checkpoint's, moved from the start */
+    snprintf(path, sizeof path, "%s/model.safetensors", ck);
+    st_file *a = st_open(path), *b = NULL, *c = NULL;
+    snprintf(path, sizeof path, "%s/diffusion_pytorch_model.safetensors", df);
+    b = st_open(path);
+    snprintf(path, sizeof path, "%s/model.safetensors", folder);
+    c = st_open(path);
+    EXPECT(a && b && c, "open: %s", vaec_last_error());
+    if (a && b && c) {
+        tensor *ta = st_load(a, "spatial_vae.module.decoder.conv_out.weight"), *tb = st_load(b, "decoder.conv_out.weight");
+        tensor *tc = st_load(c, "spatial_vae.module.decoder.conv_out.weight");
+        EXPECT(ta && tb && tc && rel_error(tb, ta) == 0 && rel_error(tc, ta) > 0,
+               "the diffusers export holds the fine-tuned spatial weights");
+        tensor_release(ta), tensor_release(tb), tensor_release(tc);
+    }
+    st_close(a), st_close(b), st_close(c);
+    /* a config value that disagrees with the checkpoint folder's config.json */
+    EXPECT(vaec(out, sizeof out, "train %s --set spatial.block_out_channels=32,32 --steps 1", cfg) != 0 &&
+           strstr(out, "[pipeline] checkpoint") && strstr(out, "block_out_channels") && strstr(out, "16,16") &&
+           strstr(out, "32,32"), "a disagreeing training config:\n%s", out);
+    remove_tree(dir);
+}
