@@ -32,6 +32,15 @@ void config_init_empty(config *c, const char *path) {
     c->path = strdup(path);
 }
 
+/* a folder may be opened twice in one run (its config, then its weights): its notes are printed once */
+static bool first_time(const char *path) {
+    static char seen[8][4500];
+    static int n;
+    for (int i = 0; i < n; i++) if (!strcmp(seen[i], path)) return false;
+    if (n < 8) snprintf(seen[n++], sizeof seen[0], "%s", path);
+    return true;
+}
+
 /* ---- config.json -> config entries ---- */
 typedef struct {
     const char *file;   /* config.json, for messages */
@@ -189,7 +198,9 @@ static int temporal_to_config(conv *cv, const json_value *t) {
         return vaec_set_error("'%s': field 'vae_temporal.type' is '%s'; vaec builds VAE_Temporal_SD and VAE_Temporal",
                               cv->file, type);
     const json_value *fp = json_get(t, "from_pretrained");
-    if (fp && fp->type != JSON_NULL)
+    char key[4500];
+    snprintf(key, sizeof key, "%s#vae_temporal.from_pretrained", cv->file);
+    if (fp && fp->type != JSON_NULL && first_time(key))
         fprintf(stderr, "vaec: note: %s: vae_temporal.from_pretrained is set; the temporal weights come from the "
                 "folder's model.safetensors, as they do upstream once the pipeline loads it\n", cv->file);
     const char *act = str_or(json_get(t, "activation_fn"), "swish");
@@ -400,7 +411,7 @@ int model_folder_open(model_folder *f, const char *dir, bool ema) {
                               "folders and its own ckpt-N folders", f->dir);
     }
     if (read_config_json(f) != 0) return -1;
-    if (f->ignored[0])
+    if (f->ignored[0] && first_time(f->config_json))
         fprintf(stderr, "vaec: note: %s: fields vaec does not use, ignored: %s\n", f->config_json, f->ignored);
     if (f->kind == FOLDER_DIFFUSERS) {
         const char *names[3] = {"diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors",

@@ -517,7 +517,11 @@ TEST(test_cli_train_from_folder_then_export) {
              "[train]\nuse_real_rec_loss = true\nlr = 1e-3\nbatch_size = 1\nnum_frames = 5\nimage_size = 16\nsteps = 2\n"
              "ckpt_every = 2\nlog_every = 1\nout_dir = %s/run\n[data]\npath = %s/d.h5\n", folder, dir, dir);
     write_text(cfg, text);
+    char path0[600];   /* a field vaec does not know: listed once, though the folder is read twice (config, weights) */
+    snprintf(path0, sizeof path0, "%s/config.json", folder);
+    edit_file(path0, "\"cal_loss\"", "\"cal_losz\"");
     EXPECT(vaec(out, sizeof out, "train %s", cfg) == 0, "train from a folder without [spatial]/[temporal]:\n%s", out);
+    EXPECT(count_of(out, "cal_losz") == 1, "the unknown field must be listed exactly once:\n%s", out);
     char ck[600], path[700], df[600];
     snprintf(ck, sizeof ck, "%s/run/ckpt-000000002", dir);
     snprintf(path, sizeof path, "%s/config.json", ck);
