@@ -13,6 +13,7 @@
  * GroupNorm eps is 1e-6 throughout, as in diffusers' VAE. */
 #ifndef VAEC_LAYERS_AUTOENCODER_KL_H
 #define VAEC_LAYERS_AUTOENCODER_KL_H
+#include "core/json.h"                  // defines: json_value
 #include "layers/attention_block2d.h"   // defines: attention_block2d
 #include "layers/resnet_block2d.h"      // defines: resnet_block2d
 
@@ -62,7 +63,6 @@ int autoencoder_kl_save(const autoencoder_kl *m, const char *path, const char *f
 int autoencoder_kl_save_pretrained(const autoencoder_kl *m, const char *dir);
 /* config.json as diffusers writes it for this config (every field, AutoencoderKL.from_pretrained reads it) */
 #define AEKL_DIFFUSERS_VERSION "0.42.1"   /* the diffusers release whose config.json fields these are */
-struct json_value;
-struct json_value *autoencoder_kl_config_json(const autoencoder_kl_config *c);
+json_value *autoencoder_kl_config_json(const autoencoder_kl_config *c);
 
 #endif

@@ -297,7 +297,7 @@ TEST(test_cli_export_round_trips_and_dtypes) {
     const char *dtypes[3] = {"fp32", "fp16", "bf16"}, *stored[3] = {"F32", "F16", "BF16"};
     const double tol[3] = {0, 2e-3, 2e-2};
     for (int i = 0; i < 3; i++) {
-        char folder[500], path[600];
+        char folder[500], path[600];   /* path: the weights file */
         snprintf(folder, sizeof folder, "%s/d_%s", dir, dtypes[i]);
         EXPECT(vaec(out, sizeof out, "ckpt export --config %s/tests/data/spatial_a.ini %s/tests/golden/spatial_a_model.safetensors "
                     "--to diffusers --out %s --dtype %s", src, src, folder, dtypes[i]) == 0, "export %s:\n%s", dtypes[i], out);
@@ -311,6 +311,14 @@ TEST(test_cli_export_round_trips_and_dtypes) {
         EXPECT(got && want && rel_error(got, want) <= tol[i], "%s export read back: %.3e (tolerance %.0e)\n%s", dtypes[i],
                got && want ? rel_error(got, want) : -1.0, tol[i], out);
         if (i > 0) EXPECT(got && want && rel_error(got, want) > 0, "%s weights must actually be rounded", dtypes[i]);
+        if (i > 0) {   /* diffusers' variant name (save_pretrained(variant="fp16")) is found too */
+            char variant[700];
+            snprintf(variant, sizeof variant, "%s/diffusion_pytorch_model.%s.safetensors", folder, dtypes[i]);
+            EXPECT(rename(path, variant) == 0, "rename to the variant name");
+            tensor *again = encode(args, xin, dir, "variant", out, sizeof out);
+            EXPECT(again && got && rel_error(again, got) == 0, "the .%s variant file must load the same\n%s", dtypes[i], out);
+            tensor_release(again);
+        }
         tensor_release(got);
     }
     /* the pipeline to an Open-Sora folder, with the scale and shift buffers as upstream registers them */
