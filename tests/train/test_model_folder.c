@@ -155,3 +155,34 @@ TEST(test_model_folder_spatial_config_takes_half_a_pipeline_folder) {
     model_folder_free(&f);
     remove_tree(dir);
 }
+
+/* vae_2d names a hub repository vaec cannot see: the spatial architecture must then come from --config */
+TEST(test_model_folder_unknown_spatial_source_needs_a_config) {
+    char dir[256], path[600];
+    scratch(dir, sizeof dir, "unknown2d");
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    const char *text = "{\"architectures\": [\"VideoAutoencoderPipeline\"], \"micro_frame_size\": 17,"
+                       " \"vae_2d\": {\"type\": \"VideoAutoencoderKL\", \"from_pretrained\": \"someone/other-vae\"},"
+                       " \"vae_temporal\": {\"type\": \"VAE_Temporal_SD\", \"from_pretrained\": null}}";
+    json_value *j = json_parse(text, strlen(text), NULL, 0);
+    json_save(j, path);
+    json_free(j);
+    const float shift[4] = {0, 0, 0, 0}, scale[4] = {1, 1, 1, 1};   /* upstream's defaults: shift 0.0, scale 1.0 */
+    write_buffers(dir, shift, scale);
+    model_folder f;
+    EXPECT(model_folder_open(&f, dir, false) == 0, "open: %s", vaec_last_error());
+    EXPECT(!strcmp(get(&f.model, "pipeline", "scale"), "1.0,1.0,1.0,1.0"), "a missing scale is upstream's 1.0 per channel: %s",
+           get(&f.model, "pipeline", "scale"));
+    config c;
+    config_init_empty(&c, "--set");
+    EXPECT(model_folder_merge(&f, &c, MF_ALL) != 0 && strstr(vaec_last_error(), "someone/other-vae") &&
+           strstr(vaec_last_error(), "--config"), "no spatial architecture: %s", vaec_last_error());
+    config_free(&c);
+    config_init_empty(&c, "my.ini");
+    config_set(&c, "spatial.block_out_channels=128,256,512,512");
+    EXPECT(model_folder_merge(&f, &c, MF_ALL) == 0 && !strcmp(get(&c, "temporal", "filters"), "128"),
+           "with a [spatial] section from the config: %s", vaec_last_error());
+    config_free(&c);
+    model_folder_free(&f);
+    remove_tree(dir);
+}
