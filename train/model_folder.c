@@ -534,6 +534,10 @@ int model_open(vaec_model *m, config *cfg, const char *ckpt, const char *config_
         if (f.kind == FOLDER_VAEC && !f.has_config && config_path) {
             /* an older vaec checkpoint: the config describes it */
         } else if (model_folder_merge(&f, cfg, MF_ALL) != 0) { model_folder_free(&f); return -1; }
+        if (!config_path) {   /* the model's values came from config.json: later range checks name it */
+            free(cfg->path);
+            cfg->path = strdup(f.config_json);
+        }
         weights = f.weights;
     }
     model_build(m, cfg, 0);

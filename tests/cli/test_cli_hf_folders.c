@@ -216,6 +216,12 @@ TEST(test_cli_folder_config_errors_name_the_field) {
     EXPECT(vaec(out, sizeof out, "encode --ckpt %s --set spatial.norm_num_groups=16 --input %s --output %s/z.safetensors",
                 folder, xin, dir) != 0 && strstr(out, "norm_num_groups") && strstr(out, "says 8") && strstr(out, "says 16"),
            "a disagreeing --set must name the key and both values:\n%s", out);
+    /* a value vaec cannot build with, from config.json alone: the range check names config.json */
+    char cj[600];
+    snprintf(cj, sizeof cj, "%s/config.json", folder);
+    edit_file(cj, "\"norm_num_groups\": 8", "\"norm_num_groups\": 7");
+    EXPECT(vaec(out, sizeof out, "encode --ckpt %s --input %s --output %s/z.safetensors", folder, xin, dir) != 0 &&
+           strstr(out, cj) && strstr(out, "norm_num_groups = 7"), "a bad value from config.json names the file:\n%s", out);
     /* a needed field missing */
     remove_tree(folder);
     write_diffusers_a(folder, "");
