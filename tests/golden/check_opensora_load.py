@@ -7,7 +7,9 @@ usage:
       CKPT: a pipeline file vaec saved; IO: x (B,3,T,H,W) and vaec's x_rec and z (cal_loss, means). The model
       is the tiny pipeline of gen_pipeline.py, loaded with strict key matching.
   check_opensora_load.py --folder DIR IO
-      DIR: a folder `vaec ckpt export --to opensora` wrote. The pipeline is built from DIR/config.json the way
+      DIR: a folder `vaec ckpt export --to opensora` wrote. DIR/config.json is read through transformers'
+      PretrainedConfig.from_pretrained (with the constructor arguments of VideoAutoencoderPipelineConfig), and the
+      pipeline is built from it the way
       Open-Sora's VideoAutoencoderPipeline builds itself (vae_2d: AutoencoderKL.from_pretrained(from_pretrained,
       subfolder); vae_temporal: VAE_Temporal(**args) or VAE_Temporal_SD; micro_frame_size, shift and scale as
       the registered buffers (1,C,1,1,1)), then DIR/model.safetensors loads strictly (buffers included). IO: x
@@ -36,9 +38,29 @@ def rel(a, b):
     return ((a - b).abs().max() / b.abs().max()).item()
 
 
+def read_config(folder):
+    """config.json through transformers, as VideoAutoencoderPipeline.from_pretrained reads it: a PretrainedConfig
+    whose constructor takes Open-Sora 1.2's VideoAutoencoderPipelineConfig arguments"""
+    from transformers import PretrainedConfig
+
+    class PipelineConfig(PretrainedConfig):
+        model_type = "VideoAutoencoderPipeline"
+
+        def __init__(self, vae_2d=None, vae_temporal=None, from_pretrained=None, freeze_vae_2d=False, cal_loss=False,
+                     micro_frame_size=None, shift=0.0, scale=1.0, **kwargs):
+            self.vae_2d, self.vae_temporal, self.from_pretrained = vae_2d, vae_temporal, from_pretrained
+            self.freeze_vae_2d, self.cal_loss, self.micro_frame_size = freeze_vae_2d, cal_loss, micro_frame_size
+            self.shift, self.scale = shift, scale
+            super().__init__(**kwargs)
+
+    c = PipelineConfig.from_pretrained(folder)
+    raw = json.load(open(os.path.join(folder, "config.json")))
+    assert "VideoAutoencoderPipeline" in raw["architectures"], raw.get("architectures")
+    return {k: getattr(c, k) for k in ("vae_2d", "vae_temporal", "micro_frame_size", "shift", "scale")}
+
+
 def pipeline_from_folder(folder):
-    cfg = json.load(open(os.path.join(folder, "config.json")))
-    assert "VideoAutoencoderPipeline" in cfg["architectures"], cfg.get("architectures")
+    cfg = read_config(folder)
     v2 = cfg["vae_2d"]
     assert v2["type"] == "VideoAutoencoderKL", v2["type"]
     spatial = AutoencoderKL.from_pretrained(v2["from_pretrained"], subfolder=v2.get("subfolder"))
