@@ -487,6 +487,8 @@ int model_folder_merge(const model_folder *f, config *c, int sections) {
         /* inside a pipeline the spatial latents are scaled by Open-Sora's 0.18215, not by the diffusers config's factor */
         if (f->kind == FOLDER_DIFFUSERS && kind && !strcmp(kind, "pipeline") && !strcmp(e->key, "scaling_factor")) continue;
         const char *mine = config_str(c, e->section, e->key, NULL);
+        /* frames per spatial VAE call: a memory setting, results do not depend on it: the config's wins */
+        if (mine && !strcmp(e->section, "spatial") && !strcmp(e->key, "micro_batch_size")) continue;
         if (mine && !same_value(mine, e->value))
             return vaec_set_error("[%s] %s: %s says %s, but %s says %s (the folder's config.json describes the weights: "
                                   "drop the key from the config, or use a checkpoint of that model)", e->section, e->key,

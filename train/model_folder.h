@@ -56,7 +56,8 @@ int model_folder_open(model_folder *f, const char *dir, bool ema);
 void model_folder_free(model_folder *f);
 
 /* adds the folder's entries of `sections` (MF_*) to c; a key c already has must hold the same value
-   (numbers compared to 1e-6 relative), else -1 with an error naming the key and both values. With MF_KIND,
+   (numbers compared to 1e-6 relative), else -1 with an error naming the key and both values; the exception is
+   [spatial] micro_batch_size, a memory setting the results do not depend on, where c's value wins. With MF_KIND,
    a config of kind spatial or temporal takes only that half of a pipeline folder. */
 int model_folder_merge(const model_folder *f, config *c, int sections);
 

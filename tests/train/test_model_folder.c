@@ -80,6 +80,13 @@ TEST(test_model_folder_released_model_config_round_trip) {
     EXPECT(config_load(&c, stage) == 0, "load: %s", vaec_last_error());
     EXPECT(model_folder_merge(&f, &c, MF_ALL) == 0, "opensora-stage3.ini must agree with the released folder: %s",
            vaec_last_error());
+    /* fewer frames per spatial VAE call to save memory is not a disagreement: the config's value is used */
+    config_set(&c, "spatial.micro_batch_size=1");
+    EXPECT(model_folder_merge(&f, &c, MF_ALL) == 0 && config_int(&c, "spatial", "micro_batch_size", 0) == 1,
+           "micro_batch_size from the config: %s", vaec_last_error());
+    config_set(&c, "pipeline.micro_frame_size=9");   /* this one changes the results: refused */
+    EXPECT(model_folder_merge(&f, &c, MF_ALL) != 0 && strstr(vaec_last_error(), "micro_frame_size") &&
+           strstr(vaec_last_error(), "17") && strstr(vaec_last_error(), "9"), "micro_frame_size: %s", vaec_last_error());
     config_free(&c);
     free(stage);
     model_folder_free(&f);
