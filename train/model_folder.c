@@ -301,7 +301,7 @@ static int opensora_to_config(conv *cv, const json_value *o) {
             return vaec_set_error("'%s': field '%s' must be a number or a list of numbers", cv->file, names[i]);
         if (!v || v->type == JSON_NUMBER) {   /* a scalar applies to every channel */
             char one[40], all[400] = "";
-            if (v) snprintf(one, sizeof one, "%s", buf);
+            if (v) snprintf(one, sizeof one, "%.39s", buf);
             else json_format_float(defs[i], one, sizeof one);
             for (int c = 0; c < embed; c++) { size_t k = strlen(all); snprintf(all + k, sizeof all - k, "%s%s", c ? "," : "", one); }
             snprintf(buf, sizeof buf, "%s", all);
