@@ -9,19 +9,21 @@
 #include "core/safetensors.h"     // defines: st_open, st_find
 #include "layers/vae2d.h"         // defines: vae2d
 #include "train/metrics.h"        // defines: metric_psnr, metric_ssim
-#include "train/model_config.h"   // defines: model_build, model_load
+#include "train/model_config.h"   // defines: vaec_model
+#include "train/model_folder.h"   // defines: model_open
 #include "train/video_io.h"       // defines: video_load, video_save
 
 typedef struct {
     const char *config, *ckpt, *input, *output, *mode;
     long seed;
     int num_frames;
+    bool ema;
     const char *sets[32];
     int n_sets;
 } codec_args;
 
 static void codec_usage(const char *cmd) {
-    printf("usage: vaec %s --config CONFIG --ckpt CKPT --input IN --output OUT", cmd);
+    printf("usage: vaec %s [--config CONFIG] --ckpt CKPT [--ema] --input IN --output OUT", cmd);
     if (!strcmp(cmd, "encode")) printf(" [--mode mean|sample] [--seed N]");
     if (!strcmp(cmd, "decode")) printf(" [--num-frames T]");
     printf(" [--set section.key=value ...]\n\n");
@@ -34,6 +36,9 @@ static void codec_usage(const char *cmd) {
     if (!strcmp(cmd, "reconstruct"))
         printf("  encodes (posterior mean) and decodes 'x' from IN, writes the reconstruction 'x' to OUT and\n"
                "  prints PSNR and SSIM against the input.\n");
+    printf("  CKPT is a safetensors file (then --config is needed) or a folder: a diffusers AutoencoderKL folder,\n"
+           "  an Open-Sora pipeline folder or a vaec ckpt-N folder (--ema: its EMA weights), whose config.json\n"
+           "  describes the model; with --config too, every value both give must agree.\n");
     printf("  The config's [model] kind picks the model:\n"
            "    spatial   x is RGB video; CKPT a diffusers AutoencoderKL file or an Open-Sora pipeline file\n"
            "    temporal  x is the spatial latent x_z (B,4,T,h,w); CKPT an Open-Sora temporal VAE (bare keys or temporal_vae.*)\n"
@@ -48,6 +53,7 @@ static int parse_codec(int argc, char **argv, codec_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) { codec_usage(argv[0]); exit(0); }
+        if (!strcmp(o, "--ema")) { a->ema = true; continue; }
         if (!v) { fprintf(stderr, "vaec: error: option %s needs a value\n", o); return -1; }
         if (!strcmp(o, "--config")) a->config = v;
         else if (!strcmp(o, "--ckpt")) a->ckpt = v;
@@ -60,7 +66,7 @@ static int parse_codec(int argc, char **argv, codec_args *a) {
         else { fprintf(stderr, "vaec: error: unknown option '%s' for vaec %s (see --help)\n", o, argv[0]); return -1; }
         i++;
     }
-    const char *missing = !a->config ? "--config" : !a->ckpt ? "--ckpt" : !a->input ? "--input" : !a->output ? "--output" : NULL;
+    const char *missing = !a->ckpt ? "--ckpt" : !a->input ? "--input" : !a->output ? "--output" : NULL;
     if (missing) { fprintf(stderr, "vaec: error: vaec %s needs %s (see --help)\n", argv[0], missing); return -1; }
     if (strcmp(a->mode, "mean") && strcmp(a->mode, "sample")) {
         fprintf(stderr, "vaec: error: --mode '%s' (expected mean or sample)\n", a->mode);
@@ -71,10 +77,7 @@ static int parse_codec(int argc, char **argv, codec_args *a) {
 
 /* builds the model of the config and loads the checkpoint; exits with a message on any problem */
 static void load_model(const codec_args *a, config *cfg, vaec_model *m) {
-    if (config_load(cfg, a->config) != 0) FATAL("%s", vaec_last_error());
-    for (int i = 0; i < a->n_sets; i++) if (config_set(cfg, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
-    model_build(m, cfg, 0);
-    if (model_load(m, a->ckpt) != 0) FATAL("%s", vaec_last_error());
+    if (model_open(m, cfg, a->ckpt, a->config, a->sets, a->n_sets, a->ema) != 0) FATAL("%s", vaec_last_error());
     /* encode/decode exchange what diffusion training consumes: normalised latents for a pipeline */
     m->p.cal_loss = false;
     m->p.sample_posterior = !strcmp(a->mode, "sample");

@@ -8,7 +8,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: vaec <command> [options]\n\n"
             "commands:\n"
-            "  ckpt info FILE     keys, shapes, dtypes and parameter count of a safetensors file\n"
+            "  ckpt info FILE|DIR keys, shapes, dtypes and parameter count of a safetensors file; a folder's kind\n"
+            "                     and the model config it implies\n"
+            "  ckpt export SRC    a checkpoint as a diffusers or Open-Sora folder (--to diffusers|opensora --out DIR)\n"
             "  train CONFIG       train a pipeline config (configs/opensora-stage*.ini, configs/demo.ini)\n"
             "  data make|info|bench  build an HDF5 video dataset (videos, frames, synthetic); describe or\n"
             "                     verify one; measure the loader's throughput on one\n"

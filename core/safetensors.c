@@ -1,156 +1,72 @@
-/* safetensors.c: safetensors reader (with a small JSON parser for its header) and atomic writer. */
+/* safetensors.c: safetensors reader (its header read with core/json.h's token readers) and atomic writer. */
 #include "core/safetensors.h"
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/json.h"   // defines: json_parser, json_string, json_expect, json_skip_value
 
-/* ---- a JSON reader just large enough for safetensors headers ---- */
-typedef struct { const char *s, *end; const char *err; } jparser;
-
-static void jskip(jparser *p) { while (p->s < p->end && isspace((unsigned char)*p->s)) p->s++; }
-static int jfail(jparser *p, const char *msg) { if (!p->err) p->err = msg; return -1; }
-static int jexpect(jparser *p, char c) {
-    jskip(p);
-    if (p->s >= p->end || *p->s != c) return jfail(p, "unexpected character");
-    p->s++;
-    return 0;
-}
-
-/* string -> malloc'd, handles the escapes JSON allows (\uXXXX kept as '?' outside ASCII) */
-static char *jstring(jparser *p) {
-    jskip(p);
-    if (p->s >= p->end || *p->s != '"') { jfail(p, "expected a string"); return NULL; }
-    p->s++;
-    size_t cap = 32, n = 0;
-    char *out = xmalloc(cap);
-    while (p->s < p->end && *p->s != '"') {
-        char c = *p->s++;
-        if (c == '\\') {
-            if (p->s >= p->end) break;
-            char e = *p->s++;
-            switch (e) {
-                case 'n': c = '\n'; break;
-                case 't': c = '\t'; break;
-                case 'r': c = '\r'; break;
-                case 'b': c = '\b'; break;
-                case 'f': c = '\f'; break;
-                case 'u': {
-                    if (p->end - p->s < 4) { free(out); jfail(p, "bad \\u escape"); return NULL; }
-                    unsigned v = 0;
-                    for (int i = 0; i < 4; i++) {
-                        char h = *p->s++;
-                        v = v * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
-                    }
-                    c = v < 128 ? (char)v : '?';
-                    break;
-                }
-                default: c = e;
-            }
-        }
-        if (n + 2 > cap) out = xrealloc(out, cap *= 2);
-        out[n++] = c;
-    }
-    if (p->s >= p->end) { free(out); jfail(p, "unterminated string"); return NULL; }
-    p->s++;
-    out[n] = 0;
-    return out;
-}
-
-static int jint(jparser *p, int64_t *v) {
-    jskip(p);
-    char *e;
-    errno = 0;
-    long long x = strtoll(p->s, &e, 10);
-    if (e == p->s || errno) return jfail(p, "expected an integer");
-    p->s = e;
-    *v = x;
-    return 0;
-}
-
-static int jskip_value(jparser *p) {
-    jskip(p);
-    if (p->s >= p->end) return jfail(p, "unexpected end");
-    char c = *p->s;
-    if (c == '"') { free(jstring(p)); return p->err ? -1 : 0; }
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        p->s++;
-        jskip(p);
-        if (p->s < p->end && *p->s == close) { p->s++; return 0; }
-        for (;;) {
-            if (c == '{') { free(jstring(p)); if (p->err || jexpect(p, ':')) return -1; }
-            if (jskip_value(p)) return -1;
-            jskip(p);
-            if (p->s < p->end && *p->s == ',') { p->s++; continue; }
-            return jexpect(p, close);
-        }
-    }
-    while (p->s < p->end && (isalnum((unsigned char)*p->s) || *p->s == '-' || *p->s == '+' || *p->s == '.')) p->s++;
-    return 0;
-}
-
-static int parse_entry(jparser *p, st_entry *e) {
-    if (jexpect(p, '{')) return -1;
+static int parse_entry(json_parser *p, st_entry *e) {
+    if (json_expect(p, '{')) return -1;
     int seen = 0;
     for (;;) {
-        char *key = jstring(p);
-        if (!key || jexpect(p, ':')) { free(key); return -1; }
+        char *key = json_string(p);
+        if (!key || json_expect(p, ':')) { free(key); return -1; }
         if (!strcmp(key, "dtype")) {
-            char *d = jstring(p);
+            char *d = json_string(p);
             if (!d) { free(key); return -1; }
             snprintf(e->dtype, sizeof e->dtype, "%s", d);
             free(d);
             seen |= 1;
         } else if (!strcmp(key, "shape")) {
-            if (jexpect(p, '[')) { free(key); return -1; }
+            if (json_expect(p, '[')) { free(key); return -1; }
             e->ndim = 0;
-            jskip(p);
+            json_skip_ws(p);
             if (p->s < p->end && *p->s == ']') p->s++;
             else for (;;) {
                 int64_t v;
-                if (e->ndim >= TENSOR_MAX_DIMS || jint(p, &v) || v < 0) { free(key); return jfail(p, "bad shape"); }
+                if (e->ndim >= TENSOR_MAX_DIMS || json_int(p, &v) || v < 0) { free(key); return json_fail(p, "bad shape"); }
                 e->shape[e->ndim++] = v;
-                jskip(p);
+                json_skip_ws(p);
                 if (p->s < p->end && *p->s == ',') { p->s++; continue; }
-                if (jexpect(p, ']')) { free(key); return -1; }
+                if (json_expect(p, ']')) { free(key); return -1; }
                 break;
             }
             seen |= 2;
         } else if (!strcmp(key, "data_offsets")) {
             int64_t b, en;
-            if (jexpect(p, '[') || jint(p, &b) || jexpect(p, ',') || jint(p, &en) || jexpect(p, ']')) { free(key); return -1; }
-            if (b < 0 || en < b) { free(key); return jfail(p, "bad data_offsets"); }
+            if (json_expect(p, '[') || json_int(p, &b) || json_expect(p, ',') || json_int(p, &en) || json_expect(p, ']')) { free(key); return -1; }
+            if (b < 0 || en < b) { free(key); return json_fail(p, "bad data_offsets"); }
             e->begin = (uint64_t)b;
             e->end = (uint64_t)en;
             seen |= 4;
-        } else if (jskip_value(p)) { free(key); return -1; }
+        } else if (json_skip_value(p)) { free(key); return -1; }
         free(key);
-        jskip(p);
+        json_skip_ws(p);
         if (p->s < p->end && *p->s == ',') { p->s++; continue; }
-        if (jexpect(p, '}')) return -1;
+        if (json_expect(p, '}')) return -1;
         break;
     }
-    return seen == 7 ? 0 : jfail(p, "tensor entry lacks dtype, shape or data_offsets");
+    return seen == 7 ? 0 : json_fail(p, "tensor entry lacks dtype, shape or data_offsets");
 }
 
-static int parse_meta(jparser *p, st_file *f) {
-    if (jexpect(p, '{')) return -1;
-    jskip(p);
+static int parse_meta(json_parser *p, st_file *f) {
+    if (json_expect(p, '{')) return -1;
+    json_skip_ws(p);
     if (p->s < p->end && *p->s == '}') { p->s++; return 0; }
     for (;;) {
-        char *k = jstring(p);
-        if (!k || jexpect(p, ':')) { free(k); return -1; }
-        char *v = jstring(p);
+        char *k = json_string(p);
+        if (!k || json_expect(p, ':')) { free(k); return -1; }
+        char *v = json_string(p);
         if (!v) { free(k); return -1; }
         f->meta_keys = xrealloc(f->meta_keys, (size_t)(f->n_meta + 1) * sizeof(char *));
         f->meta_values = xrealloc(f->meta_values, (size_t)(f->n_meta + 1) * sizeof(char *));
         f->meta_keys[f->n_meta] = k;
         f->meta_values[f->n_meta++] = v;
-        jskip(p);
+        json_skip_ws(p);
         if (p->s < p->end && *p->s == ',') { p->s++; continue; }
-        return jexpect(p, '}');
+        return json_expect(p, '}');
     }
 }
 
@@ -195,14 +111,14 @@ st_file *st_open(const char *path) {
     f->fp = fp;
     f->data_start = 8 + hlen;
     f->file_size = size;
-    jparser p = {hdr, hdr + hlen, NULL};
+    json_parser p = {hdr, hdr + hlen, NULL};
     int cap = 0;
-    if (jexpect(&p, '{') == 0) {
-        jskip(&p);
+    if (json_expect(&p, '{') == 0) {
+        json_skip_ws(&p);
         if (p.s < p.end && *p.s == '}') p.s++;
         else for (;;) {
-            char *name = jstring(&p);
-            if (!name || jexpect(&p, ':')) { free(name); break; }
+            char *name = json_string(&p);
+            if (!name || json_expect(&p, ':')) { free(name); break; }
             if (!strcmp(name, "__metadata__")) {
                 free(name);
                 if (parse_meta(&p, f)) break;
@@ -217,9 +133,9 @@ st_file *st_open(const char *path) {
                 f->n_entries++;
                 if (parse_entry(&p, e)) break;
             }
-            jskip(&p);
+            json_skip_ws(&p);
             if (p.s < p.end && *p.s == ',') { p.s++; continue; }
-            jexpect(&p, '}');
+            json_expect(&p, '}');
             break;
         }
     }

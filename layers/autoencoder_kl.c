@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/json.h"   // defines: json_object, json_save
 
 #define VAE_EPS 1e-6f
 
@@ -130,34 +131,46 @@ int autoencoder_kl_save(const autoencoder_kl *m, const char *path, const char *f
     return params_save(&m->params, path, file_prefix, meta);
 }
 
+/* the fields diffusers 0.42 writes for an AutoencoderKL; those vaec has no counterpart for carry diffusers'
+   defaults (sample_size, force_upcast, latents_mean/std, shift_factor), which do not change the model */
+json_value *autoencoder_kl_config_json(const autoencoder_kl_config *c) {
+    json_value *o = json_object(), *boc = json_array(), *down = json_array(), *up = json_array();
+    for (int i = 0; i < c->n_blocks; i++) {
+        json_push(boc, json_integer(c->block_out_channels[i]));
+        json_push(down, json_str("DownEncoderBlock2D"));
+        json_push(up, json_str("UpDecoderBlock2D"));
+    }
+    json_set(o, "_class_name", json_str("AutoencoderKL"));
+    json_set(o, "_diffusers_version", json_str(AEKL_DIFFUSERS_VERSION));
+    json_set(o, "act_fn", json_str("silu"));
+    json_set(o, "block_out_channels", boc);
+    json_set(o, "down_block_types", down);
+    json_set(o, "force_upcast", json_boolean(true));
+    json_set(o, "in_channels", json_integer(c->in_channels));
+    json_set(o, "latent_channels", json_integer(c->latent_channels));
+    json_set(o, "latents_mean", json_null());
+    json_set(o, "latents_std", json_null());
+    json_set(o, "layers_per_block", json_integer(c->layers_per_block));
+    json_set(o, "mid_block_add_attention", json_boolean(true));
+    json_set(o, "norm_num_groups", json_integer(c->norm_num_groups));
+    json_set(o, "out_channels", json_integer(c->out_channels));
+    json_set(o, "sample_size", json_integer(32));
+    json_set(o, "scaling_factor", json_number(c->scaling_factor));
+    json_set(o, "shift_factor", json_null());
+    json_set(o, "up_block_types", up);
+    json_set(o, "use_post_quant_conv", json_boolean(true));
+    json_set(o, "use_quant_conv", json_boolean(true));
+    return o;
+}
+
 int autoencoder_kl_save_pretrained(const autoencoder_kl *m, const char *dir) {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return vaec_set_error("cannot create folder '%s': %s", dir, strerror(errno));
-    const autoencoder_kl_config *c = &m->cfg;
-    char path[1024], tmp[1100], list[256] = "", down[512] = "", up[512] = "";
-    for (int i = 0; i < c->n_blocks; i++) {
-        size_t k = strlen(list);
-        snprintf(list + k, sizeof list - k, "%s%d", i ? ", " : "", c->block_out_channels[i]);
-        k = strlen(down);
-        snprintf(down + k, sizeof down - k, "%s\"DownEncoderBlock2D\"", i ? ", " : "");
-        k = strlen(up);
-        snprintf(up + k, sizeof up - k, "%s\"UpDecoderBlock2D\"", i ? ", " : "");
-    }
+    char path[4200];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return vaec_set_error("cannot write '%s': %s", tmp, strerror(errno));
-    int ok = fprintf(f, "{\n  \"_class_name\": \"AutoencoderKL\",\n  \"act_fn\": \"silu\",\n  \"block_out_channels\": [%s],\n"
-                        "  \"down_block_types\": [%s],\n  \"in_channels\": %d,\n  \"latent_channels\": %d,\n"
-                        "  \"layers_per_block\": %d,\n  \"norm_num_groups\": %d,\n  \"out_channels\": %d,\n"
-                        "  \"scaling_factor\": %g,\n  \"up_block_types\": [%s]\n}\n",
-                     list, down, c->in_channels, c->latent_channels, c->layers_per_block, c->norm_num_groups,
-                     c->out_channels, c->scaling_factor, up) > 0;
-    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return vaec_set_error("writing '%s' failed: %s", path, strerror(errno));
-    }
+    json_value *cfg = autoencoder_kl_config_json(&m->cfg);
+    int rc = json_save(cfg, path);
+    json_free(cfg);
+    if (rc != 0) return rc;
     snprintf(path, sizeof path, "%s/diffusion_pytorch_model.safetensors", dir);
     return autoencoder_kl_save(m, path, "");
 }

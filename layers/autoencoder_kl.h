@@ -13,6 +13,7 @@
  * GroupNorm eps is 1e-6 throughout, as in diffusers' VAE. */
 #ifndef VAEC_LAYERS_AUTOENCODER_KL_H
 #define VAEC_LAYERS_AUTOENCODER_KL_H
+#include "core/json.h"                  // defines: json_value
 #include "layers/attention_block2d.h"   // defines: attention_block2d
 #include "layers/resnet_block2d.h"      // defines: resnet_block2d
 
@@ -60,5 +61,8 @@ int autoencoder_kl_save(const autoencoder_kl *m, const char *path, const char *f
 /* a diffusers model folder: DIR/config.json + DIR/diffusion_pytorch_model.safetensors, which
    AutoencoderKL.from_pretrained(DIR) loads; both files written atomically */
 int autoencoder_kl_save_pretrained(const autoencoder_kl *m, const char *dir);
+/* config.json as diffusers writes it for this config (every field, AutoencoderKL.from_pretrained reads it) */
+#define AEKL_DIFFUSERS_VERSION "0.42.1"   /* the diffusers release whose config.json fields these are */
+json_value *autoencoder_kl_config_json(const autoencoder_kl_config *c);
 
 #endif

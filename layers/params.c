@@ -140,25 +140,26 @@ int params_load(param_list *pl, const char *path, const char *file_prefix, const
     return rc;
 }
 
+void params_writer_add(st_writer *w, const param_list *pl, const char *file_prefix, dtype_t dtype) {
+    for (int i = 0; i < pl->n; i++) {
+        const param_entry *p = &pl->items[i];
+        tensor *t = p->t->device == DEVICE_CPU ? p->t : tensor_to(p->t, DEVICE_CPU), *tmp = t != p->t ? t : NULL;
+        if (p->layout == PARAM_CONV) {
+            t = conv_weight_to_torch(t);
+            tensor_release(tmp);
+            tmp = t;
+        }
+        char key[600];
+        snprintf(key, sizeof key, "%s%s", file_prefix ? file_prefix : "", p->name);
+        st_writer_add(w, key, t, dtype);   /* the writer holds its own reference */
+        tensor_release(tmp);
+    }
+}
+
 int params_save_multi(const param_list *const *pls, const char *const *prefixes, int n_lists, const char *path,
                       const char *const *meta_kv) {
     st_writer *w = st_writer_new();
-    for (int l = 0; l < n_lists; l++) {
-        const param_list *pl = pls[l];
-        for (int i = 0; i < pl->n; i++) {
-            const param_entry *p = &pl->items[i];
-            tensor *t = p->t->device == DEVICE_CPU ? p->t : tensor_to(p->t, DEVICE_CPU), *tmp = t != p->t ? t : NULL;
-            if (p->layout == PARAM_CONV) {
-                t = conv_weight_to_torch(t);
-                tensor_release(tmp);
-                tmp = t;
-            }
-            char key[600];
-            snprintf(key, sizeof key, "%s%s", prefixes && prefixes[l] ? prefixes[l] : "", p->name);
-            st_writer_add(w, key, t, DTYPE_F32);   /* the writer holds its own reference */
-            tensor_release(tmp);
-        }
-    }
+    for (int l = 0; l < n_lists; l++) params_writer_add(w, pls[l], prefixes ? prefixes[l] : NULL, DTYPE_F32);
     for (int i = 0; meta_kv && meta_kv[i] && meta_kv[i + 1]; i += 2) st_writer_meta(w, meta_kv[i], meta_kv[i + 1]);
     int rc = st_writer_save(w, path);
     st_writer_free(w);

@@ -14,6 +14,7 @@
 #define VAEC_LAYERS_PARAMS_H
 #include <stdbool.h>
 #include "core/rng.h"       // defines: rng_state
+#include "core/safetensors.h"   // defines: st_writer
 #include "core/tensor.h"    // defines: tensor
 
 typedef enum { PARAM_PLAIN = 0, PARAM_CONV } param_layout;
@@ -52,6 +53,8 @@ typedef struct {
 int params_load(param_list *pl, const char *path, const char *file_prefix, const params_load_opts *opts);
 /* Writes every parameter in PyTorch layout under file_prefix + name; atomic (temp + rename). */
 int params_save(const param_list *pl, const char *path, const char *file_prefix, const char *const *meta_kv);
+/* adds every parameter to w in PyTorch layout under file_prefix + name, stored as dtype (F32, F16, BF16) */
+void params_writer_add(st_writer *w, const param_list *pl, const char *file_prefix, dtype_t dtype);
 /* several models in one file, each under its prefix (a pipeline: spatial_vae.module., temporal_vae.) */
 int params_save_multi(const param_list *const *pls, const char *const *prefixes, int n_lists, const char *path,
                       const char *const *meta_kv);

@@ -7,9 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/json.h"          // defines: json_save
 #include "core/safetensors.h"   // defines: st_writer, st_open
 
-static int remove_tree(const char *path) {
+int remove_tree(const char *path) {
     DIR *d = opendir(path);
     if (!d) return unlink(path);
     struct dirent *e;
@@ -135,6 +136,10 @@ int ckpt_save(const char *out_dir, const ckpt_parts *parts, const ckpt_state *st
         ema_swap(parts->ema);
         rc = params_save_multi((const param_list *const *)parts->models, parts->prefixes, parts->n_models, path, NULL);
         ema_swap(parts->ema);
+    }
+    if (rc == 0 && parts->config_json) {
+        snprintf(path, sizeof path, "%s/config.json", tmp);
+        rc = json_save(parts->config_json, path);
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/state.safetensors", tmp);

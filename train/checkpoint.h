@@ -6,6 +6,8 @@
  *   optimizer.safetensors   AdamW state: "exp_avg.<key>", "exp_avg_sq.<key>" for every trainable key
  *   ema.safetensors         only with an EMA: the whole model under the same names, trainable weights replaced
  *                           by their moving averages (load it like model.safetensors to use the EMA weights)
+ *   config.json             the model's Open-Sora pipeline config (model_export.h), so encode/decode/export
+ *                           need no --config
  *   state.safetensors       step, optimizer step, RNG (seed, offset), data position, loss logvar, as tensors
  *                           and metadata (readable with `vaec ckpt info`)
  * A checkpoint is written into ckpt-<step>.tmp and renamed when complete, so a crash, a full disk or a
@@ -29,6 +31,7 @@ typedef struct {
     adamw *opt;
     tensor *loss_logvar;                          /* may be NULL */
     ema *ema;                                     /* may be NULL: no EMA */
+    const struct json_value *config_json;         /* may be NULL: written as config.json (the model it holds) */
 } ckpt_parts;
 
 typedef struct {
@@ -37,6 +40,9 @@ typedef struct {
     int64_t position[CKPT_MAX_POSITION];          /* the data loader's position (opaque here) */
     int n_position;
 } ckpt_state;
+
+/* a file, or a folder and everything in it; 0 or -1 (errno) */
+int remove_tree(const char *path);
 
 /* writes OUT_DIR/ckpt-<step>; returns 0, or -1 with vaec_last_error() (nothing replaced) */
 int ckpt_save(const char *out_dir, const ckpt_parts *parts, const ckpt_state *st, int keep);

@@ -19,6 +19,8 @@
 #include "core/cpu/threads.h"       // defines: cpu_threads_apply
 #include "train/loss_setup.h"      // defines: train_loss_init
 #include "train/model_config.h"    // defines: model_build
+#include "train/model_export.h"    // defines: pipeline_config_json
+#include "train/model_folder.h"    // defines: checkpoint_weights, model_folder_merge_checkpoints
 #include "train/step.h"            // defines: train_step
 #include "train/metrics.h"         // defines: metric_psnr, metric_ssim
 #include "train/preview.h"         // defines: preview_write_png
@@ -37,9 +39,13 @@ static double now_s(void) {
 static void load_pretrained(vaec_model *m, const config *c) {
     const char *pipe = config_str(c, "pipeline", "checkpoint", NULL), *sp = config_str(c, "spatial", "checkpoint", NULL);
     const char *tp = config_str(c, "temporal", "checkpoint", NULL);
-    if (pipe && model_load(m, pipe) != 0) FATAL("[pipeline] checkpoint: %s", vaec_last_error());
-    if (sp && spatial_load_any(&m->p.spatial.vae, sp) != 0) FATAL("[spatial] checkpoint: %s", vaec_last_error());
-    if (tp && temporal_load_any(&m->p.temporal, tp) != 0) FATAL("[temporal] checkpoint: %s", vaec_last_error());
+    char w[4400];   /* a folder loads from its weights file (model.safetensors, diffusion_pytorch_model...) */
+    if (pipe && (checkpoint_weights(pipe, w, sizeof w) != 0 || model_load(m, w) != 0))
+        FATAL("[pipeline] checkpoint: %s", vaec_last_error());
+    if (sp && (checkpoint_weights(sp, w, sizeof w) != 0 || spatial_load_any(&m->p.spatial.vae, w) != 0))
+        FATAL("[spatial] checkpoint: %s", vaec_last_error());
+    if (tp && (checkpoint_weights(tp, w, sizeof w) != 0 || temporal_load_any(&m->p.temporal, w) != 0))
+        FATAL("[temporal] checkpoint: %s", vaec_last_error());
 }
 
 static int collect_trainable(vaec_model *m, tensor **out, int cap) {
@@ -146,6 +152,8 @@ static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, va
     check_ranks_agree(opt, step);
     if (dist_rank() != 0) return;   /* rank 0 writes; every rank holds the same weights */
     ckpt_parts parts = parts_of(m, opt, l, avg);
+    json_value *cfg = pipeline_config_json(&m->p, NULL, DTYPE_F32);   /* ckpt-N/config.json: no --config needed later */
+    parts.config_json = cfg;
     /* the position counts loader batches of batch_size x ranks clips: kept, to resume on another rank count */
     ckpt_state st = {.step = step, .rng = rng, .n_position = 3};
     loader_position(ld, st.position);
@@ -153,6 +161,7 @@ static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, va
     if (ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) != 0)
         fprintf(stderr, "vaec: warning: %s\n", vaec_last_error());   /* training goes on; older checkpoints are intact */
     else printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
+    json_free(cfg);
 }
 
 /* a checkpoint's data position counts loader batches of its own batch_size x ranks clips; another rank
@@ -179,6 +188,7 @@ int train_main(const train_args *a) {
     const int world = dist_world(), rank = dist_rank(), accum = t.grad_accum_steps;
     const bool lead = rank == 0;
     vaec_model m;
+    if (model_folder_merge_checkpoints(&c) != 0) FATAL("%s", vaec_last_error());   /* checkpoint folders' config.json */
     model_build(&m, &c, t.seed);
     CHECK_HINT(m.kind == MODEL_PIPELINE, "train a pipeline config (configs/opensora-stage1.ini, configs/demo.ini)",
                "config %s: vaec train runs [model] kind = pipeline", a->config_path);
