@@ -8,6 +8,20 @@ import json
 import sys
 
 
+def print_table(head, rows, md):
+    """rows of strings under head: a markdown table, or columns padded to their widest cell"""
+    if md:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        return
+    w = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)))
+    for r in rows:
+        print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -46,16 +60,7 @@ def main():
                     f"{100 * gf / gemm_rate:.0f}%" if gf and gemm_rate else "-",
                     f"{ld['load1']:.1f}" if ld else "-",
                     loss or "-"])
-    if md:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "---|" * len(head))
-        for r in out:
-            print("| " + " | ".join(r) + " |")
-    else:
-        w = [max(len(h), *(len(r[i]) for r in out)) if out else len(h) for i, h in enumerate(head)]
-        print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)))
-        for r in out:
-            print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+    print_table(head, out, md)
     if gemm_rate:
         print(f"\nSGEMM 2048^3 (gemm_f32, vaec's threads): {gemm_rate:.1f} GFLOP/s")
     scaled = [n for n in order if rows[n].get("vaec1", {}).get("median_ms") and rows[n].get("vaec", {}).get("median_ms")]
@@ -67,16 +72,7 @@ def main():
             one, many = rows[n]["vaec1"]["median_ms"], rows[n]["vaec"]["median_ms"]
             out2.append([n, f"{one:.1f}", f"{many:.1f}", f"{one / many:.2f}x", "YES" if many > one else "no"])
         print("\nscaling (vaec alone)")
-        if md:
-            print("| " + " | ".join(head2) + " |")
-            print("|" + "---|" * len(head2))
-            for r in out2:
-                print("| " + " | ".join(r) + " |")
-        else:
-            w = [max(len(h), *(len(r[i]) for r in out2)) for i, h in enumerate(head2)]
-            print("  ".join(h.ljust(w[i]) for i, h in enumerate(head2)))
-            for r in out2:
-                print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+        print_table(head2, out2, md)
 
 
 if __name__ == "__main__":
