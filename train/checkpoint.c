@@ -231,6 +231,13 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
     }
     if (parts->loss_logvar) {
         tensor *lv = st_load(f, "loss.logvar");
+        if (lv && lv->numel != parts->loss_logvar->numel) {   /* tensor_copy_ would stop the program */
+            long long got = (long long)lv->numel;
+            tensor_release(lv);
+            st_close(f);
+            return vaec_set_error("'%s': 'loss.logvar' has %lld elements, the run's has %lld: corrupt checkpoint?", path,
+                                  got, (long long)parts->loss_logvar->numel);
+        }
         if (lv) { tensor_copy_(parts->loss_logvar, lv); tensor_release(lv); }
     }
     st_close(f);
