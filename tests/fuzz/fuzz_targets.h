@@ -43,7 +43,8 @@ int fuzz_seeds_checkpoint(const char *dir);
 extern const fuzz_target fuzz_targets[];   /* terminated by a {NULL} entry */
 
 /* helpers for the targets (fuzz_util.c) */
-const char *fuzz_tmp_path(const char *name);   /* a per-process path under $TMPDIR (or /tmp); static storage */
+const char *fuzz_tmp_path(const char *name);   /* $TMPDIR (or /tmp)/vaec_fuzz_<pid>/name; static storage */
+void fuzz_cleanup(void);                       /* removes that folder (also at exit) */
 int fuzz_write_file(const char *path, const uint8_t *data, size_t n);   /* 0 or -1 + error */
 uint8_t *fuzz_read_file(const char *path, size_t *n);                    /* malloc'd; NULL + error */
 int fuzz_seed_file(const char *dir, const char *name, const uint8_t *data, size_t n);   /* dir/name */

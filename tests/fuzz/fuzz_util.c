@@ -1,9 +1,12 @@
 /* fuzz_util.c: the target table and the file helpers the fuzz targets share (see fuzz_targets.h). */
 #include "tests/fuzz/fuzz_targets.h"
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "core/check.h"   // defines: vaec_set_error, xmalloc
 
@@ -16,12 +19,41 @@ const fuzz_target fuzz_targets[] = {
     {NULL, NULL, NULL},
 };
 
+/* every temporary file of the process lives in one folder, removed at exit (or by fuzz_cleanup) */
+static char tmp_dir[512];
+
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) { unlink(path); return; }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        remove_tree(p);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+void fuzz_cleanup(void) {
+    if (tmp_dir[0]) remove_tree(tmp_dir);
+    tmp_dir[0] = 0;
+}
+
 const char *fuzz_tmp_path(const char *name) {
-    static _Thread_local char buf[8][512];
-    static _Thread_local int next;
-    const char *tmp = getenv("TMPDIR");
+    static char buf[8][1024];
+    static int next;
+    if (!tmp_dir[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(tmp_dir, sizeof tmp_dir, "%s/vaec_fuzz_%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+        mkdir(tmp_dir, 0755);
+        static bool registered;
+        if (!registered) atexit(fuzz_cleanup);
+        registered = true;
+    }
     char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/vaec_fuzz_%d_%s", tmp && *tmp ? tmp : "/tmp", (int)getpid(), name);
+    snprintf(p, sizeof buf[0], "%s/%s", tmp_dir, name);
     return p;
 }
 

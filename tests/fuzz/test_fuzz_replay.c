@@ -21,6 +21,7 @@ static int replay_one(const fuzz_target *t, const char *path, char *why, size_t 
         if (!data) _exit(3);
         int r = t->run(data, n);
         free(data);
+        fuzz_cleanup();
         _exit(r == FUZZ_LOADED ? 10 : r == FUZZ_REJECTED ? 11 : 4);
     }
     int status = 0;
