@@ -1,7 +1,7 @@
-/* fuzz_safetensors.c: the safetensors reader (header JSON, offsets, dtypes, shapes) on arbitrary bytes. */
+/* fuzz_safetensors.c: the safetensors reader (header JSON, offsets, dtypes, shapes, checksums) on arbitrary bytes. */
 #include <string.h>
 #include "core/check.h"                // defines: vaec_last_error
-#include "core/safetensors.h"          // defines: st_open, st_load, st_writer
+#include "core/safetensors.h"          // defines: st_open, st_read, st_verify, st_writer
 #include "tests/fuzz/fuzz_targets.h"   // defines: fuzz_write_file, fuzz_rejected
 
 int fuzz_safetensors(const uint8_t *data, size_t n) {
@@ -9,8 +9,16 @@ int fuzz_safetensors(const uint8_t *data, size_t n) {
     if (fuzz_write_file(path, data, n) != 0) return fuzz_rejected(path);
     st_file *f = st_open(path);
     if (!f) return fuzz_rejected(path);
-    for (int i = 0; i < f->n_entries; i++) {   /* every tensor the header declares loads, whatever its dtype */
-        tensor *t = st_load(f, f->entries[i].name);
+    /* every tensor the header declares loads, whatever its dtype, or fails its checksum naming the file */
+    int rejected = st_verify(f) != 0;
+    if (rejected) fuzz_rejected(path);
+    for (int i = 0; i < f->n_entries; i++) {
+        tensor *t;
+        if (st_read(f, f->entries[i].name, &t) != 0) {
+            rejected = 1;
+            fuzz_rejected(path);
+            continue;
+        }
         if (t && t->numel > 0) {
             volatile float sink = tensor_f32(t)[t->numel - 1];   /* the last element is inside the buffer */
             (void)sink;
@@ -19,7 +27,7 @@ int fuzz_safetensors(const uint8_t *data, size_t n) {
     }
     for (int i = 0; i < f->n_meta; i++) (void)st_meta(f, f->meta_keys[i]);
     st_close(f);
-    return FUZZ_LOADED;
+    return rejected ? FUZZ_REJECTED : FUZZ_LOADED;
 }
 
 /* seeds: what vaec writes (F32 with metadata), plus the half-precision, integer and empty shapes it reads */
