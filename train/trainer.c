@@ -148,9 +148,12 @@ static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, va
     ckpt_state st = {.step = step, .rng = rng, .n_position = 3};
     loader_position(ld, st.position);
     st.position[2] = (int64_t)t->batch_size * dist_world();
-    if (ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) != 0)
-        fprintf(stderr, "vaec: warning: %s\n", vaec_last_error());   /* training goes on; older checkpoints are intact */
-    else printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
+    /* a checkpoint that cannot be written (a full disk) stops the run: training on would lose every step after
+     * the last one that was; the message names the file and the bytes it needed, the older ones are intact */
+    CHECK_HINT(ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) == 0,
+               "free space where the run writes (or lower [train] keep_ckpts), then continue with --resume auto",
+               "%s", vaec_last_error());
+    printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
 }
 
 /* a checkpoint's data position counts loader batches of its own batch_size x ranks clips; another rank
@@ -201,15 +204,18 @@ int train_main(const train_args *a) {
     rng_state rng = rng_seed(t.seed);
     long start = 0;
     char resume_dir[4096] = "";
-    if (a->resume && !strcmp(a->resume, "auto")) {
-        int found = ckpt_find_latest(t.out_dir, resume_dir, sizeof resume_dir);
-        if (found < 0) FATAL("%s", vaec_last_error());
+    ckpt_parts parts = parts_of(&m, opt, &loss, avg);
+    ckpt_state st = {0};
+    if (a->resume && !strcmp(a->resume, "auto")) {   /* the newest checkpoint that loads and verifies */
+        int found = ckpt_load_latest(t.out_dir, &parts, &st, resume_dir, sizeof resume_dir);
+        CHECK_HINT(found >= 0, "the checkpoints were written by another config, or the disk corrupted them all",
+                   "resume auto: %s", vaec_last_error());
         if (!found) resume_dir[0] = 0, printf("resume auto: no checkpoint in %s, starting from step 0\n", t.out_dir);
-    } else if (a->resume) snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
-    if (resume_dir[0]) {
-        ckpt_parts parts = parts_of(&m, opt, &loss, avg);
-        ckpt_state st = {0};
+    } else if (a->resume) {
+        snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
         if (ckpt_load(resume_dir, &parts, &st) != 0) FATAL("resume from %s: %s", resume_dir, vaec_last_error());
+    }
+    if (resume_dir[0]) {
         start = (long)st.step;
         rng = st.rng;
         resume_position(st.position, st.n_position, (int64_t)t.batch_size * world);
