@@ -28,6 +28,7 @@ test-asan: deps
 # a crash, hang, leak or sanitizer report fails it and keeps the input in tests/fuzz/regressions/
 FUZZ_S ?= 60
 fuzz: deps
+	@bash scripts/fuzz.sh --deps
 	@cmake -S . -B build-fuzz -DVAEC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DVAEC_CUDA=OFF -DVAEC_MPI=OFF \
 	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target vaec_fuzz

@@ -6,8 +6,22 @@
 # out-of-memory or a sanitizer report fails the run; the input that caused it is copied to
 # tests/fuzz/regressions/<target>/, which `make test` replays from then on. The last lines are a table:
 # target, executions, edges covered, result (also in $BUILD_FUZZ/fuzz-summary.txt).
+#   bash scripts/fuzz.sh --deps    installs what the fuzz build needs (clang, libFuzzer, clang's OpenMP), then exits
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--deps" ]; then   # idempotent, like scripts/install-deps.sh: no apt command when all are there
+  missing=()
+  for p in clang libclang-rt-14-dev libomp-14-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && exit 0
+  echo "fuzz: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit $?
+fi
 FUZZ_S=${FUZZ_S:-60}
 B=${BUILD_FUZZ:-build-fuzz}
 targets=("$@")
