@@ -362,7 +362,8 @@ int train_main(const train_args *a) {
         }
     }
     if (stop) {
-        printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
+        if (interrupted) printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
+        else printf("interrupted by a signal to another rank: checkpoint written; continue with --resume auto\n");
         rc = 130;
     } else if (eval_path && !a->dump_grads && rc == 0) {
         if (lead) {
