@@ -28,6 +28,7 @@ typedef struct {
     int grad_accum_steps;  /* micro-steps a step (gradients summed, reduced across ranks on the last) */
     float dist_timeout_s;  /* a collective that takes longer ends every rank (docs/distributed.md) */
     float dist_bucket_mb;  /* gradient all-reduce bucket size */
+    size_t max_memory;     /* bytes the allocator may hold on the training device (e.g. "8G"); 0: no limit */
 } train_config;
 
 train_config train_config_from(const config *c);   /* fatal, naming the key, on a bad value */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "autograd/autograd.h"     // defines: ag_zero_grad
+#include "core/mem.h"              // defines: mem_set_limit
 #include "core/ops.h"              // defines: op_slice
 #include "core/safetensors.h"      // defines: st_writer
 #include "data/loader.h"           // defines: loader
@@ -175,6 +176,7 @@ int train_main(const train_args *a) {
     if (config_load(&c, a->config_path) != 0) FATAL("%s", vaec_last_error());
     for (int i = 0; i < a->n_sets; i++) if (config_set(&c, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
     train_config t = train_config_from(&c);
+    if (t.max_memory) mem_set_limit(t.dev, t.max_memory);   /* past it: a message naming the tensor, exit 1 */
     dist_init(t.dist_timeout_s);
     const int world = dist_world(), rank = dist_rank(), accum = t.grad_accum_steps;
     const bool lead = rank == 0;

@@ -5,7 +5,9 @@
  *   - a full disk while a checkpoint is written (RLIMIT_FSIZE): the run stops naming the file and its size, the
  *     previous checkpoint stays intact, and resuming from it ends bit-identical;
  *   - a corrupted byte in the newest checkpoint: `--resume auto` says so, falls back to the one before, and ends
- *     bit-identical. */
+ *     bit-identical;
+ *   - out of memory ([train] max_memory): the run stops with a message naming the allocation, its tag and the
+ *     use per tag, the last checkpoint kept; resuming ends bit-identical. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -204,4 +206,34 @@ TEST(test_cli_train_resume_auto_skips_a_corrupted_checkpoint) {
     snprintf(want, sizeof want, "ckpt-%09d at step %d", STEPS - 2, STEPS - 2);
     EXPECT(strstr(out, "resumed from") && strstr(out, want), "resumed from the one before (%s):\n%s", want, out);
     expect_same_as_reference("corrupt");
+}
+
+TEST(test_cli_train_out_of_memory_stops_cleanly_and_resumes) {
+    if (!reference()) return;
+    char cmd[2600], base[2048], out[16384];
+    train_cmd(base, sizeof base, "oom", "--set train.ckpt_every=2");
+    snprintf(cmd, sizeof cmd, "%s --steps 2", base);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "the first 2 steps:\n%s", out);
+    /* resumed under a 3 MiB allocator limit: the tiny model's weights and Adam state fit (1.4 MiB), a step's
+     * activations and workspaces do not */
+    train_cmd(base, sizeof base, "oom", "--set train.ckpt_every=2 --resume auto");
+    snprintf(cmd, sizeof cmd, "%s --set train.max_memory=3M", base);
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc == 1, "out of memory must stop the run with exit 1, got %d:\n%s", rc, out);
+    EXPECT(strstr(out, "out of memory: ") && strstr(out, "limit of 3.0 MiB ([train] max_memory); in use ") &&
+           strstr(out, "(activations ") && strstr(out, "raise [train] max_memory"),
+           "the message names the allocation, the tag, the limit and the use per tag:\n%s", out);
+    EXPECT(!strstr(out, "Segmentation") && !strstr(out, "Aborted"), "not a clean exit:\n%s", out);
+    char p[512];
+    snprintf(p, sizeof p, "%s/oom/ckpt-000000004", root);
+    EXPECT(access(p, F_OK) != 0, "a checkpoint after the failure was written");
+    for (int k = 0; k < 3; k++) {   /* the last checkpoint kept, intact */
+        const char *f[3] = {"model", "optimizer", "state"};
+        snprintf(cmd, sizeof cmd, "%s/vaec ckpt info %s/oom/ckpt-000000002/%s.safetensors | tail -2", VAEC_BIN_DIR, root,
+                 f[k]);
+        EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "all verify"), "ckpt-2 %s:\n%s", f[k], out);
+    }
+    EXPECT(test_run_command(base, out, sizeof out) == 0 && strstr(out, "ckpt-000000002 at step 2"),
+           "resume without the limit:\n%s", out);
+    expect_same_as_reference("oom");
 }
