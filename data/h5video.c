@@ -167,8 +167,11 @@ static int check_storage(const h5video *v, int clip, const char *name, hid_t d, 
                                   (unsigned long long)chunk[0], (unsigned long long)chunk[1], (unsigned long long)chunk[2],
                                   (unsigned long long)chunk[3], chunk_rank, (unsigned long long)dims[0],
                                   (unsigned long long)dims[1], (unsigned long long)dims[2]);
-        /* each stored chunk at most its bytes plus what deflate can add: HDF5 allocates what the index says */
+        /* each stored chunk at most its bytes plus what deflate can add: HDF5 allocates what the index says; and
+         * inside the file as it is now: HDF5 reads past the end of a file truncated under it as zeros */
         hsize_t chunk_bytes = chunk[0] * chunk[1] * chunk[2] * chunk[3], nchunks = 0;
+        struct stat sb;
+        uint64_t file_size = stat(v->path, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
         hsize_t most = chunk_bytes + chunk_bytes / 16 + 4096;
         hid_t space = H5Dget_space(d);
         herr_t rc = H5Dget_num_chunks(d, space, &nchunks);
@@ -183,6 +186,13 @@ static int check_storage(const h5video *v, int clip, const char *name, hid_t d, 
                                       "corrupt file", v->path, clip, name, (unsigned long long)size,
                                       (unsigned long long)chunk_bytes);
             }
+            if (rc >= 0 && (addr == HADDR_UNDEF || addr > file_size || size > file_size - addr)) {
+                H5Sclose(space);
+                return vaec_set_error("%s: clip %d: /clips/%s has data at bytes [%llu, %llu), past the end of the "
+                                      "file (%llu bytes): the file is truncated", v->path, clip, name,
+                                      (unsigned long long)addr, (unsigned long long)(addr + size),
+                                      (unsigned long long)file_size);
+            }
         }
         if (space >= 0) H5Sclose(space);
         if (rc < 0)
@@ -194,6 +204,13 @@ static int check_storage(const h5video *v, int clip, const char *name, hid_t d, 
     if ((layout == H5D_COMPACT && stored != need) || (layout == H5D_CONTIGUOUS && stored != 0 && stored != need))
         return vaec_set_error("%s: clip %d: /clips/%s stores %llu bytes for a shape that needs %llu: corrupt file",
                               v->path, clip, name, (unsigned long long)stored, (unsigned long long)need);
+    haddr_t addr = layout == H5D_CONTIGUOUS && stored ? H5Dget_offset(d) : HADDR_UNDEF;
+    struct stat sb;
+    if (addr != HADDR_UNDEF && stat(v->path, &sb) == 0 && addr + stored > (uint64_t)sb.st_size)
+        return vaec_set_error("%s: clip %d: /clips/%s has data at bytes [%llu, %llu), past the end of the file (%llu "
+                              "bytes): the file is truncated", v->path, clip, name, (unsigned long long)addr,
+                              (unsigned long long)(addr + stored), (unsigned long long)sb.st_size);
+    H5Eclear2(H5E_DEFAULT);
     return 0;
 }
 

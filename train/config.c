@@ -25,7 +25,7 @@ static const char *const known_keys[] = {
     "train.min_lr_ratio", "train.ema_decay", "train.optimizer", "train.eval_every", "train.lpips_path",
     "train.grad_accum_steps", "train.dist_timeout_s", "train.dist_bucket_mb", "train.frame_interval",
     "train.max_memory",
-    "data.path", "data.eval_path", "data.eval_clips", "data.num_workers",
+    "data.path", "data.eval_path", "data.eval_clips", "data.num_workers", "data.on_bad_clip",
     NULL,
 };
 

@@ -83,6 +83,9 @@ train_config train_config_from(const config *c) {
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");
     t.num_workers = config_int(c, "data", "num_workers", LOADER_DEFAULT_WORKERS);
+    const char *bad = config_str(c, "data", "on_bad_clip", "skip");
+    CHECK(!strcmp(bad, "skip") || !strcmp(bad, "stop"), "config %s: [data] on_bad_clip = '%s' (skip or stop)", p, bad);
+    t.stop_on_bad_clip = !strcmp(bad, "stop");
     CHECK(t.frame_interval >= 1, "config %s: [train] frame_interval = %d (1 or more)", p, t.frame_interval);
     CHECK(t.num_workers >= 1 && t.num_workers <= LOADER_MAX_WORKERS, "config %s: [data] num_workers = %d (1 to %d)", p,
           t.num_workers, LOADER_MAX_WORKERS);

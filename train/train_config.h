@@ -17,6 +17,7 @@ typedef struct {
     int batch_size, num_frames, image_size;
     int frame_interval;    /* frames between the frames of a training window (1 = consecutive) */
     int num_workers;       /* [data] num_workers: loader prefetch threads */
+    bool stop_on_bad_clip; /* [data] on_bad_clip = stop; default skip (reported once, counted, passed over) */
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;

@@ -197,7 +197,7 @@ int train_main(const train_args *a) {
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
     tensor_move_(loss.logvar, t.dev);
     loader_config lc = {t.data_path, t.num_frames, t.frame_interval, t.image_size, t.batch_size, t.seed, rank, world, false,
-                        t.num_workers};
+                        t.num_workers, t.stop_on_bad_clip};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("%s", vaec_last_error());
     if (loader_num_skipped(ld))
@@ -375,6 +375,9 @@ int train_main(const train_args *a) {
         dist_barrier("the wait for rank 0's evaluation");
     }
     if (metrics) fclose(metrics);
+    if (loader_num_bad(ld))
+        printf("data: %d clips of %s could not be read and were skipped (each reported above)\n", loader_num_bad(ld),
+               t.data_path);
     loader_close(ld);
     adamw_free(opt);
     ema_free(avg);
