@@ -2,8 +2,8 @@
 #include "core/safetensors.h"
 #include "core/crc32c.h"   // defines: crc32c_update
 #include <ctype.h>
-#include <stdbool.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -222,7 +222,7 @@ static int check_crc_header(st_file *f) {
         n_crc++;
     }
     /* vaec writes both kinds or none: one without the other is a checksum key whose name was corrupted */
-    if ((n_crc || has_meta) && !has_meta)
+    if (n_crc && !has_meta)
         return vaec_set_error("'%s': the tensors have checksums but the metadata has none: the header is corrupt", f->path);
     for (int i = 0; has_meta && i < f->n_entries; i++)
         if (!f->entries[i].has_crc)

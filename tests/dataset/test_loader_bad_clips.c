@@ -1,7 +1,8 @@
 /* test_loader_bad_clips.c: a dataset truncated under the running loader ([data] on_bad_clip): with skip (the
- * default) each unreadable clip is reported once, counted and passed over, and every batch slot of a readable clip
+ * default) each unreadable clip is reported once (however often it comes up), counted and passed over, and every batch slot of a readable clip
  * is what the intact file gives, bit for bit, so the batch order of the good clips does not change; with stop
  * the loader fails naming the file and the clip. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,11 @@ TEST(test_loader_skips_clips_that_become_unreadable_and_keeps_the_order) {
     tensor *xa = loader_next(a), *xb = loader_next(b);   /* the run is under way ... */
     tensor_release(xa), tensor_release(xb);
     truncate_to(damaged, TRUNCATE_TO);                  /* ... when the file loses its second part */
+    char warn_path[160];   /* the loader's warnings (stderr, from its worker threads) kept to be counted */
+    snprintf(warn_path, sizeof warn_path, "/tmp/vaec_badclip_%d.warnings", (int)getpid());
+    fflush(stderr);
+    int saved_err = dup(2), warn_fd = open(warn_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(warn_fd, 2);
     int seen_a[CLIPS] = {0}, seen_b[CLIPS] = {0}, slots = 0, same = 0, differ = 0;
     bool slot_differs[BATCHES][2] = {{false}};
     int a_ids[BATCHES][2];
@@ -73,8 +79,25 @@ TEST(test_loader_skips_clips_that_become_unreadable_and_keeps_the_order) {
         }
         tensor_release(xa), tensor_release(xb);
     }
-    int bad = 0;
+    fflush(stderr);
+    dup2(saved_err, 2);
+    close(saved_err), close(warn_fd);
+    int bad = 0, warned_once = 0;
     for (int i = 0; i < CLIPS; i++) bad += seen_a[i] > 0 && seen_b[i] == 0;
+    FILE *wf = fopen(warn_path, "r");
+    char line[1024];
+    int warnings[CLIPS] = {0};
+    while (wf && fgets(line, sizeof line, wf)) {
+        int clip;
+        if (sscanf(line, "vaec: warning: skipping clip %d of", &clip) == 1 && clip >= 0 && clip < CLIPS) warnings[clip]++;
+    }
+    if (wf) fclose(wf);
+    unlink(warn_path);
+    for (int i = 0; i < CLIPS; i++) {   /* each lost clip warned about exactly once, though it came up again */
+        bool lost = seen_a[i] > 0 && seen_b[i] == 0;
+        EXPECT(warnings[i] == (lost ? 1 : 0), "clip %d (%s): %d warnings", i, lost ? "unreadable" : "readable", warnings[i]);
+        warned_once += lost && warnings[i] == 1 && seen_a[i] > 1;
+    }
     /* a slot differs only where the intact file's clip is one the damaged loader never gave out */
     for (int g = 1; g < BATCHES; g++)
         for (int k = 0; k < 2; k++)
@@ -84,7 +107,8 @@ TEST(test_loader_skips_clips_that_become_unreadable_and_keeps_the_order) {
     EXPECT(loader_num_bad(b) == bad, "%d clips counted unreadable, %d never given out", loader_num_bad(b), bad);
     EXPECT(loader_num_bad(a) == 0, "the intact file has no bad clip");
     printf("  %d of %d batch slots after the truncation hold readable clips, bit-identical to the intact file's; %d "
-           "slots of %d unreadable clips went to the next clips of the order\n", same, slots, differ, bad);
+           "slots of %d unreadable clips went to the next clips of the order; each warned about once (%d came up "
+           "again)\n", same, slots, differ, bad, warned_once);
     loader_close(a);
     loader_close(b);
     /* on_bad_clip = stop: the first unreadable clip is an error naming the file and the clip */
