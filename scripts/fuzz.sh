@@ -26,7 +26,10 @@ FUZZ_S=${FUZZ_S:-60}
 B=${BUILD_FUZZ:-build-fuzz}
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(safetensors config h5video image checkpoint)
-export TMPDIR=${TMPDIR:-/tmp}
+# the targets' temporary files (each input goes through a file): inside the build folder, where a crashed
+# target's leftovers do no harm
+export TMPDIR="$PWD/$B/tmp"
+mkdir -p "$TMPDIR"
 # leaks inside third-party libraries vaec cannot fix (each explained in the file); full stacks through them
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # a malloc too large to serve returns NULL, as glibc's does (HDF5 asks for sizes read from corrupt headers and checks)
