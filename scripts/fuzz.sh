@@ -28,7 +28,8 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(safetensors config h5video image checkpoint)
 # the targets' temporary files (each input goes through a file): inside the build folder, where a crashed
 # target's leftovers do no harm
-export TMPDIR="$PWD/$B/tmp"
+case "$B" in /*) TMPDIR="$B/tmp" ;; *) TMPDIR="$PWD/$B/tmp" ;; esac
+export TMPDIR
 mkdir -p "$TMPDIR"
 # leaks inside third-party libraries vaec cannot fix (each explained in the file); full stacks through them
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
