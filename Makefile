@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan demo bench clean
+.PHONY: all deps build test test-asan fuzz demo bench clean
 
 all: build
 
@@ -24,6 +24,16 @@ test-asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ./build-asan/bin/vaec_tests
 
+# every libFuzzer target of tests/fuzz/ for FUZZ_S seconds (clang, ASan + UBSan, CUDA and MPI off);
+# a crash, hang, leak or sanitizer report fails it and keeps the input in tests/fuzz/regressions/
+FUZZ_S ?= 60
+fuzz: deps
+	@bash scripts/fuzz.sh --deps
+	@cmake -S . -B build-fuzz -DVAEC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DVAEC_CUDA=OFF -DVAEC_MPI=OFF \
+	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target vaec_fuzz
+	@FUZZ_S=$(FUZZ_S) BUILD_FUZZ=build-fuzz bash scripts/fuzz.sh
+
 demo: build
 	@BUILD=$(BUILD) bash scripts/demo.sh
 
@@ -31,4 +41,4 @@ bench: build
 	@bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

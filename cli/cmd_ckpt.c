@@ -24,16 +24,27 @@ static int file_info(const char *path) {
         const st_entry *e = &f->entries[i];
         char shape[160] = "(";
         size_t k = 1;
-        for (int d = 0; d < e->ndim; d++)
-            k += (size_t)snprintf(shape + k, sizeof shape - k, d ? ",%lld" : "%lld", (long long)e->shape[d]);
-        snprintf(shape + k, sizeof shape - k, ")");
+        for (int d = 0; d < e->ndim; d++)   /* st_open bounds the product; k stays inside shape (8 dims of 19 digits) */
+            if (k < sizeof shape)
+                k += (size_t)snprintf(shape + k, sizeof shape - k, d ? ",%lld" : "%lld", (long long)e->shape[d]);
+        if (k < sizeof shape) snprintf(shape + k, sizeof shape - k, ")");
         total += entry_numel(e);
         printf("  %-64s %-5s %s\n", e->name, e->dtype, shape);
     }
-    for (int i = 0; i < f->n_meta; i++) printf("  metadata %s = %s\n", f->meta_keys[i], f->meta_values[i]);
+    int n_crc = 0;
+    for (int i = 0; i < f->n_meta; i++) {
+        if (!strncmp(f->meta_keys[i], "checksum.", 9)) { n_crc++; continue; }   /* summarised below */
+        printf("  metadata %s = %s\n", f->meta_keys[i], f->meta_values[i]);
+    }
     printf("parameters: %lld (%.2fM)\n", total, (double)total / 1e6);
+    int rc = 0;
+    if (n_crc) {   /* every tensor read back against its checksum */
+        rc = st_verify(f) == 0 ? 0 : 1;
+        if (rc) fprintf(stderr, "vaec: error: %s\n", vaec_last_error());
+        else printf("checksums: crc32c of %d tensors and the metadata: all verify\n", n_crc - 1);
+    } else printf("checksums: none (not written by vaec)\n");
     st_close(f);
-    return 0;
+    return rc;
 }
 
 /* a folder: what it is, the model config its config.json implies, and the parameter count of its weights */
@@ -85,7 +96,8 @@ static void usage(void) {
     printf("usage: vaec ckpt info FILE|DIR\n"
            "       vaec ckpt export SRC --to diffusers|opensora --out DIR [--ema] [--dtype fp32|fp16|bf16] [--force]\n"
            "                        [--config CONFIG] [--set section.key=value ...]\n\n"
-           "  info FILE  every tensor's key, dtype and shape, the metadata, and the total parameter count\n"
+           "  info FILE  every tensor's key, dtype and shape, the metadata, and the total parameter count; a\n"
+           "             file vaec wrote is checked against its checksums (exit 1 if corrupt)\n"
            "  info DIR   what the folder is (diffusers AutoencoderKL, Open-Sora pipeline, vaec ckpt-N), the model\n"
            "             config its config.json implies, and the parameter count\n"
            "  export     writes SRC (any checkpoint vaec reads) as a folder its home tool loads:\n"

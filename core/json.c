@@ -71,9 +71,14 @@ int json_int(json_parser *p, int64_t *v) {
     return 0;
 }
 
-int json_skip_value(json_parser *p) {
+/* nesting deeper than this is refused: the recursion would otherwise overflow the stack on a header of
+ * 100 MB of '[' (found by the safetensors fuzz target); real files nest a few levels */
+#define JSON_MAX_DEPTH 64
+
+static int skip_value(json_parser *p, int depth) {
     json_skip_ws(p);
     if (p->s >= p->end) return json_fail(p, "unexpected end");
+    if (depth > JSON_MAX_DEPTH) return json_fail(p, "values nested too deep");
     char c = *p->s;
     if (c == '"') { free(json_string(p)); return p->err ? -1 : 0; }
     if (c == '{' || c == '[') {
@@ -83,7 +88,7 @@ int json_skip_value(json_parser *p) {
         if (p->s < p->end && *p->s == close) { p->s++; return 0; }
         for (;;) {
             if (c == '{') { free(json_string(p)); if (p->err || json_expect(p, ':')) return -1; }
-            if (json_skip_value(p)) return -1;
+            if (skip_value(p, depth + 1)) return -1;
             json_skip_ws(p);
             if (p->s < p->end && *p->s == ',') { p->s++; continue; }
             return json_expect(p, close);
@@ -92,6 +97,8 @@ int json_skip_value(json_parser *p) {
     while (p->s < p->end && (isalnum((unsigned char)*p->s) || *p->s == '-' || *p->s == '+' || *p->s == '.')) p->s++;
     return 0;
 }
+
+int json_skip_value(json_parser *p) { return skip_value(p, 1); }
 
 /* ---- value tree ---- */
 static json_value *new_value(json_type t) {
@@ -148,7 +155,7 @@ void json_free(json_value *v) {
 static json_value *parse_value(json_parser *p, int depth) {
     json_skip_ws(p);
     if (p->s >= p->end) { json_fail(p, "unexpected end"); return NULL; }
-    if (depth > 64) { json_fail(p, "nested too deeply"); return NULL; }
+    if (depth > JSON_MAX_DEPTH) { json_fail(p, "values nested too deep"); return NULL; }
     char c = *p->s;
     if (c == '"') {
         char *s = json_string(p);

@@ -64,7 +64,28 @@ static void *device_alloc_or_fail(device_t device, size_t cls, size_t bytes) {
     return p;
 }
 
-mem_block *mem_alloc(size_t bytes, device_t device) {
+static size_t limits[NDEV];   /* 0: none */
+
+void mem_set_limit(device_t device, size_t bytes) {
+    pthread_mutex_lock(&lock);
+    limits[device] = bytes;
+    pthread_mutex_unlock(&lock);
+}
+
+size_t mem_get_limit(device_t device) { return limits[device]; }
+
+static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
+
+void mem_usage_str(device_t device, char *buf, size_t n) {
+    mem_stats s;
+    mem_get_stats(device, &s);
+    size_t k = (size_t)snprintf(buf, n, "in use %.1f MiB (", mib(s.in_use_total));
+    for (int t = 0; t < MEM_NTAGS && k < n; t++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s %.1f", t ? ", " : "", tag_names[t], mib(s.in_use[t]));
+    if (k < n) snprintf(buf + k, n - k, "), peak %.1f MiB, cached %.1f MiB", mib(s.peak_total), mib(s.cached));
+}
+
+mem_block *mem_try_alloc(size_t bytes, device_t device) {
     size_t cls;
     int bin = size_bin(bytes, &cls);
     pthread_mutex_lock(&lock);
@@ -75,6 +96,12 @@ mem_block *mem_alloc(size_t bytes, device_t device) {
         c->stats.cached -= b->bytes;
         c->stats.hits++;
     } else {
+        /* past the limit: the cached blocks go back first (they may be in the wrong size classes) */
+        if (limits[device] && c->stats.reserved + cls > limits[device]) free_cached_locked(c);
+        if (limits[device] && c->stats.reserved + cls > limits[device]) {
+            pthread_mutex_unlock(&lock);
+            return NULL;
+        }
         c->stats.misses++;
         if (device == DEVICE_CPU) trim_cached_locked(c, cls);
         if (spare_blocks) { b = spare_blocks; spare_blocks = b->next_free; }
@@ -99,6 +126,19 @@ mem_block *mem_alloc(size_t bytes, device_t device) {
     if (s->in_use_total > s->peak_total) s->peak_total = s->in_use_total;
     if (s->in_use_total > c->high_water) c->high_water = s->in_use_total;
     pthread_mutex_unlock(&lock);
+    return b;
+}
+
+mem_block *mem_alloc(size_t bytes, device_t device) {
+    mem_block *b = mem_try_alloc(bytes, device);
+    if (!b) {
+        char use[512];
+        mem_usage_str(device, use, sizeof use);
+        CHECK_HINT(0, "use a smaller batch, clip or resolution, or raise [train] max_memory; the checkpoints written so "
+                      "far are intact: continue with --resume auto",
+                   "out of memory: %zu bytes more (tag %s) would pass the %s limit of %.1f MiB ([train] max_memory); %s",
+                   bytes, tag_names[current_tag], device_name(device), mib(limits[device]), use);
+    }
     return b;
 }
 
@@ -134,8 +174,6 @@ void mem_reset_peak(void) {
     }
     pthread_mutex_unlock(&lock);
 }
-
-static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
 
 void mem_report(FILE *f) {
     for (int d = 0; d < NDEV; d++) {

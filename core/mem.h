@@ -40,7 +40,15 @@ typedef struct mem_block {
     struct mem_block *next_free;
 } mem_block;
 
-mem_block *mem_alloc(size_t bytes, device_t device);   /* tagged with the current tag */
+mem_block *mem_alloc(size_t bytes, device_t device);   /* tagged with the current tag; fatal past the limit */
+/* NULL when the block would take the device past its limit (after the cache is handed back); tensor_new uses it
+ * to name the tensor's shape in its message */
+mem_block *mem_try_alloc(size_t bytes, device_t device);
+/* the most bytes the allocator may hold from the device ([train] max_memory); 0: no limit */
+void mem_set_limit(device_t device, size_t bytes);
+size_t mem_get_limit(device_t device);
+/* "in use 40.1 MiB (activations 30.2, parameters 2.0, ...), cached 1.0 MiB": for out-of-memory messages */
+void mem_usage_str(device_t device, char *buf, size_t n);
 void mem_block_retain(mem_block *b);
 void mem_block_release(mem_block *b);                   /* back to the cache at refcount 0 */
 

@@ -1,7 +1,9 @@
 /* safetensors.c: safetensors reader (its header read with core/json.h's token readers) and atomic writer. */
 #include "core/safetensors.h"
+#include "core/crc32c.h"   // defines: crc32c_update
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +80,73 @@ static size_t st_dtype_bytes(const char *d) {
     return 0;
 }
 
+/* ---- checksums (see safetensors.h) ---- */
+#define CRC_KEY "checksum."
+#define CRC_META CRC_KEY "__metadata__"
+
+static bool is_crc_key(const char *k) { return !strncmp(k, CRC_KEY, sizeof CRC_KEY - 1); }
+
+/* the metadata pairs other than checksums, order-independent (a tool may rewrite them in another order) */
+static uint32_t meta_crc(char *const *keys, char *const *values, int n) {
+    uint32_t sum = 0;
+    for (int i = 0; i < n; i++)
+        if (!is_crc_key(keys[i])) sum += crc32c_update(crc32c_update(0, keys[i], strlen(keys[i]) + 1), values[i],
+                                                       strlen(values[i]) + 1);
+    return sum;
+}
+
+static int parse_crc(const char *v, uint32_t *out) {
+    if (strncmp(v, "crc32c:", 7) || strlen(v) != 15) return -1;
+    uint32_t x = 0;
+    for (const char *h = v + 7; *h; h++) {
+        if (!isxdigit((unsigned char)*h)) return -1;
+        x = x * 16 + (uint32_t)(isdigit((unsigned char)*h) ? *h - '0' : tolower((unsigned char)*h) - 'a' + 10);
+    }
+    *out = x;
+    return 0;
+}
+
+/* the checksums of the metadata cover exactly the tensors and the metadata still sums to its own: 0 or -1 */
+static int check_crc_header(st_file *f) {
+    int n_crc = 0, has_meta = 0;
+    for (int i = 0; i < f->n_meta; i++) {
+        const char *k = f->meta_keys[i];
+        if (!is_crc_key(k)) continue;
+        uint32_t c;
+        if (parse_crc(f->meta_values[i], &c) != 0)
+            return vaec_set_error("'%s': checksum '%s' = '%s' is not crc32c:<8 hex digits>: the header is corrupt", f->path,
+                                  k, f->meta_values[i]);
+        if (!strcmp(k, CRC_META)) {
+            uint32_t got = meta_crc(f->meta_keys, f->meta_values, f->n_meta);
+            if (got != c)
+                return vaec_set_error("'%s': the metadata (step, RNG, ...) fails its checksum (stored %08x, computed %08x): "
+                                      "the file is corrupt", f->path, c, got);
+            has_meta = 1;
+            continue;
+        }
+        st_entry *e = (st_entry *)st_find(f, k + sizeof CRC_KEY - 1);
+        if (!e || e->has_crc)
+            return vaec_set_error("'%s': checksum '%s' names %s: the header is corrupt", f->path, k,
+                                  e ? "a tensor twice" : "no tensor of the file");
+        e->has_crc = true;
+        e->crc = c;
+        n_crc++;
+    }
+    /* vaec writes both kinds or none: one without the other is a checksum key whose name was corrupted */
+    if (n_crc && !has_meta)
+        return vaec_set_error("'%s': the tensors have checksums but the metadata has none: the header is corrupt", f->path);
+    for (int i = 0; has_meta && i < f->n_entries; i++)
+        if (!f->entries[i].has_crc)
+            return vaec_set_error("'%s': tensor '%s' has no checksum while the others have: the header is corrupt", f->path,
+                                  f->entries[i].name);
+    return 0;
+}
+
+static int crc_mismatch(const st_file *f, const st_entry *e, uint32_t got) {
+    return vaec_set_error("'%s': tensor '%s' fails its checksum (stored %08x, computed %08x): the file is corrupt",
+                          f->path, e->name, e->crc, got);
+}
+
 st_file *st_open(const char *path) {
     FILE *fp = fopen(path, "rb");
     if (!fp) { vaec_set_error("cannot open '%s': %s", path, strerror(errno)); return NULL; }
@@ -150,14 +219,20 @@ st_file *st_open(const char *path) {
     for (int i = 0; i < f->n_entries; i++) {
         st_entry *e = &f->entries[i];
         size_t es = st_dtype_bytes(e->dtype);
+        /* the element count as the tensor will compute it; a product past 2^63 would wrap (possibly to the byte
+         * count of the offsets) and then overflow in tensor_new: refused as not fitting (found writing the fuzz target) */
         uint64_t numel = 1;
-        for (int d = 0; d < e->ndim; d++) numel *= (uint64_t)e->shape[d];
+        bool wraps = false;
+        for (int d = 0; d < e->ndim; d++) {
+            if (numel && (uint64_t)e->shape[d] > (uint64_t)INT64_MAX / numel) wraps = true;
+            numel *= (uint64_t)e->shape[d];
+        }
         if (!es) {
             vaec_set_error("'%s': tensor '%s' has unsupported dtype %s", path, e->name, e->dtype);
             st_close(f);
             return NULL;
         }
-        if (e->end - e->begin != numel * es || f->data_start + e->end > size) {
+        if (wraps || numel > (uint64_t)INT64_MAX / es || e->end - e->begin != numel * es || f->data_start + e->end > size) {
             vaec_set_error("'%s': tensor '%s' (%s, %llu elements) has data_offsets [%llu, %llu] that do not fit "
                            "its shape or the file (%llu data bytes): the file is truncated or corrupt",
                            path, e->name, e->dtype, (unsigned long long)numel, (unsigned long long)e->begin,
@@ -165,6 +240,10 @@ st_file *st_open(const char *path) {
             st_close(f);
             return NULL;
         }
+    }
+    if (check_crc_header(f) != 0) {
+        st_close(f);
+        return NULL;
     }
     return f;
 }
@@ -201,32 +280,75 @@ static float half_to_float(uint16_t h, int bf16) {
     return f;
 }
 
-tensor *st_load(const st_file *f, const char *name) {
+int st_read(const st_file *f, const char *name, tensor **out) {
+    *out = NULL;
     const st_entry *e = st_find(f, name);
-    if (!e) return NULL;
+    if (!e) return 0;
     size_t nbytes = (size_t)(e->end - e->begin);
     tensor *t = tensor_empty(e->ndim, e->shape);
-    float *out = tensor_f32(t);
-    void *raw = !strcmp(e->dtype, "F32") ? (void *)out : xmalloc(nbytes);
+    float *dst = tensor_f32(t);
+    void *raw = !strcmp(e->dtype, "F32") ? (void *)dst : xmalloc(nbytes);
     if (fseeko(f->fp, (off_t)(f->data_start + e->begin), SEEK_SET) != 0 ||
-        (nbytes && fread(raw, 1, nbytes, f->fp) != nbytes))
-        FATAL("'%s': reading tensor '%s' failed (file truncated?)", f->path, name);
-    if (raw != out) {
+        (nbytes && fread(raw, 1, nbytes, f->fp) != nbytes)) {
+        if (raw != dst) free(raw);
+        tensor_release(t);
+        return vaec_set_error("'%s': reading tensor '%s' failed (file truncated?)", f->path, name);
+    }
+    uint32_t got = e->has_crc ? crc32c_update(0, raw, nbytes) : 0;
+    if (e->has_crc && got != e->crc) {
+        if (raw != dst) free(raw);
+        tensor_release(t);
+        return crc_mismatch(f, e, got);
+    }
+    if (raw != dst) {   /* every dtype st_open accepts converts */
         int64_t n = t->numel;
         const char *d = e->dtype;
         for (int64_t i = 0; i < n; i++) {
-            if (!strcmp(d, "F16")) out[i] = half_to_float(((uint16_t *)raw)[i], 0);
-            else if (!strcmp(d, "BF16")) out[i] = half_to_float(((uint16_t *)raw)[i], 1);
-            else if (!strcmp(d, "F64")) out[i] = (float)((double *)raw)[i];
-            else if (!strcmp(d, "I64")) out[i] = (float)((int64_t *)raw)[i];
-            else if (!strcmp(d, "I32")) out[i] = (float)((int32_t *)raw)[i];
-            else if (!strcmp(d, "U8") || !strcmp(d, "BOOL")) out[i] = (float)((uint8_t *)raw)[i];
-            else if (!strcmp(d, "I8")) out[i] = (float)((int8_t *)raw)[i];
-            else FATAL("'%s': tensor '%s' has dtype %s, which vaec does not load", f->path, name, d);
+            if (!strcmp(d, "F16")) dst[i] = half_to_float(((uint16_t *)raw)[i], 0);
+            else if (!strcmp(d, "BF16")) dst[i] = half_to_float(((uint16_t *)raw)[i], 1);
+            else if (!strcmp(d, "F64")) dst[i] = (float)((double *)raw)[i];
+            else if (!strcmp(d, "I64")) dst[i] = (float)((int64_t *)raw)[i];
+            else if (!strcmp(d, "I32")) dst[i] = (float)((int32_t *)raw)[i];
+            else if (!strcmp(d, "I16")) dst[i] = (float)((int16_t *)raw)[i];
+            else if (!strcmp(d, "U16")) dst[i] = (float)((uint16_t *)raw)[i];
+            else if (!strcmp(d, "U32")) dst[i] = (float)((uint32_t *)raw)[i];
+            else if (!strcmp(d, "U64")) dst[i] = (float)((uint64_t *)raw)[i];
+            else if (!strcmp(d, "U8") || !strcmp(d, "BOOL")) dst[i] = (float)((uint8_t *)raw)[i];
+            else if (!strcmp(d, "I8")) dst[i] = (float)((int8_t *)raw)[i];
         }
         free(raw);
     }
+    *out = t;
+    return 0;
+}
+
+tensor *st_load(const st_file *f, const char *name) {
+    tensor *t;
+    if (st_read(f, name, &t) != 0) FATAL("%s", vaec_last_error());
     return t;
+}
+
+int st_verify(const st_file *f) {
+    size_t cap = 1 << 20;
+    uint8_t *buf = xmalloc(cap);
+    int rc = 0;
+    for (int i = 0; i < f->n_entries && rc == 0; i++) {
+        const st_entry *e = &f->entries[i];
+        if (!e->has_crc) continue;
+        uint32_t c = 0;
+        uint64_t left = e->end - e->begin;
+        if (fseeko(f->fp, (off_t)(f->data_start + e->begin), SEEK_SET) != 0) left = UINT64_MAX;
+        while (left && left != UINT64_MAX) {
+            size_t k = left < cap ? (size_t)left : cap;
+            if (fread(buf, 1, k, f->fp) != k) break;
+            c = crc32c_update(c, buf, k);
+            left -= k;
+        }
+        if (left) rc = vaec_set_error("'%s': reading tensor '%s' failed (file truncated?)", f->path, e->name);
+        else if (c != e->crc) rc = crc_mismatch(f, e, c);
+    }
+    free(buf);
+    return rc;
 }
 
 tensor *st_load_checked(const st_file *f, const char *name) {
@@ -298,25 +420,33 @@ static void sb_json_string(sbuf *b, const char *s) {
     sb_put(b, "\"");
 }
 
-int st_writer_save(st_writer *w, const char *path) {
+/* the header: metadata (the user's pairs, then a checksum of each tensor and one of those pairs), then the
+ * tensors in data order; the checksums are fixed-width, so the header written before the data with zeros has
+ * the length of the one written over it afterwards */
+static sbuf build_header(const st_writer *w, const uint32_t *crcs, uint32_t mcrc) {
     sbuf h = {xmalloc(256), 0, 256};
     h.s[0] = 0;
-    sb_put(&h, "{");
-    uint64_t off = 0;
-    if (w->nm) {
-        sb_put(&h, "\"__metadata__\":{");
-        for (int i = 0; i < w->nm; i++) {
-            if (i) sb_put(&h, ",");
-            sb_json_string(&h, w->mk[i]);
-            sb_put(&h, ":");
-            sb_json_string(&h, w->mv[i]);
-        }
-        sb_put(&h, "}");
+    sb_put(&h, "{\"__metadata__\":{");
+    for (int i = 0; i < w->nm; i++) {
+        sb_json_string(&h, w->mk[i]);
+        sb_put(&h, ":");
+        sb_json_string(&h, w->mv[i]);
+        sb_put(&h, ",");
     }
     for (int i = 0; i < w->n; i++) {
-        st_item *it = &w->items[i];
+        size_t kn = strlen(w->items[i].name) + sizeof CRC_KEY;
+        char *key = xmalloc(kn);
+        snprintf(key, kn, CRC_KEY "%s", w->items[i].name);
+        sb_json_string(&h, key);
+        free(key);
+        sb_put(&h, ":\"crc32c:%08x\",", crcs[i]);
+    }
+    sb_put(&h, "\"" CRC_META "\":\"crc32c:%08x\"}", mcrc);
+    uint64_t off = 0;
+    for (int i = 0; i < w->n; i++) {
+        const st_item *it = &w->items[i];
         uint64_t nb = (uint64_t)it->t->numel * dtype_size(it->dtype);
-        sb_put(&h, "%s", (i || w->nm) ? "," : "");
+        sb_put(&h, ",");
         sb_json_string(&h, it->name);
         sb_put(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(it->dtype));
         for (int d = 0; d < it->t->ndim; d++) sb_put(&h, d ? ",%lld" : "%lld", (long long)it->t->shape[d]);
@@ -325,6 +455,16 @@ int st_writer_save(st_writer *w, const char *path) {
     }
     sb_put(&h, "}");
     while (h.n % 8) sb_put(&h, " ");   /* the reference writer aligns the data to 8 bytes */
+    return h;
+}
+
+int st_writer_save(st_writer *w, const char *path) {
+    for (int i = 0; i < w->nm; i++)
+        CHECK(!is_crc_key(w->mk[i]), "safetensors: metadata key '%s' is reserved for checksums", w->mk[i]);
+    uint32_t *crcs = xcalloc((size_t)w->n + 1, sizeof *crcs);
+    sbuf h = build_header(w, crcs, 0);
+    uint64_t total = 8 + h.n;
+    for (int i = 0; i < w->n; i++) total += (uint64_t)w->items[i].t->numel * dtype_size(w->items[i].dtype);
 
     size_t plen = strlen(path);
     char *tmp = xmalloc(plen + 32);
@@ -332,7 +472,7 @@ int st_writer_save(st_writer *w, const char *path) {
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {
         int rc = vaec_set_error("cannot create '%s': %s", tmp, strerror(errno));
-        free(tmp); free(h.s);
+        free(tmp); free(h.s); free(crcs);
         return rc;
     }
     unsigned char len8[8];
@@ -343,18 +483,26 @@ int st_writer_save(st_writer *w, const char *path) {
         tensor *host = it->t->device == DEVICE_CPU ? it->t : tensor_to(it->t, DEVICE_CPU);
         tensor *conv = host->dtype == it->dtype ? host : tensor_to_dtype(host, it->dtype);
         size_t nb = (size_t)conv->numel * dtype_size(conv->dtype);
+        crcs[i] = crc32c_update(0, conv->data, nb);
         ok = fwrite(conv->data, 1, nb, fp) == nb;
         if (conv != host) tensor_release(conv);
         if (host != it->t) tensor_release(host);
+    }
+    if (ok) {   /* the same header with the checksums, over the first */
+        free(h.s);
+        h = build_header(w, crcs, meta_crc(w->mk, w->mv, w->nm));
+        ok = fseeko(fp, 8, SEEK_SET) == 0 && fwrite(h.s, 1, h.n, fp) == h.n;
     }
     ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
     int err = errno;
     ok = (fclose(fp) == 0) && ok;
     free(h.s);
+    free(crcs);
     if (!ok || rename(tmp, path) != 0) {
         if (ok) err = errno;
         unlink(tmp);
-        int rc = vaec_set_error("writing '%s' failed: %s (nothing was replaced)", path, strerror(err));
+        int rc = vaec_set_error("writing '%s' (%llu bytes) failed: %s (nothing was replaced)", path,
+                                (unsigned long long)total, strerror(err));
         free(tmp);
         return rc;
     }

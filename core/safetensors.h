@@ -7,6 +7,13 @@
  * Writing goes to a temporary name in the same folder, is flushed and fsync'ed, then renamed over the
  * target, so a crash or a full disk never leaves a half-written checkpoint behind.
  *
+ * Checksums: the writer stores a CRC-32C of every tensor's bytes in the metadata ("checksum.<name>" =
+ * "crc32c:1a2b3c4d") and one of the other metadata pairs ("checksum.__metadata__"), plain strings, so PyTorch
+ * and safetensors load the files as before. A file that has them is checked: st_open refuses a header whose
+ * checksums do not cover exactly its tensors or whose metadata changed, st_read (and st_load) a tensor whose
+ * bytes changed, st_verify every tensor; each error names the file and the tensor. Files without checksums
+ * (written by PyTorch) load unchecked.
+ *
  *   st_file *f = st_open("model.safetensors");          // NULL + vaec_last_error() on failure
  *   tensor *w = st_load(f, "encoder.conv_in.weight");   // NULL if absent
  *   st_close(f);
@@ -19,6 +26,7 @@
  */
 #ifndef VAEC_SAFETENSORS_H
 #define VAEC_SAFETENSORS_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "core/tensor.h"   // defines: tensor, dtype_t
 
@@ -28,6 +36,8 @@ typedef struct {
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
     uint64_t begin, end;    /* byte offsets in the data section */
+    bool has_crc;           /* the file stores a checksum of this tensor's bytes */
+    uint32_t crc;           /* CRC-32C (core/crc32c.h) */
 } st_entry;
 
 typedef struct {
@@ -43,7 +53,10 @@ typedef struct {
 st_file *st_open(const char *path);
 void st_close(st_file *f);
 const st_entry *st_find(const st_file *f, const char *name);
-tensor *st_load(const st_file *f, const char *name);          /* float32, CPU; NULL if absent */
+/* 0 with *out the tensor (float32, CPU) or NULL if absent; -1 + vaec_last_error() if unreadable or corrupt */
+int st_read(const st_file *f, const char *name, tensor **out);
+int st_verify(const st_file *f);                               /* every tensor against its checksum: 0 or -1 */
+tensor *st_load(const st_file *f, const char *name);          /* st_read; NULL if absent, fatal if unreadable */
 tensor *st_load_checked(const st_file *f, const char *name);   /* fatal if absent or unreadable */
 const char *st_meta(const st_file *f, const char *key);        /* NULL if absent */
 

@@ -10,6 +10,28 @@
 size_t dtype_size(dtype_t d) { return d == DTYPE_F32 ? 4 : 2; }
 const char *dtype_name(dtype_t d) { return d == DTYPE_F32 ? "F32" : d == DTYPE_BF16 ? "BF16" : "F16"; }
 
+/* a tensor's storage; past the allocator's limit ([train] max_memory) the message names the tensor */
+static mem_block *tensor_alloc(int ndim, const int64_t *shape, dtype_t dtype, device_t device) {
+    int64_t numel = 1;
+    for (int i = 0; i < ndim; i++) numel *= shape[i];
+    size_t bytes = (size_t)numel * dtype_size(dtype);
+    mem_block *b = mem_try_alloc(bytes, device);
+    if (!b) {
+        char dims[160] = "(", use[512];
+        size_t k = 1;
+        for (int i = 0; i < ndim && k < sizeof dims; i++)
+            k += (size_t)snprintf(dims + k, sizeof dims - k, i ? ",%lld" : "%lld", (long long)shape[i]);
+        if (k < sizeof dims) snprintf(dims + k, sizeof dims - k, ")");
+        mem_usage_str(device, use, sizeof use);
+        CHECK_HINT(0, "use a smaller batch, clip or resolution, or raise [train] max_memory; the checkpoints written so far "
+                      "are intact: continue with --resume auto",
+                   "out of memory: a %s %s tensor (%zu bytes, tag %s) would pass the %s limit of %.1f MiB "
+                   "([train] max_memory); %s", dims, dtype_name(dtype), bytes,
+                   mem_tag_name(mem_get_tag()), device_name(device), (double)mem_get_limit(device) / 1048576.0, use);
+    }
+    return b;
+}
+
 tensor *tensor_new(int ndim, const int64_t *shape, dtype_t dtype, device_t device) {
     CHECK(ndim >= 0 && ndim <= TENSOR_MAX_DIMS, "tensor with %d dims (at most %d)", ndim, TENSOR_MAX_DIMS);
     tensor *t = xcalloc(1, sizeof *t);
@@ -22,7 +44,7 @@ tensor *tensor_new(int ndim, const int64_t *shape, dtype_t dtype, device_t devic
     }
     t->dtype = dtype;
     t->device = device;
-    t->block = mem_alloc((size_t)t->numel * dtype_size(dtype), device);
+    t->block = tensor_alloc(t->ndim, t->shape, dtype, device);
     t->data = t->block->ptr;
     t->refcount = 1;
     return t;
@@ -90,7 +112,7 @@ void tensor_move_(tensor *t, device_t device) {
     if (t->device == device) return;
     CHECK(t->block->refcount == 1, "tensor_move_: '%s' shares its storage with a view; move the base tensor",
           t->name ? t->name : "tensor");
-    mem_block *b = mem_alloc((size_t)t->numel * dtype_size(t->dtype), device);
+    mem_block *b = tensor_alloc(t->ndim, t->shape, t->dtype, device);
     device_memcpy(b->ptr, device, t->data, t->device, (size_t)t->numel * dtype_size(t->dtype));
     mem_block_release(t->block);
     t->block = b;

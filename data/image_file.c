@@ -21,12 +21,27 @@ bool image_is_frame_name(const char *name) {
     return ends_with(name, ".png") || ends_with(name, ".jpg") || ends_with(name, ".jpeg");
 }
 
+/* The largest frame vaec decodes: 16K a side and 2^27 pixels (384 MiB of RGB; 8K video is 33M pixels). A few
+ * corrupt header bytes can claim 60000 x 60000 (10.8 GB, found by fuzz_image); refused before allocating. */
+#define IMAGE_MAX_SIDE 16384
+#define IMAGE_MAX_PIXELS (1ll << 27)
+
+static int check_size(const char *path, const char *kind, long long w, long long h) {
+    if (w >= 1 && h >= 1 && w <= IMAGE_MAX_SIDE && h <= IMAGE_MAX_SIDE && w * h <= IMAGE_MAX_PIXELS) return 0;
+    return vaec_set_error("%s: the %s header says %lld x %lld pixels, more than vaec reads (at most %d a side, %lld "
+                          "pixels): corrupt file?", path, kind, w, h, IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS);
+}
+
 static uint8_t *load_png(const char *path, int *w, int *h) {
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_file(&img, path)) {
         vaec_set_error("%s: not a readable PNG (%s)", path, img.message);
+        png_image_free(&img);
+        return NULL;
+    }
+    if (check_size(path, "PNG", img.width, img.height) != 0) {
         png_image_free(&img);
         return NULL;
     }
@@ -81,17 +96,24 @@ static uint8_t *load_jpeg(const char *path, int *w, int *h) {
     jpeg_create_decompress(&cinfo);
     jpeg_stdio_src(&cinfo, f);
     jpeg_read_header(&cinfo, TRUE);
+    if (check_size(path, "JPEG", cinfo.image_width, cinfo.image_height) != 0) {
+        jpeg_destroy_decompress(&cinfo);
+        fclose(f);
+        return NULL;
+    }
     cinfo.out_color_space = JCS_RGB;   /* grey, YCbCr and CMYK all come out as RGB */
     jpeg_start_decompress(&cinfo);
     int W = (int)cinfo.output_width, H = (int)cinfo.output_height;
     px = xmalloc((size_t)W * H * 3);
-    while (cinfo.output_scanline < cinfo.output_height) {
+    /* a truncated file decodes to grey rows with a warning: refuse it rather than train on it, and stop at
+     * the first warning rather than decode the rest of a frame that is refused anyway */
+    while (cinfo.output_scanline < cinfo.output_height && !err.base.num_warnings) {
         JSAMPROW row = px + (size_t)cinfo.output_scanline * W * 3;
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
-    /* a truncated file decodes to grey rows with a warning: refuse it rather than train on it */
     long warnings = err.base.num_warnings;
-    jpeg_finish_decompress(&cinfo);
+    if (warnings) jpeg_abort_decompress(&cinfo);
+    else jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     fclose(f);
     if (warnings) {

@@ -35,6 +35,8 @@ struct loader {
     pthread_mutex_t io;                /* one HDF5 call at a time */
     int *clips, n_clips, skipped;      /* eligible clip indices */
     int64_t *T, *H, *W;                /* shapes of the eligible clips */
+    bool *bad;                         /* eligible clips found unreadable (under `io`), skipped from then on */
+    int n_bad;
     int64_t next;                      /* the batch loader_next returns next */
     int n_workers;
     worker *workers;
@@ -75,33 +77,59 @@ static void to_unit_range(const uint8_t *restrict src, float *restrict dst, int6
     for (; i < n; i++) dst[i] = (float)src[i] * (2.0f / 255.0f) - 1.0f;
 }
 
+/* Reads the window of the clip at position `at` of the epoch's order into buf. A clip that cannot be read is,
+ * with on_bad_clip = skip, reported once, marked and passed over for the next one in the order that reads: the
+ * other clips keep their batches and places, and the batches their sizes. The eligible index read, or -1 with
+ * the message in `error`. */
+static int read_clip(loader *l, worker *w, int64_t epoch, int64_t at, uint8_t **buf, size_t *cap, char *error,
+                     size_t error_len) {
+    const loader_config *c = &l->cfg;
+    int64_t span = (int64_t)(c->num_frames - 1) * c->frame_interval + 1;
+    for (int k = 0; k < l->n_clips; k++) {
+        int e = w->order[(at + k) % l->n_clips], clip = l->clips[e];
+        int64_t T = l->T[e], H = l->H[e], W = l->W[e];
+        rng_state r = {c->seed + (uint64_t)epoch * 1000003ull, (uint64_t)clip * 4};
+        int64_t t0 = (int64_t)(rng_next_u32(&r) % (uint32_t)(T - span + 1));
+        size_t need = (size_t)(span * H * W * 3);
+        if (need > *cap) { free(*buf); *buf = xmalloc(need); *cap = need; }
+        pthread_mutex_lock(&l->io);
+        int rc = l->bad[e] ? -1 : h5video_read(l->file, clip, t0, span, *buf);
+        if (rc != 0 && !l->bad[e]) {   /* the message is per thread: kept before the lock is let go */
+            snprintf(error, error_len, "%s", vaec_last_error());
+            if (!c->stop_on_bad_clip) {
+                l->bad[e] = true;
+                l->n_bad++;
+                fprintf(stderr, "vaec: warning: skipping clip %d of '%s' from now on (%d unreadable so far; [data] "
+                        "on_bad_clip = stop makes it an error): %s\n", clip, c->path, l->n_bad, error);
+            }
+        }
+        pthread_mutex_unlock(&l->io);
+        if (rc == 0) return e;
+        if (c->stop_on_bad_clip) return -1;
+    }
+    snprintf(error, error_len, "'%s': none of its %d clips can be read", c->path, l->n_clips);
+    return -1;
+}
+
 /* reads batch g into a new tensor, or NULL with the message in `error` */
 static tensor *read_batch(loader *l, worker *w, int64_t g, char *error, size_t error_len) {
     int64_t epoch = g / batches_per_epoch(l), index = g % batches_per_epoch(l);
     if (w->order_epoch != epoch) shuffle(l, w, epoch);
     const loader_config *c = &l->cfg;
-    int64_t s = c->size, span = (int64_t)(c->num_frames - 1) * c->frame_interval + 1;
+    int64_t s = c->size;
     tensor *out = tensor_empty(SHAPE(c->batch_size, c->num_frames, s, s, 3));
     float *o = tensor_f32(out);
     uint8_t *buf = NULL;
     size_t cap = 0;
     for (int b = 0; b < c->batch_size; b++) {
         int64_t at = index * global_batch(l) + (int64_t)c->rank * c->batch_size + b;
-        int e = w->order[at], clip = l->clips[e];
-        int64_t T = l->T[e], H = l->H[e], W = l->W[e];
-        rng_state r = {c->seed + (uint64_t)epoch * 1000003ull, (uint64_t)clip * 4};
-        int64_t t0 = (int64_t)(rng_next_u32(&r) % (uint32_t)(T - span + 1));
-        size_t need = (size_t)(span * H * W * 3);
-        if (need > cap) { free(buf); buf = xmalloc(need); cap = need; }
-        pthread_mutex_lock(&l->io);
-        int rc = h5video_read(l->file, clip, t0, span, buf);
-        if (rc != 0) snprintf(error, error_len, "%s", vaec_last_error());   /* the message is per thread */
-        pthread_mutex_unlock(&l->io);
-        if (rc != 0) {
+        int e = read_clip(l, w, epoch, at, &buf, &cap, error, error_len);
+        if (e < 0) {
             free(buf);
             tensor_release(out);
             return NULL;
         }
+        int64_t H = l->H[e], W = l->W[e];
         int64_t y0 = (H - s) / 2, x0 = (W - s) / 2;   /* centre crop */
         for (int t = 0; t < c->num_frames; t++) {
             const uint8_t *f = buf + (int64_t)t * c->frame_interval * H * W * 3;
@@ -176,6 +204,7 @@ loader *loader_open(const loader_config *c) {
     l->T = xcalloc((size_t)(n ? n : 1), sizeof(int64_t));
     l->H = xcalloc((size_t)(n ? n : 1), sizeof(int64_t));
     l->W = xcalloc((size_t)(n ? n : 1), sizeof(int64_t));
+    l->bad = xcalloc((size_t)(n ? n : 1), sizeof(bool));
     int64_t span = (int64_t)(c->num_frames - 1) * c->frame_interval + 1;
     for (int i = 0; i < n; i++) {
         int64_t T, H, W;
@@ -273,6 +302,12 @@ void loader_seek(loader *l, const int64_t pos[2]) {
 
 int loader_num_clips(const loader *l) { return l->n_clips; }
 int loader_num_skipped(const loader *l) { return l->skipped; }
+int loader_num_bad(loader *l) {
+    pthread_mutex_lock(&l->io);
+    int n = l->n_bad;
+    pthread_mutex_unlock(&l->io);
+    return n;
+}
 int loader_num_workers(const loader *l) { return l->n_workers; }
 double loader_wait_seconds(const loader *l) { return l->waited; }
 
@@ -297,6 +332,7 @@ void loader_close(loader *l) {
     free(l->T);
     free(l->H);
     free(l->W);
+    free(l->bad);
     free(l->slots);
     free(l->workers);
     free(l);

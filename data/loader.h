@@ -6,7 +6,9 @@
  * The window of a clip (start frame of num_frames frames, frame_interval apart) is drawn from a Philox
  * stream keyed by (seed, epoch, clip): the same whatever the rank, thread or resume point.
  * Pixels: uint8 -> [-1, 1]; clips larger than `size` are centre-cropped (the importer resizes, see
- * docs/data.md); smaller ones, or shorter than the window, are skipped and counted (or an error).
+ * docs/data.md); smaller ones, or shorter than the window, are skipped and counted (or an error). A clip that
+ * cannot be read (a file truncated or damaged under the running loader) is reported once and passed over, its
+ * place in the batch going to the next clip of the epoch's order (or, with stop_on_bad_clip, an error).
  * Background worker threads (num_workers, default 2) read the next batches while the trainer computes,
  * each its own batch: loader_next rarely waits, and the batches are the same for any number of workers. */
 #ifndef VAEC_DATA_LOADER_H
@@ -22,6 +24,8 @@ typedef struct {
     int rank, world;
     bool error_on_short;       /* false: skip clips too short or too small, with a count */
     int num_workers;           /* prefetch threads, 1..LOADER_MAX_WORKERS; 0 = LOADER_DEFAULT_WORKERS */
+    bool stop_on_bad_clip;     /* [data] on_bad_clip = stop: an unreadable clip is an error; false (skip): it is
+                                * reported once, counted and passed over for the next clip of the epoch's order */
 } loader_config;
 
 #define LOADER_DEFAULT_WORKERS 2
@@ -35,6 +39,7 @@ void loader_position(const loader *l, int64_t pos[2]);   /* (epoch, batch index 
 void loader_seek(loader *l, const int64_t pos[2]);
 int loader_num_clips(const loader *l);            /* eligible clips */
 int loader_num_skipped(const loader *l);
+int loader_num_bad(loader *l);                    /* clips found unreadable while reading (on_bad_clip = skip) */
 int loader_num_workers(const loader *l);
 double loader_wait_seconds(const loader *l);      /* total time loader_next waited for data */
 void loader_close(loader *l);

@@ -117,7 +117,8 @@ int params_load(param_list *pl, const char *path, const char *file_prefix, const
                                 key, a, b);
             break;
         }
-        tensor *raw = st_load(f, key);
+        tensor *raw;
+        if ((rc = st_read(f, key, &raw)) != 0) break;   /* unreadable or fails its checksum: the message names both */
         if (p->layout == PARAM_CONV) {
             tensor *c = conv_weight_from_torch(raw);
             tensor_release(raw);

@@ -205,7 +205,11 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
         const char *prefix, *name = key_of(parts, parts->opt->params[i], &prefix);
         for (int which = 0; which < 2; which++) {
             snprintf(key, sizeof key, "%s.%s%s", which ? "exp_avg_sq" : "exp_avg", prefix, name);
-            tensor *t = st_load(f, key);
+            tensor *t;
+            if (st_read(f, key, &t) != 0) {   /* fails its checksum: the message names the file and the tensor */
+                st_close(f);
+                return -1;
+            }
             tensor *dst = which ? parts->opt->v[i] : parts->opt->m[i];
             if (!t || t->numel != dst->numel) {
                 tensor_release(t);
@@ -221,6 +225,10 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
     snprintf(path, sizeof path, "%s/state.safetensors", dir);
     f = st_open(path);
     if (!f) return -1;
+    if (st_verify(f) != 0) {   /* every tensor, the step marker too: a small file */
+        st_close(f);
+        return -1;
+    }
     const char *step = meta_or_fail(f, "step", path), *seed = step ? meta_or_fail(f, "rng_seed", path) : NULL;
     const char *off = seed ? meta_or_fail(f, "rng_offset", path) : NULL, *pos = off ? meta_or_fail(f, "data_position", path) : NULL;
     if (!pos) { st_close(f); return -1; }
@@ -235,7 +243,14 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
         if (end == p && *p) break;
     }
     if (parts->loss_logvar) {
-        tensor *lv = st_load(f, "loss.logvar");
+        tensor *lv = st_load(f, "loss.logvar");   /* verified above */
+        if (lv && lv->numel != parts->loss_logvar->numel) {   /* tensor_copy_ would stop the program */
+            long long got = (long long)lv->numel;
+            tensor_release(lv);
+            st_close(f);
+            return vaec_set_error("'%s': 'loss.logvar' has %lld elements, the run's has %lld: corrupt checkpoint?", path,
+                                  got, (long long)parts->loss_logvar->numel);
+        }
         if (lv) { tensor_copy_(parts->loss_logvar, lv); tensor_release(lv); }
     }
     st_close(f);
@@ -253,4 +268,40 @@ int ckpt_find_latest(const char *out_dir, char *path, size_t n) {
     if (best < 0) return 0;
     snprintf(path, n, "%s/ckpt-%09lld", out_dir, best);
     return 1;
+}
+
+/* every checkpoint step under out_dir, newest first; the count (at most max) */
+static int list_steps(const char *out_dir, long long *steps, int max) {
+    DIR *d = opendir(out_dir);
+    if (!d) return 0;
+    int n = 0;
+    long long s;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max)
+        if (ckpt_step_of(e->d_name, &s)) steps[n++] = s;
+    closedir(d);
+    for (int i = 1; i < n; i++)   /* insertion sort, descending: a few checkpoints */
+        for (int j = i; j > 0 && steps[j] > steps[j - 1]; j--) {
+            long long t = steps[j];
+            steps[j] = steps[j - 1], steps[j - 1] = t;
+        }
+    return n;
+}
+
+int ckpt_load_latest(const char *out_dir, const ckpt_parts *parts, ckpt_state *st, char *path, size_t n) {
+    long long steps[4096];
+    int count = list_steps(out_dir, steps, 4096);
+    char first_error[1024] = "";
+    for (int i = 0; i < count; i++) {
+        snprintf(path, n, "%s/ckpt-%09lld", out_dir, steps[i]);
+        if (ckpt_load(path, parts, st) == 0) {
+            if (i) printf("resume auto: %d newer checkpoint%s did not load; continuing from %s\n", i, i > 1 ? "s" : "", path);
+            return 1;
+        }
+        if (!i) snprintf(first_error, sizeof first_error, "%s", vaec_last_error());
+        fprintf(stderr, "vaec: warning: resume auto: %s does not load, %s: %s\n", path,
+                i + 1 < count ? "falling back to the next older checkpoint" : "and it is the oldest", vaec_last_error());
+    }
+    if (!count) return 0;
+    return vaec_set_error("no checkpoint in %s loads (%d tried); the newest: %s", out_dir, count, first_error);
 }

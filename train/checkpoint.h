@@ -11,7 +11,9 @@
  *   state.safetensors       step, optimizer step, RNG (seed, offset), data position, loss logvar, as tensors
  *                           and metadata (readable with `vaec ckpt info`)
  * A checkpoint is written into ckpt-<step>.tmp and renamed when complete, so a crash, a full disk or a
- * SIGINT mid-write leaves the previous checkpoints untouched; only complete ones are found by resume.
+ * SIGINT mid-write leaves the previous checkpoints untouched; only complete ones are found by resume. Every
+ * file carries a checksum of each tensor and of its metadata, checked at load: a corrupted checkpoint is
+ * reported (file and tensor named), and `--resume auto` falls back to the newest one that verifies.
  * After a successful write, all but the newest `keep` checkpoints are removed. */
 #ifndef VAEC_TRAIN_CHECKPOINT_H
 #define VAEC_TRAIN_CHECKPOINT_H
@@ -50,5 +52,9 @@ int ckpt_save(const char *out_dir, const ckpt_parts *parts, const ckpt_state *st
 int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st);
 /* the newest complete checkpoint under out_dir into path (size n): 1 found, 0 none, -1 error */
 int ckpt_find_latest(const char *out_dir, char *path, size_t n);
+/* `--resume auto`: loads the newest complete checkpoint under out_dir that loads and verifies (checksums:
+ * core/safetensors.h); each newer one that does not is named on stderr with the reason, and skipped.
+ * 1 loaded (its folder in path), 0 no checkpoint at all, -1 none loads (the newest one's error). */
+int ckpt_load_latest(const char *out_dir, const ckpt_parts *parts, ckpt_state *st, char *path, size_t n);
 
 #endif

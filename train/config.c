@@ -24,7 +24,8 @@ static const char *const known_keys[] = {
     "train.nan_policy", "train.keep_ckpts", "train.train_logvar", "train.lr_schedule", "train.warmup_steps",
     "train.min_lr_ratio", "train.ema_decay", "train.optimizer", "train.eval_every", "train.lpips_path",
     "train.grad_accum_steps", "train.dist_timeout_s", "train.dist_bucket_mb", "train.frame_interval", "train.threads",
-    "data.path", "data.eval_path", "data.eval_clips", "data.num_workers",
+    "train.max_memory",
+    "data.path", "data.eval_path", "data.eval_clips", "data.num_workers", "data.on_bad_clip",
     NULL,
 };
 
@@ -139,9 +140,12 @@ static const config_entry *find(const config *c, const char *section, const char
     return NULL;
 }
 
-static void bad_value(const config *c, const config_entry *e, const char *what) {
-    if (e->line) FATAL("config %s line %d: [%s] %s = '%s' is not %s", c->path, e->line, e->section, e->key, e->value, what);
-    FATAL("--set %s.%s=%s: the value is not %s", e->section, e->key, e->value, what);
+/* -1 with the message naming the file, line, key and value (or the --set) at fault */
+static int bad_value(const config *c, const config_entry *e, const char *what) {
+    if (e->line)
+        return vaec_set_error("config %s line %d: [%s] %s = '%s' is not %s", c->path, e->line, e->section, e->key,
+                              e->value, what);
+    return vaec_set_error("--set %s.%s=%s: the value is not %s", e->section, e->key, e->value, what);
 }
 
 const char *config_str(const config *c, const char *section, const char *key, const char *def) {
@@ -149,69 +153,108 @@ const char *config_str(const config *c, const char *section, const char *key, co
     return e ? e->value : def;
 }
 
-int config_int(const config *c, const char *section, const char *key, int def) {
+int config_get_int(const config *c, const char *section, const char *key, int def, int *out) {
     const config_entry *e = find(c, section, key);
-    if (!e) return def;
+    *out = def;
+    if (!e) return 0;
     char *end;
     errno = 0;
     long v = strtol(e->value, &end, 10);
-    if (end == e->value || *trim(end) || errno || v < -2147483647L || v > 2147483647L) bad_value(c, e, "an integer");
-    return (int)v;
+    if (end == e->value || *trim(end) || errno || v < -2147483647L || v > 2147483647L) return bad_value(c, e, "an integer");
+    *out = (int)v;
+    return 0;
 }
 
-double config_float(const config *c, const char *section, const char *key, double def) {
+int config_get_float(const config *c, const char *section, const char *key, double def, double *out) {
     const config_entry *e = find(c, section, key);
-    if (!e) return def;
+    *out = def;
+    if (!e) return 0;
     char *end;
     double v = strtod(e->value, &end);
-    if (end == e->value || *trim(end)) bad_value(c, e, "a number");
-    return v;
+    if (end == e->value || *trim(end)) return bad_value(c, e, "a number");
+    *out = v;
+    return 0;
 }
 
-bool config_bool(const config *c, const char *section, const char *key, bool def) {
+int config_get_bool(const config *c, const char *section, const char *key, bool def, bool *out) {
     const config_entry *e = find(c, section, key);
-    if (!e) return def;
+    *out = def;
+    if (!e) return 0;
     const char *v = e->value;
-    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on")) return true;
-    if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off")) return false;
-    bad_value(c, e, "a boolean (true/false)");
-    return def;
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on")) return *out = true, 0;
+    if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off")) return *out = false, 0;
+    return bad_value(c, e, "a boolean (true/false)");
 }
 
+/* the numbers of a comma-separated list: the count, or -1 with the error */
 static int parse_list(const config *c, const config_entry *e, double *out, int max) {
     int n = 0;
     const char *s = e->value;
     while (*s) {
         char *end;
         double v = strtod(s, &end);
-        if (end == s) bad_value(c, e, "a comma-separated list of numbers");
-        if (n == max) bad_value(c, e, "a list of that length (too many entries)");
+        if (end == s) return bad_value(c, e, "a comma-separated list of numbers");
+        if (n == max) return bad_value(c, e, "a list of that length (too many entries)");
         out[n++] = v;
         s = end;
         while (isspace((unsigned char)*s)) s++;
         if (*s == ',') s++;
-        else if (*s) bad_value(c, e, "a comma-separated list of numbers");
+        else if (*s) return bad_value(c, e, "a comma-separated list of numbers");
     }
     return n;
 }
 
-int config_ints(const config *c, const char *section, const char *key, int *out, int max, const int *def, int ndef) {
+int config_get_ints(const config *c, const char *section, const char *key, int *out, int max, const int *def, int ndef) {
     const config_entry *e = find(c, section, key);
     if (!e) { for (int i = 0; i < ndef; i++) out[i] = def[i]; return ndef; }
     double v[64];
     int n = parse_list(c, e, v, max < 64 ? max : 64);
     for (int i = 0; i < n; i++) {
-        if (v[i] != (double)(int)v[i]) bad_value(c, e, "a list of integers");
+        /* range first: converting a double outside int's range (or NaN) to int is undefined behaviour */
+        if (!(v[i] >= -2147483647.0 && v[i] <= 2147483647.0) || v[i] != (double)(int)v[i])
+            return bad_value(c, e, "a list of integers");
         out[i] = (int)v[i];
     }
     return n;
 }
 
-int config_floats(const config *c, const char *section, const char *key, float *out, int max, const float *def, int ndef) {
+int config_get_floats(const config *c, const char *section, const char *key, float *out, int max, const float *def,
+                      int ndef) {
     const config_entry *e = find(c, section, key);
     if (!e) { for (int i = 0; i < ndef; i++) out[i] = def[i]; return ndef; }
     double v[64];
     int n = parse_list(c, e, v, max < 64 ? max : 64);
     for (int i = 0; i < n; i++) out[i] = (float)v[i];
+    return n;
+}
+
+/* ---- the getters the program uses: a malformed value stops it with the message above ---- */
+int config_int(const config *c, const char *section, const char *key, int def) {
+    int v;
+    if (config_get_int(c, section, key, def, &v) != 0) FATAL("%s", vaec_last_error());
+    return v;
+}
+
+double config_float(const config *c, const char *section, const char *key, double def) {
+    double v;
+    if (config_get_float(c, section, key, def, &v) != 0) FATAL("%s", vaec_last_error());
+    return v;
+}
+
+bool config_bool(const config *c, const char *section, const char *key, bool def) {
+    bool v;
+    if (config_get_bool(c, section, key, def, &v) != 0) FATAL("%s", vaec_last_error());
+    return v;
+}
+
+int config_ints(const config *c, const char *section, const char *key, int *out, int max, const int *def, int ndef) {
+    int n = config_get_ints(c, section, key, out, max, def, ndef);
+    if (n < 0) FATAL("%s", vaec_last_error());
+    return n;
+}
+
+int config_floats(const config *c, const char *section, const char *key, float *out, int max, const float *def, int ndef) {
+    int n = config_get_floats(c, section, key, out, max, def, ndef);
+    if (n < 0) FATAL("%s", vaec_last_error());
     return n;
 }

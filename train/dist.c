@@ -2,6 +2,7 @@
 #include "train/dist.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,11 @@ void dist_test_hook(long step) {
     const char *at = getenv("VAEC_TEST_DIE_AT_STEP"), *rank = getenv("VAEC_TEST_DIE_RANK");
     if (!at || !rank || atol(at) != step + 1 || atoi(rank) != info.rank) return;
     const char *mode = getenv("VAEC_TEST_DIE_MODE");
+    if (mode && !strcmp(mode, "sigterm")) {   /* pre-emption reaching one rank: the step's all-reduce stops them all */
+        fprintf(stderr, "vaec: test hook: rank %d gets SIGTERM at step %ld\n", info.rank, step + 1);
+        raise(SIGTERM);
+        return;
+    }
     if (mode && !strcmp(mode, "hang")) {
         fprintf(stderr, "vaec: test hook: rank %d hangs at step %ld\n", info.rank, step + 1);
         for (;;) pause();

@@ -75,8 +75,9 @@ int64_t dist_grads_prepare(tensor *const *params, int n, size_t bucket_bytes, in
 /* ends every rank now: prints the message (with the rank) and calls MPI_Abort, or exits when alone */
 void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* test-only hook: VAEC_TEST_DIE_AT_STEP=s VAEC_TEST_DIE_RANK=r [VAEC_TEST_DIE_MODE=exit|hang] makes rank r
- * exit (or hang) at the start of step s, to prove the others do not wait forever */
+/* test-only hook: VAEC_TEST_DIE_AT_STEP=s VAEC_TEST_DIE_RANK=r [VAEC_TEST_DIE_MODE=exit|hang|sigterm] makes rank r
+ * exit (or hang, or receive SIGTERM) at the start of step s, to prove the others do not wait forever (or stop
+ * with it) */
 void dist_test_hook(long step);
 
 #endif

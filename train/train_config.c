@@ -1,9 +1,23 @@
 /* train_config.c: [train] and [data] to a train_config (see train_config.h). */
 #include "train/train_config.h"
+#include <stdlib.h>
 #include <string.h>
 #include "core/check.h"    // defines: CHECK
 #include "core/device.h"   // defines: device_cuda_available
 #include "data/loader.h"   // defines: LOADER_DEFAULT_WORKERS, LOADER_MAX_WORKERS
+
+/* "8G", "512M", "64K" (binary units) or a byte count: the bytes; "0" or absent: 0 */
+static size_t parse_size(const config *c, const char *section, const char *key) {
+    const char *v = config_str(c, section, key, "0");
+    char *end;
+    double x = strtod(v, &end);
+    double unit = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'M' || *end == 'm' ? 1048576.0 :
+                  *end == 'G' || *end == 'g' ? 1073741824.0 : *end == 'T' || *end == 't' ? 1099511627776.0 : 1.0;
+    if (unit > 1) end++;
+    CHECK(end != v && !*end && x >= 0 && x * unit < 1e18, "config %s: [%s] %s = '%s' is not a size (e.g. 8G, 512M)",
+          c->path, section, key, v);
+    return (size_t)(x * unit);
+}
 
 train_config train_config_from(const config *c) {
     train_config t;
@@ -64,6 +78,7 @@ train_config train_config_from(const config *c) {
     CHECK(t.grad_accum_steps >= 1 && t.dist_timeout_s > 0 && t.dist_bucket_mb > 0,
           "config %s: [train] grad_accum_steps = %d (>= 1), dist_timeout_s = %g and dist_bucket_mb = %g (> 0)", p,
           t.grad_accum_steps, t.dist_timeout_s, t.dist_bucket_mb);
+    t.max_memory = parse_size(c, "train", "max_memory");
     t.device = config_str(c, "train", "device", "cpu");
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");
@@ -71,6 +86,9 @@ train_config train_config_from(const config *c) {
     t.threads = config_int(c, "train", "threads", 0);
     CHECK(t.threads >= 0 && t.threads <= 4096, "config %s: [train] threads = %d (0 for the physical cores, or a count)", p,
           t.threads);
+    const char *bad = config_str(c, "data", "on_bad_clip", "skip");
+    CHECK(!strcmp(bad, "skip") || !strcmp(bad, "stop"), "config %s: [data] on_bad_clip = '%s' (skip or stop)", p, bad);
+    t.stop_on_bad_clip = !strcmp(bad, "stop");
     CHECK(t.frame_interval >= 1, "config %s: [train] frame_interval = %d (1 or more)", p, t.frame_interval);
     CHECK(t.num_workers >= 1 && t.num_workers <= LOADER_MAX_WORKERS, "config %s: [data] num_workers = %d (1 to %d)", p,
           t.num_workers, LOADER_MAX_WORKERS);

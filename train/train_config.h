@@ -18,6 +18,7 @@ typedef struct {
     int frame_interval;    /* frames between the frames of a training window (1 = consecutive) */
     int num_workers;       /* [data] num_workers: loader prefetch threads */
     int threads;           /* compute threads; 0: OMP_NUM_THREADS if set, else the physical cores */
+    bool stop_on_bad_clip; /* [data] on_bad_clip = stop; default skip (reported once, counted, passed over) */
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;
@@ -29,6 +30,7 @@ typedef struct {
     int grad_accum_steps;  /* micro-steps a step (gradients summed, reduced across ranks on the last) */
     float dist_timeout_s;  /* a collective that takes longer ends every rank (docs/distributed.md) */
     float dist_bucket_mb;  /* gradient all-reduce bucket size */
+    size_t max_memory;     /* bytes the allocator may hold on the training device (e.g. "8G"); 0: no limit */
 } train_config;
 
 train_config train_config_from(const config *c);   /* fatal, naming the key, on a bad value */

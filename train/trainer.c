@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "autograd/autograd.h"     // defines: ag_zero_grad
+#include "core/mem.h"              // defines: mem_set_limit
 #include "core/ops.h"              // defines: op_slice
 #include "core/safetensors.h"      // defines: st_writer
 #include "data/loader.h"           // defines: loader
@@ -158,9 +159,12 @@ static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, va
     ckpt_state st = {.step = step, .rng = rng, .n_position = 3};
     loader_position(ld, st.position);
     st.position[2] = (int64_t)t->batch_size * dist_world();
-    if (ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) != 0)
-        fprintf(stderr, "vaec: warning: %s\n", vaec_last_error());   /* training goes on; older checkpoints are intact */
-    else printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
+    /* a checkpoint that cannot be written (a full disk) stops the run: training on would lose every step after
+     * the last one that was; the message names the file and the bytes it needed, the older ones are intact */
+    CHECK_HINT(ckpt_save(t->out_dir, &parts, &st, t->keep_ckpts) == 0,
+               "free space where the run writes (or lower [train] keep_ckpts), then continue with --resume auto",
+               "%s", vaec_last_error());
+    printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
     json_free(cfg);
 }
 
@@ -183,6 +187,7 @@ int train_main(const train_args *a) {
     if (config_load(&c, a->config_path) != 0) FATAL("%s", vaec_last_error());
     for (int i = 0; i < a->n_sets; i++) if (config_set(&c, a->sets[i]) != 0) FATAL("%s", vaec_last_error());
     train_config t = train_config_from(&c);
+    if (t.max_memory) mem_set_limit(t.dev, t.max_memory);   /* past it: a message naming the tensor, exit 1 */
     dist_init(t.dist_timeout_s, t.dev);   /* first: it selects the GPU */
     const int nthreads = cpu_threads_apply(t.threads);
     const int world = dist_world(), rank = dist_rank(), accum = t.grad_accum_steps;
@@ -205,7 +210,7 @@ int train_main(const train_args *a) {
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
     tensor_move_(loss.logvar, t.dev);
     loader_config lc = {t.data_path, t.num_frames, t.frame_interval, t.image_size, t.batch_size, t.seed, rank, world, false,
-                        t.num_workers};
+                        t.num_workers, t.stop_on_bad_clip};
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("%s", vaec_last_error());
     if (loader_num_skipped(ld))
@@ -214,15 +219,18 @@ int train_main(const train_args *a) {
     rng_state rng = rng_seed(t.seed);
     long start = 0;
     char resume_dir[4096] = "";
-    if (a->resume && !strcmp(a->resume, "auto")) {
-        int found = ckpt_find_latest(t.out_dir, resume_dir, sizeof resume_dir);
-        if (found < 0) FATAL("%s", vaec_last_error());
+    ckpt_parts parts = parts_of(&m, opt, &loss, avg);
+    ckpt_state st = {0};
+    if (a->resume && !strcmp(a->resume, "auto")) {   /* the newest checkpoint that loads and verifies */
+        int found = ckpt_load_latest(t.out_dir, &parts, &st, resume_dir, sizeof resume_dir);
+        CHECK_HINT(found >= 0, "the checkpoints were written by another config, or the disk corrupted them all",
+                   "resume auto: %s", vaec_last_error());
         if (!found) resume_dir[0] = 0, printf("resume auto: no checkpoint in %s, starting from step 0\n", t.out_dir);
-    } else if (a->resume) snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
-    if (resume_dir[0]) {
-        ckpt_parts parts = parts_of(&m, opt, &loss, avg);
-        ckpt_state st = {0};
+    } else if (a->resume) {
+        snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
         if (ckpt_load(resume_dir, &parts, &st) != 0) FATAL("resume from %s: %s", resume_dir, vaec_last_error());
+    }
+    if (resume_dir[0]) {
         start = (long)st.step;
         rng = st.rng;
         resume_position(st.position, st.n_position, (int64_t)t.batch_size * world);
@@ -372,7 +380,8 @@ int train_main(const train_args *a) {
         }
     }
     if (stop) {
-        printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
+        if (interrupted) printf("interrupted by signal %d: checkpoint written; continue with --resume auto\n", (int)interrupted);
+        else printf("interrupted by a signal to another rank: checkpoint written; continue with --resume auto\n");
         rc = 130;
     } else if (eval_path && !a->dump_grads && rc == 0) {
         if (lead) {
@@ -382,6 +391,9 @@ int train_main(const train_args *a) {
         dist_barrier("the wait for rank 0's evaluation");
     }
     if (metrics) fclose(metrics);
+    if (loader_num_bad(ld))
+        printf("data: %d clips of %s could not be read and were skipped (each reported above)\n", loader_num_bad(ld),
+               t.data_path);
     loader_close(ld);
     adamw_free(opt);
     ema_free(avg);

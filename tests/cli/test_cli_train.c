@@ -11,6 +11,7 @@
 #include "data/h5video.h"
 #include "layers/params.h"
 #include "tests/harness/gradcheck.h"
+#include "tests/harness/st_compare.h"   // defines: test_tensors_differing
 #include "tests/harness/test.h"
 
 
@@ -33,25 +34,6 @@ static const char *line_of(const char *text, int step, char *buf, size_t n) {
     size_t k = strcspn(s, "\n");
     snprintf(buf, n, "%.*s", (int)k, s);
     return buf;
-}
-
-/* how many tensors of safetensors file a differ from (or are missing in) file b, bit for bit; -1 when a file
- * cannot be opened. `first` names the first that differs. */
-static int tensors_differing(const char *a, const char *b, char *first, size_t n) {
-    st_file *fa = st_open(a), *fb = st_open(b);
-    int differ = fa && fb ? 0 : -1;
-    snprintf(first, n, "%s", differ < 0 ? vaec_last_error() : "none");
-    for (int i = 0; fa && fb && i < fa->n_entries; i++) {
-        tensor *x = st_load(fa, fa->entries[i].name), *y = st_find(fb, fa->entries[i].name) ? st_load(fb, fa->entries[i].name) : NULL;
-        if (!y || y->numel != x->numel || memcmp(x->data, y->data, (size_t)x->numel * 4) != 0) {
-            if (!differ++) snprintf(first, n, "%s", fa->entries[i].name);
-        }
-        tensor_release(x);
-        tensor_release(y);
-    }
-    st_close(fa);
-    st_close(fb);
-    return differ;
 }
 
 /* with a learning-rate warm-up and an EMA of the weights, so that resume covers both (a cosine schedule would
@@ -94,12 +76,12 @@ TEST(test_cli_train_resume_continues_exactly) {
     for (int k = 0; k < 2; k++) {
         snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/%s.safetensors", dir, files[k]);
         snprintf(p2, sizeof p2, "%s/part/ckpt-000000006/%s.safetensors", dir, files[k]);
-        int n = tensors_differing(p1, p2, first, sizeof first);
+        int n = test_tensors_differing(p1, p2, first, sizeof first);
         EXPECT(n == 0, "%s: %d tensors differ after resume (first: %s)", files[k], n, first);
     }
     snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/model.safetensors", dir);
     snprintf(p2, sizeof p2, "%s/full/ckpt-000000006/ema.safetensors", dir);
-    EXPECT(tensors_differing(p1, p2, first, sizeof first) > 0, "the EMA weights equal the weights: the average is not kept");
+    EXPECT(test_tensors_differing(p1, p2, first, sizeof first) > 0, "the EMA weights equal the weights: the average is not kept");
     /* the learning rate follows the schedule: a linear warm-up over 4 steps, then constant */
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
     full = slurp(p1);

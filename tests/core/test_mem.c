@@ -71,3 +71,30 @@ TEST(test_mem_cache_bounded_across_phases) {
     mem_block_release(c);
     mem_set_cache_limit(0);
 }
+
+/* past the limit: the tensor's shape, dtype and tag, the limit and the use per tag are named, and the run stops */
+static void allocate_past_the_limit(void *ctx) {
+    (void)ctx;
+    mem_empty_cache();   /* 8 MiB above what the suite holds already */
+    mem_stats s;
+    mem_get_stats(DEVICE_CPU, &s);
+    mem_set_limit(DEVICE_CPU, s.reserved + (8u << 20));
+    mem_tag prev = mem_set_tag(MEM_GRADS);
+    tensor *a = tensor_zeros(SHAPE(1024, 1024));   /* 4 MiB: fits */
+    tensor *b = tensor_zeros(SHAPE(3, 1024, 1024));   /* 12 MiB more: does not */
+    mem_set_tag(prev);
+    tensor_release(a), tensor_release(b);
+}
+
+TEST(test_mem_limit_names_the_tensor_and_the_totals) {
+    const char *parts[] = {"out of memory: a (3,1024,1024) F32 tensor (12582912 bytes, tag gradients)",
+                           "MiB ([train] max_memory); in use ", "(activations ", "---> HINT: use a smaller batch"};
+    for (int i = 0; i < 4; i++)
+        EXPECT(test_expect_fatal(allocate_past_the_limit, NULL, parts[i]), "the message lacks '%s'", parts[i]);
+    /* within the limit nothing changes; a limit of 0 is none */
+    mem_set_limit(DEVICE_CPU, 64u << 20);
+    tensor *t = tensor_zeros(SHAPE(1024, 1024));
+    EXPECT(t && tensor_f32(t)[1024 * 1024 - 1] == 0.0f, "a tensor within the limit");
+    tensor_release(t);
+    mem_set_limit(DEVICE_CPU, 0);
+}

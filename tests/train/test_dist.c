@@ -268,3 +268,30 @@ TEST(test_dist_nccl_averages_device_buckets) {
     device_free(DEVICE_CUDA, dev);
 #endif
 }
+
+/* pre-emption under mpirun: SIGTERM reaches rank 1 alone at step 3; both ranks stop after that step, rank 0 writes
+ * one checkpoint (ckpt-3), and a 1-rank run resumed from it ends as the reference does */
+TEST(test_dist_sigterm_on_one_rank_stops_all_and_resumes_on_one_rank) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    const char *w = reference();
+    char cmd[4096], out[16384], run[256], path[320];
+    snprintf(run, sizeof run, "%s/sigterm", w);
+    snprintf(cmd, sizeof cmd, "VAEC_TEST_DIE_AT_STEP=3 VAEC_TEST_DIE_RANK=1 VAEC_TEST_DIE_MODE=sigterm " MPI_ENV "timeout 120 "
+             MPIRUN_2 "%s/vaec" TRAIN "--set train.batch_size=1 --set train.ckpt_every=100 --out %s", VAEC_BIN_DIR,
+             test_source_dir(), w, run);
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc != 0 && rc != 124, "an interrupted job exits non-zero (not 124: still running after 120 s), got %d:\n%s", rc,
+           out);
+    EXPECT(strstr(out, "rank 1 gets SIGTERM at step 3") && strstr(out, "interrupted by a signal to another rank"),
+           "the signal and the stop are reported:\n%s", out);
+    EXPECT(!strstr(out, "step 4/"), "a rank went on after the signal:\n%s", out);
+    for (int s = 1; s <= 5; s++) {   /* one checkpoint, the signal's (ckpt_every is 100) */
+        snprintf(path, sizeof path, "%s/ckpt-%09d", run, s);
+        EXPECT((access(path, F_OK) == 0) == (s == 3), "%s %s", path, s == 3 ? "missing" : "written");
+    }
+    snprintf(cmd, sizeof cmd, ONE_THREAD "%s/vaec" TRAIN "--set train.batch_size=2 --out %s --resume auto", VAEC_BIN_DIR,
+             test_source_dir(), w, run);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "ckpt-000000003 at step 3"),
+           "resume on 1 rank:\n%s", out);
+    expect_same_run(run, 4, "2-rank run stopped by SIGTERM, resumed on 1 rank");
+}
