@@ -1,8 +1,7 @@
 /* device.c: device names, discovery and raw memory per device (see device.h). */
 #include "core/device.h"
 #include "core/check.h"
-#include <malloc.h>
-#include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef VAEC_HAVE_CUDA
@@ -52,15 +51,21 @@ static void require_cuda(void) {
                "a CUDA tensor was requested but %s", device_cuda_compiled() ? "no GPU is visible" : "this build has no CUDA");
 }
 
-/* Blocks of 1 MiB and more are mapped and unmapped whole (a fixed mmap threshold). glibc's own threshold
- * otherwise climbs to 32 MiB after the first large free, and every block below it then stays in glibc's
- * heap after free(): memory the caching allocator (mem.c) handed back would still count in the RSS. */
-static pthread_once_t malloc_tuned = PTHREAD_ONCE_INIT;
-static void tune_malloc(void) { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
+/* Blocks of 1 MiB and more are mapped and unmapped whole. Through malloc, glibc's mmap threshold climbs
+ * to 32 MiB after the first large free, and every block below it then stays in glibc's heap after free():
+ * memory the caching allocator (mem.c) handed back would still count in the RSS. Only these blocks: a
+ * process-wide threshold (mallopt) would also map and fault in the transient buffers libraries malloc on
+ * every call (oneDNN's sgemm packing), which glibc's heap otherwise reuses. */
+#define CPU_MAP_BYTES ((size_t)1 << 20)
 
 void *device_malloc(device_t d, size_t bytes) {
     if (d == DEVICE_CPU) {
-        pthread_once(&malloc_tuned, tune_malloc);
+        if (bytes >= CPU_MAP_BYTES) {   /* page-aligned, so 64-byte aligned too */
+            void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            CHECK_HINT(p != MAP_FAILED, "the machine is out of memory; use a smaller batch or clip",
+                       "allocating %zu bytes of CPU memory failed", bytes);
+            return p;
+        }
         /* 64-byte alignment: whole cache lines, AVX-512 loads */
         size_t n = (bytes + 63) & ~(size_t)63;
         void *p = aligned_alloc(64, n ? n : 64);
@@ -94,8 +99,12 @@ void device_synchronize(device_t d) {
 #endif
 }
 
-void device_free(device_t d, void *p) {
-    if (d == DEVICE_CPU) { free(p); return; }
+void device_free(device_t d, void *p, size_t bytes) {
+    if (d == DEVICE_CPU) {
+        if (p && bytes >= CPU_MAP_BYTES) munmap(p, bytes);
+        else free(p);
+        return;
+    }
 #ifdef VAEC_HAVE_CUDA
     cuda_free(p);
 #endif

@@ -21,7 +21,7 @@ void device_cuda_select(int index);
 /* Raw device memory, used by the allocator (core/mem.c) and tensor_to(). */
 void *device_malloc(device_t d, size_t bytes);
 void *device_try_malloc(device_t d, size_t bytes);   /* NULL when a GPU is out of memory */
-void device_free(device_t d, void *p);
+void device_free(device_t d, void *p, size_t bytes);   /* bytes as allocated */
 void device_memcpy(void *dst, device_t dst_dev, const void *src, device_t src_dev, size_t bytes);
 void device_memset0(device_t d, void *p, size_t bytes);
 void device_synchronize(device_t d);   /* wait for queued GPU work (timings); no-op on the CPU */

@@ -196,7 +196,7 @@ static void free_cached_locked(dev_cache *c) {
         mem_block *b = c->free_list[i];
         while (b) {
             mem_block *next = b->next_free;
-            device_free(b->device, b->ptr);
+            device_free(b->device, b->ptr, b->bytes);
             c->stats.reserved -= b->bytes;
             c->stats.cached -= b->bytes;
             b->next_free = spare_blocks;
@@ -234,7 +234,7 @@ static void trim_cached_locked(dev_cache *c, size_t request) {
         while (c->free_list[i] && over_limit(c, request)) {
             mem_block *b = c->free_list[i];
             c->free_list[i] = b->next_free;
-            device_free(b->device, b->ptr);
+            device_free(b->device, b->ptr, b->bytes);
             c->stats.reserved -= b->bytes;
             c->stats.cached -= b->bytes;
             c->stats.trimmed += b->bytes;

@@ -9,27 +9,19 @@
 #include "core/ops/attention_cuda.h"   // defines: attention_forward_cuda, attention_backward_cuda
 #endif
 
-/* Each thread takes a contiguous share of the query rows through q k^T, the row softmax and P v, with
- * single-threaded GEMM calls (gemm_f32 runs single-threaded inside a parallel region): one barrier a
- * batch item instead of three, and a thread's rows of P are still in its cache for the second GEMM. Rows
- * never mix, so the result does not depend on the thread count beyond the GEMM kernel's own row blocking. */
+/* Three phases a batch item: q k^T as one GEMM over every thread, the row softmax split by rows, P v as one
+ * GEMM. With oneDNN's sgemm (gemm_f32) the whole-matrix GEMMs run at its full multi-threaded rate, faster
+ * than each thread's share of rows through a single-threaded call (SDXL mid block, 1024 x 512, 2 threads:
+ * 17 -> 10.5 ms). Rows never mix, so the softmax does not depend on the thread count. */
 void attention_forward_cpu(const float *q, const float *k, const float *v, float *out, float *P, int64_t N,
                            int64_t Lq, int64_t Lk, int64_t C, float scale) {
     for (int64_t n = 0; n < N; n++) {
         const float *qn = q + n * Lq * C, *kn = k + n * Lk * C, *vn = v + n * Lk * C;
         float *Pn = P + n * Lq * Lk, *on = out + n * Lq * C;
-#pragma omp parallel if (Lq * Lk * C > (1 << 18))
-        {
-            const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-            const int64_t r0 = Lq * t / nt, r1 = Lq * (t + 1) / nt, rows = r1 - r0;
-            if (rows > 0) {
-                gemm_f32(false, true, rows, Lk, C, scale, qn + r0 * C,
-                            C, kn, C, 0.0f, Pn + r0 * Lk, Lk);
-                for (int64_t r = r0; r < r1; r++) softmax_row_cpu(Pn + r * Lk, Pn + r * Lk, Lk);
-                gemm_f32(false, false, rows, C, Lk, 1.0f, Pn + r0 * Lk,
-                            Lk, vn, C, 0.0f, on + r0 * C, C);
-            }
-        }
+        gemm_f32(false, true, Lq, Lk, C, scale, qn, C, kn, C, 0.0f, Pn, Lk);
+#pragma omp parallel for schedule(static) if (Lq * Lk > (1 << 16))
+        for (int64_t r = 0; r < Lq; r++) softmax_row_cpu(Pn + r * Lk, Pn + r * Lk, Lk);
+        gemm_f32(false, false, Lq, C, Lk, 1.0f, Pn, Lk, vn, C, 0.0f, on, C);
     }
 }
 

@@ -265,7 +265,7 @@ TEST(test_dist_nccl_averages_device_buckets) {
     for (int i = 0; i < N0 + N1; i++) bad += back[i] != host[i] * (i < N0 ? 0.5f : i < N0 + FILLED ? 0.25f : 1.0f);
     EXPECT(bad == 0, "%d values of the 1-rank NCCL average are wrong (or the unfilled tail was touched)", bad);
     nccl_comm_free(c);
-    device_free(DEVICE_CUDA, dev);
+    device_free(DEVICE_CUDA, dev, sizeof host);
 #endif
 }
 
