@@ -4,8 +4,9 @@
  *   float    f = bf16_to_f32(h);     // exact
  *
  * bf16 is the top half of a float32 (8 exponent bits, 7 stored mantissa bits), so a round trip keeps 8
- * significant bits: a relative error of at most 2^-8 (half a unit in the last place, which is 2^-7 of 1). tensor_to_dtype (core/tensor.c), the CPU kernels'
- * array conversions (core/cpu/bf16_cpu.c) and the CUDA kernels (f32_to_bf16_cuda) round alike. */
+ * significant bits: a relative error of at most 2^-8 (half a unit in the last place; the unit is 2^-7 of
+ * the value's power of two). tensor_to_dtype (core/tensor.c), the CPU kernels' array conversions
+ * (core/cpu/bf16_cpu.c) and the CUDA kernels (f32_to_bf16_cuda) round alike. */
 #ifndef VAEC_BF16_H
 #define VAEC_BF16_H
 #include <stdint.h>

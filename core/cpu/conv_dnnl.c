@@ -12,8 +12,9 @@
  * and take float32 gradients back from bf16 operands: its bf16 kernels accumulate in float32.
  *
  * Primitives are kept in a small cache keyed by the geometry, the dtypes and the thread count, so a
- * training step pays for oneDNN's kernel selection and JIT once per shape. Scratch memory (oneDNN's scratchpad and the
- * reordered weights) comes from vaec's allocator, tagged workspace, so the memory report counts it. */
+ * training step pays for oneDNN's kernel selection and JIT once per shape. Scratch memory (oneDNN's
+ * scratchpad and the reordered weights) comes from vaec's allocator, tagged workspace, so the memory
+ * report counts it. */
 #include <omp.h>
 #include <pthread.h>
 #include <string.h>
