@@ -34,7 +34,8 @@ typedef struct {
  * VAEC_CPU_BACKEND=own, otherwise (AVX2 CPUs) vaec's Winograd where it pays and im2col elsewhere; DNNL:
  * oneDNN; IM2COL: vaec's im2col + GEMM only; WINOGRAD: vaec's Winograd wherever the kernel shape allows, at
  * any size, im2col elsewhere (tests). VAEC_CONV_ALGO=auto|dnnl|im2col|winograd sets it for a run;
- * conv_set_algorithm overrides that. */
+ * conv_set_algorithm overrides that. This picks the float32 kernel; a bf16 conv runs oneDNN's bf16 kernels
+ * where bf16_cpu_native() (core/cpu/bf16_cpu.h), else this choice on widened copies. */
 typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD, CONV_ALGO_DNNL } conv_algo;
 void conv_set_algorithm(conv_algo a);
 conv_algo conv_current_algorithm(void);
