@@ -1,6 +1,7 @@
 /* tensor.c: tensor creation, lifetime, autorelease scopes and small helpers (see tensor.h). */
 #include "core/tensor.h"
 #include "autograd/autograd.h"   // defines: ag_node_forget_output
+#include "core/bf16.h"           // defines: bf16_from_f32, bf16_to_f32
 #include <math.h>
 #include <string.h>
 #ifdef VAEC_HAVE_CUDA
@@ -129,15 +130,7 @@ double tensor_item(const tensor *t) {
     return (double)v;
 }
 
-/* bf16: top half of the f32 bits, round to nearest even; f16: IEEE half with subnormals */
-static uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);  /* NaN stays NaN */
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-static float bf16_to_f32(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+/* bf16: core/bf16.h (round to nearest even); f16: IEEE half with subnormals */
 static float f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
     if (exp == 0) {
@@ -172,7 +165,7 @@ tensor *tensor_to_dtype(const tensor *t, dtype_t dtype) {
     if (t->dtype == DTYPE_F32) {
         const float *s = t->data;
         uint16_t *d = c->data;
-        for (int64_t i = 0; i < t->numel; i++) d[i] = dtype == DTYPE_BF16 ? f32_to_bf16(s[i]) : f32_to_f16(s[i]);
+        for (int64_t i = 0; i < t->numel; i++) d[i] = dtype == DTYPE_BF16 ? bf16_from_f32(s[i]) : f32_to_f16(s[i]);
     } else if (dtype == DTYPE_F32) {
         const uint16_t *s = t->data;
         float *d = c->data;

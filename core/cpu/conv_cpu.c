@@ -194,7 +194,7 @@ void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const 
 }
 
 /* column sums of gy (P x CO) in double over a fixed partition: deterministic */
-static void bias_grad(const float *gy, int64_t P, int64_t CO, float *gb) {
+void conv_bias_grad_cpu(const float *gy, int64_t P, int64_t CO, float *gb) {
     enum { CHUNKS = 32 };
     double *part = calloc((size_t)(CHUNKS * CO), sizeof(double));
     CHECK(part != NULL, "conv: out of memory for the bias gradient");
@@ -246,10 +246,10 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
     if (P > 0 && conv_uses_dnnl(g)) {   /* the bias gradient comes with the weight gradient there */
         if (gx) conv_dnnl_backward_data(g, w, gy, gx);
         if (gw) conv_dnnl_backward_weights(g, x, gy, gw, gb);
-        else if (gb) bias_grad(gy, P, CO, gb);
+        else if (gb) conv_bias_grad_cpu(gy, P, CO, gb);
         return;
     }
-    if (gb) bias_grad(gy, P, CO, gb);
+    if (gb) conv_bias_grad_cpu(gy, P, CO, gb);
     if (gx) memset(gx, 0, (size_t)(g->B * g->T * g->H * g->W * g->cin) * sizeof(float));
     if (gw) memset(gw, 0, (size_t)(CO * K) * sizeof(float));
     if (P == 0 || (!gx && !gw)) return;

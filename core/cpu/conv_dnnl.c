@@ -8,9 +8,13 @@
  * A conv with one frame in and out and no time pad (every conv2d, and 1x1x1 temporal convs) runs as a
  * 2-D conv over B*T images: oneDNN's 2-D kernels are its best tuned.
  *
- * Primitives are kept in a small cache keyed by the geometry and thread count, so a training step pays
- * for oneDNN's kernel selection and JIT once per shape. Scratch memory (oneDNN's scratchpad and the
- * reordered weights) comes from vaec's allocator, tagged workspace, so the memory report counts it. */
+ * bf16 convs (conv_dnnl_*_bf16; CPUs with avx512_core, see bf16_cpu.h) hand oneDNN bf16 x, w, b and y
+ * and take float32 gradients back from bf16 operands: its bf16 kernels accumulate in float32.
+ *
+ * Primitives are kept in a small cache keyed by the geometry, the dtypes and the thread count, so a
+ * training step pays for oneDNN's kernel selection and JIT once per shape. Scratch memory (oneDNN's
+ * scratchpad and the reordered weights) comes from vaec's allocator, tagged workspace, so the memory
+ * report counts it. */
 #include <omp.h>
 #include <pthread.h>
 #include <string.h>
@@ -22,6 +26,7 @@ typedef enum { KIND_FWD, KIND_BWD_DATA, KIND_BWD_WEIGHTS } conv_kind;
 
 typedef struct {
     int kind, has_bias, nthreads, spatial;
+    int x_dt, w_dt, y_dt;   /* dnnl_data_type_t of x (src or diff_src), w (weights or diff_weights), y (dst or diff_dst) */
     int64_t n, c_in, c_out, d, h, w, kd, kh, kw, od, oh, ow;
     int stride[3], pad_l[3], pad_r[3];
 } conv_key;
@@ -45,12 +50,14 @@ static uint64_t clock_ticks;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* the conv as oneDNN sees it: 2-D over B*T images where time plays no part, else 3-D */
-static conv_key make_key(const conv_geom *g, conv_kind kind, bool has_bias) {
+static conv_key make_key(const conv_geom *g, conv_kind kind, bool has_bias, dnnl_data_type_t x_dt,
+                         dnnl_data_type_t w_dt, dnnl_data_type_t y_dt) {
     conv_key k;
     memset(&k, 0, sizeof k);   /* the key is compared with memcmp: padding bytes zeroed */
     bool flat = g->kt == 1 && g->st == 1 && !g->pad[0] && !g->pad[1];
     k.kind = kind;
     k.has_bias = has_bias;
+    k.x_dt = x_dt, k.w_dt = w_dt, k.y_dt = y_dt;
     k.nthreads = omp_get_max_threads();
     k.spatial = flat ? 2 : 3;
     k.n = flat ? g->B * g->T : g->B;
@@ -76,27 +83,36 @@ static void build(conv_prim *e, const conv_key *k) {
     const int sp = k->spatial, off = sp == 2 ? 1 : 0;   /* 2-D descriptors drop the time entries */
     dnnl_dims_t strides, pl, pr;
     for (int i = 0; i < sp; i++) strides[i] = k->stride[i + off], pl[i] = k->pad_l[i + off], pr[i] = k->pad_r[i + off];
-    dnnl_md_activation(&e->src, sp, k->n, k->c_in, k->d, k->h, k->w);
-    dnnl_md_activation(&e->dst, sp, k->n, k->c_out, k->od, k->oh, k->ow);
-    dnnl_md_conv_weight(&e->user_w, sp, k->c_out, k->c_in, k->kd, k->kh, k->kw);
-    dnnl_md_vector(&e->bias, k->c_out);
+    const dnnl_data_type_t xdt = k->x_dt, wdt = k->w_dt, ydt = k->y_dt;
+    dnnl_md_activation(&e->src, xdt, sp, k->n, k->c_in, k->d, k->h, k->w);
+    dnnl_md_activation(&e->dst, ydt, sp, k->n, k->c_out, k->od, k->oh, k->ow);
+    dnnl_md_conv_weight(&e->user_w, wdt, sp, k->c_out, k->c_in, k->kd, k->kh, k->kw);
+    dnnl_md_vector(&e->bias, k->kind == KIND_FWD ? ydt : dnnl_f32, k->c_out);   /* the bias gradient is float32 */
     dnnl_memory_desc_t any_w;
     dnnl_dims_t wdims;
     memcpy(wdims, e->user_w.dims, sizeof wdims);
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&any_w, e->user_w.ndims, wdims, dnnl_f32, dnnl_format_tag_any), "weights");
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&any_w, e->user_w.ndims, wdims, wdt, dnnl_format_tag_any), "weights");
     dnnl_engine_t eng = dnnl_cpu_engine();
     dnnl_primitive_attr_t attr = dnnl_attr_user_scratchpad();
     dnnl_convolution_desc_t fwd;
-    DNNL_CHECK(dnnl_convolution_forward_desc_init(&fwd, k->kind == KIND_FWD ? dnnl_forward_inference : dnnl_forward_training,
-                                                  dnnl_convolution_direct, &e->src, &any_w, k->has_bias ? &e->bias : NULL,
-                                                  &e->dst, strides, pl, pr),
-               "conv forward descriptor");
     if (k->kind == KIND_FWD) {
+        DNNL_CHECK(dnnl_convolution_forward_desc_init(&fwd, dnnl_forward_inference, dnnl_convolution_direct, &e->src, &any_w,
+                                                      k->has_bias ? &e->bias : NULL, &e->dst, strides, pl, pr),
+                   "conv forward descriptor");
         DNNL_CHECK(dnnl_primitive_desc_create(&e->pd, &fwd, attr, eng, NULL), "conv forward");
         e->lib_w = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 0);
         create_reorder(e, &e->user_w, &e->lib_w);
     } else {
-        dnnl_primitive_desc_t hint;   /* backward primitives are chosen to match a forward one */
+        /* backward primitives are chosen to match a forward one, in the dtype of the output gradient (a bf16
+           conv's forward ran all in bf16) */
+        dnnl_memory_desc_t hsrc, hdst, hw;
+        dnnl_md_activation(&hsrc, ydt, sp, k->n, k->c_in, k->d, k->h, k->w);
+        dnnl_md_activation(&hdst, ydt, sp, k->n, k->c_out, k->od, k->oh, k->ow);
+        DNNL_CHECK(dnnl_memory_desc_init_by_tag(&hw, e->user_w.ndims, wdims, ydt, dnnl_format_tag_any), "weights");
+        DNNL_CHECK(dnnl_convolution_forward_desc_init(&fwd, dnnl_forward_training, dnnl_convolution_direct, &hsrc, &hw,
+                                                      k->has_bias ? &e->bias : NULL, &hdst, strides, pl, pr),
+                   "conv forward descriptor (hint)");
+        dnnl_primitive_desc_t hint;
         DNNL_CHECK(dnnl_primitive_desc_create(&hint, &fwd, NULL, eng, NULL), "conv forward (hint)");
         dnnl_convolution_desc_t bwd;
         if (k->kind == KIND_BWD_DATA) {
@@ -157,7 +173,7 @@ static mem_block *scratch_bytes(size_t bytes) {
 }
 
 /* the weights in the kernel's layout: w itself, or a reordered copy in *blk */
-static const float *weights_for_kernel(conv_prim *e, const float *w, mem_block **blk) {
+static const void *weights_for_kernel(conv_prim *e, const void *w, mem_block **blk) {
     *blk = NULL;
     if (!e->reorder_w) return w;
     *blk = scratch_bytes(dnnl_memory_desc_get_size(&e->lib_w));
@@ -166,12 +182,12 @@ static const float *weights_for_kernel(conv_prim *e, const float *w, mem_block *
     return (*blk)->ptr;
 }
 
-void conv_dnnl_forward(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
-    conv_key k = make_key(g, KIND_FWD, b != NULL);
+static void forward(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *w, const void *b, void *y) {
+    conv_key k = make_key(g, KIND_FWD, b != NULL, dt, dt, dt);
     pthread_mutex_lock(&cache_lock);
     conv_prim *e = lookup(&k);
     mem_block *wb;
-    const float *wk = weights_for_kernel(e, w, &wb);
+    const void *wk = weights_for_kernel(e, w, &wb);
     dnnl_arg a[4] = {{DNNL_ARG_SRC, &e->src, x}, {DNNL_ARG_WEIGHTS, &e->lib_w, wk}, {DNNL_ARG_DST, &e->dst, y},
                      {DNNL_ARG_BIAS, &e->bias, b}};
     dnnl_run(e->prim, e->pd, b ? 4 : 3, a, "conv forward");
@@ -179,20 +195,22 @@ void conv_dnnl_forward(const conv_geom *g, const float *x, const float *w, const
     pthread_mutex_unlock(&cache_lock);
 }
 
-void conv_dnnl_backward_data(const conv_geom *g, const float *w, const float *gy, float *gx) {
-    conv_key k = make_key(g, KIND_BWD_DATA, false);
+/* gx (float32) from w and gy in dt */
+static void backward_data(const conv_geom *g, dnnl_data_type_t dt, const void *w, const void *gy, float *gx) {
+    conv_key k = make_key(g, KIND_BWD_DATA, false, dnnl_f32, dt, dt);
     pthread_mutex_lock(&cache_lock);
     conv_prim *e = lookup(&k);
     mem_block *wb;
-    const float *wk = weights_for_kernel(e, w, &wb);
+    const void *wk = weights_for_kernel(e, w, &wb);
     dnnl_arg a[3] = {{DNNL_ARG_DIFF_DST, &e->dst, gy}, {DNNL_ARG_WEIGHTS, &e->lib_w, wk}, {DNNL_ARG_DIFF_SRC, &e->src, gx}};
     dnnl_run(e->prim, e->pd, 3, a, "conv backward data");
     mem_block_release(wb);
     pthread_mutex_unlock(&cache_lock);
 }
 
-void conv_dnnl_backward_weights(const conv_geom *g, const float *x, const float *gy, float *gw, float *gb) {
-    conv_key k = make_key(g, KIND_BWD_WEIGHTS, gb != NULL);
+/* gw and gb (float32; gb may be NULL) from x and gy in dt */
+static void backward_weights(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *gy, float *gw, float *gb) {
+    conv_key k = make_key(g, KIND_BWD_WEIGHTS, gb != NULL, dt, dnnl_f32, dt);
     pthread_mutex_lock(&cache_lock);
     conv_prim *e = lookup(&k);
     mem_block *wb = e->reorder_w ? scratch_bytes(dnnl_memory_desc_get_size(&e->lib_w)) : NULL;
@@ -207,8 +225,34 @@ void conv_dnnl_backward_weights(const conv_geom *g, const float *x, const float 
     pthread_mutex_unlock(&cache_lock);
 }
 
-const char *conv_dnnl_impl_name(const conv_geom *g, int kind) {
-    conv_key k = make_key(g, (conv_kind)kind, false);
+void conv_dnnl_forward(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
+    forward(g, dnnl_f32, x, w, b, y);
+}
+
+void conv_dnnl_backward_data(const conv_geom *g, const float *w, const float *gy, float *gx) {
+    backward_data(g, dnnl_f32, w, gy, gx);
+}
+
+void conv_dnnl_backward_weights(const conv_geom *g, const float *x, const float *gy, float *gw, float *gb) {
+    backward_weights(g, dnnl_f32, x, gy, gw, gb);
+}
+
+void conv_dnnl_forward_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y) {
+    forward(g, dnnl_bf16, x, w, b, y);
+}
+
+void conv_dnnl_backward_data_bf16(const conv_geom *g, const uint16_t *w, const uint16_t *gy, float *gx) {
+    backward_data(g, dnnl_bf16, w, gy, gx);
+}
+
+void conv_dnnl_backward_weights_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *gy, float *gw) {
+    backward_weights(g, dnnl_bf16, x, gy, gw, NULL);
+}
+
+const char *conv_dnnl_impl_name(const conv_geom *g, int kind, bool bf16) {
+    const dnnl_data_type_t dt = bf16 ? dnnl_bf16 : dnnl_f32;
+    conv_key k = make_key(g, (conv_kind)kind, false, kind == KIND_BWD_DATA ? dnnl_f32 : dt,
+                          kind == KIND_BWD_WEIGHTS ? dnnl_f32 : dt, dt);
     pthread_mutex_lock(&cache_lock);
     conv_prim *e = lookup(&k);
     const char *name = NULL;

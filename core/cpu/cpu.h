@@ -7,8 +7,12 @@
  *   conv_cpu.c       conv_forward_cpu / conv_backward_cpu: picks the kernel (conv_uses_dnnl), runs
  *                    vaec's im2col + GEMM and col2im where oneDNN does not run
  *   conv_dnnl.c      conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
+ *   conv_bf16_cpu.c  conv_forward_bf16_cpu / conv_backward_bf16_cpu: oneDNN's bf16 kernels, or widen to
+ *                    float32, run the float32 conv and round (CPUs without avx512_core)
  *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)
  *   gemm.c           gemm_f32: the GEMM of matmul, linear and attention (oneDNN sgemm or OpenBLAS)  gemm.h
+ *   gemm_bf16.c      gemm_bf16: bf16 operands, float32 result (oneDNN matmul, or widen + gemm_f32)  gemm_bf16.h
+ *   bf16_cpu.c       the bf16 path choice (bf16_cpu_native) and bf16 <-> float32 arrays         bf16_cpu.h
  *   gemm_avx2.c      the AVX2 kernel of the Winograd products                                    gemm_avx2.h
  *   threads.c        the one thread count of OpenMP, oneDNN and OpenBLAS                            threads.h
  *   dnnl_util.c      oneDNN engine, stream, descriptors, allocator-backed scratch, backend choice  dnnl_util.h
@@ -27,6 +31,13 @@
 void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
 void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
                        float *gb);
+/* gb = column sums of gy (P rows of CO), in double over a fixed partition (deterministic) */
+void conv_bias_grad_cpu(const float *gy, int64_t P, int64_t CO, float *gb);
+/* bf16 x, w, b -> bf16 y (float32 accumulation); gradients float32 from the float32 output gradient gy, which
+ * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself) */
+void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y);
+void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const float *gy, float *gx,
+                            float *gw, float *gb);
 /* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
 void conv_set_workspace_limit(size_t bytes);
 /* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out, and enough 2x2 output
@@ -40,7 +51,12 @@ void conv_dnnl_forward(const conv_geom *g, const float *x, const float *w, const
 void conv_dnnl_backward_data(const conv_geom *g, const float *w, const float *gy, float *gx);
 /* gb may be NULL; gw and gb are overwritten */
 void conv_dnnl_backward_weights(const conv_geom *g, const float *x, const float *gy, float *gw, float *gb);
-/* the oneDNN implementation chosen for g (kind 0 forward, 1 backward data, 2 backward weights): "brgconv:avx512_core", ... */
-const char *conv_dnnl_impl_name(const conv_geom *g, int kind);
+/* the same with bf16 operands (x, w, b, y and gy bf16; gx, gw float32); the bias gradient is the caller's */
+void conv_dnnl_forward_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y);
+void conv_dnnl_backward_data_bf16(const conv_geom *g, const uint16_t *w, const uint16_t *gy, float *gx);
+void conv_dnnl_backward_weights_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *gy, float *gw);
+/* the oneDNN implementation chosen for g (kind 0 forward, 1 backward data, 2 backward weights), in float32 or
+ * bf16: "brgconv:avx512_core", ... */
+const char *conv_dnnl_impl_name(const conv_geom *g, int kind, bool bf16);
 
 #endif

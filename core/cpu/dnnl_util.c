@@ -73,37 +73,40 @@ const char *dnnl_isa_name(void) {
     }
 }
 
-void dnnl_md_activation(dnnl_memory_desc_t *md, int spatial, int64_t n, int64_t c, int64_t d, int64_t h, int64_t w) {
+void dnnl_md_activation(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int spatial, int64_t n, int64_t c, int64_t d,
+                        int64_t h, int64_t w) {
     if (spatial == 2) {
         dnnl_dims_t dims = {n, c, h, w};
-        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nhwc), "nhwc descriptor");
+        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 4, dims, dt, dnnl_nhwc), "nhwc descriptor");
     } else {
         dnnl_dims_t dims = {n, c, d, h, w};
-        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 5, dims, dnnl_f32, dnnl_ndhwc), "ndhwc descriptor");
+        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 5, dims, dt, dnnl_ndhwc), "ndhwc descriptor");
     }
 }
 
-void dnnl_md_conv_weight(dnnl_memory_desc_t *md, int spatial, int64_t o, int64_t i, int64_t kd, int64_t kh, int64_t kw) {
+void dnnl_md_conv_weight(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int spatial, int64_t o, int64_t i, int64_t kd,
+                         int64_t kh, int64_t kw) {
     if (spatial == 2) {
         dnnl_dims_t dims = {o, i, kh, kw};
-        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_ohwi), "ohwi descriptor");
+        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 4, dims, dt, dnnl_ohwi), "ohwi descriptor");
     } else {
         dnnl_dims_t dims = {o, i, kd, kh, kw};
-        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 5, dims, dnnl_f32, dnnl_odhwi), "odhwi descriptor");
+        DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 5, dims, dt, dnnl_odhwi), "odhwi descriptor");
     }
 }
 
-void dnnl_md_vector(dnnl_memory_desc_t *md, int64_t n) {
+void dnnl_md_vector(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int64_t n) {
     dnnl_dims_t dims = {n};
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_x), "vector descriptor");
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 1, dims, dt, dnnl_x), "vector descriptor");
 }
 
-void dnnl_md_matrix(dnnl_memory_desc_t *md, int64_t batch, int64_t rows, int64_t cols, int64_t ld, bool transposed) {
-    /* logical (rows x cols); stored row-major with leading dimension ld, or as the transpose of that */
+void dnnl_md_matrix(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int64_t batch, int64_t rows, int64_t cols, int64_t ld,
+                    int64_t batch_stride, bool transposed) {
+    /* logical (rows x cols): element (r, c) at r*ld + c, or at c*ld + r when stored transposed */
     dnnl_dims_t dims = {batch, rows, cols};
-    dnnl_dims_t strides = {rows * ld, transposed ? 1 : ld, transposed ? ld : 1};
-    if (transposed) strides[0] = cols * ld;
-    DNNL_CHECK(dnnl_memory_desc_init_by_strides(md, 3, dims, dnnl_f32, strides), "matrix descriptor");
+    dnnl_dims_t strides = {batch > 1 ? batch_stride : (transposed ? cols : rows) * ld, transposed ? 1 : ld,
+                           transposed ? ld : 1};
+    DNNL_CHECK(dnnl_memory_desc_init_by_strides(md, 3, dims, dt, strides), "matrix descriptor");
 }
 
 dnnl_primitive_attr_t dnnl_attr_user_scratchpad(void) {

@@ -37,13 +37,18 @@ bool dnnl_conv_preferred(void);
 /* the ISA oneDNN dispatches to on this CPU ("avx512_core_bf16", "avx2", ...), for logs and bench rows */
 const char *dnnl_isa_name(void);
 
-/* f32 descriptor of a channels-last activation: 2-D (N,H,W,C) or 3-D (N,D,H,W,C) as oneDNN's nhwc/ndhwc */
-void dnnl_md_activation(dnnl_memory_desc_t *md, int spatial, int64_t n, int64_t c, int64_t d, int64_t h, int64_t w);
-/* f32 descriptor of vaec's conv weight (Cout, [kt,] kh, kw, Cin): oneDNN's ohwi / odhwi */
-void dnnl_md_conv_weight(dnnl_memory_desc_t *md, int spatial, int64_t o, int64_t i, int64_t kd, int64_t kh, int64_t kw);
-void dnnl_md_vector(dnnl_memory_desc_t *md, int64_t n);
-/* a row-major (rows x cols) f32 matrix with leading dimension ld, or a batch of them */
-void dnnl_md_matrix(dnnl_memory_desc_t *md, int64_t batch, int64_t rows, int64_t cols, int64_t ld, bool transposed);
+/* descriptor (dt: dnnl_f32 or dnnl_bf16) of a channels-last activation: 2-D (N,H,W,C) or 3-D (N,D,H,W,C)
+ * as oneDNN's nhwc/ndhwc */
+void dnnl_md_activation(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int spatial, int64_t n, int64_t c, int64_t d,
+                        int64_t h, int64_t w);
+/* descriptor of vaec's conv weight (Cout, [kt,] kh, kw, Cin): oneDNN's ohwi / odhwi */
+void dnnl_md_conv_weight(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int spatial, int64_t o, int64_t i, int64_t kd,
+                         int64_t kh, int64_t kw);
+void dnnl_md_vector(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int64_t n);
+/* a batch of (rows x cols) matrices, each stored row-major with leading dimension ld (or as the transpose
+ * of that), batch_stride elements apart (ignored for one matrix) */
+void dnnl_md_matrix(dnnl_memory_desc_t *md, dnnl_data_type_t dt, int64_t batch, int64_t rows, int64_t cols, int64_t ld,
+                    int64_t batch_stride, bool transposed);
 
 /* a primitive attribute asking for a user scratchpad, so its scratch goes through vaec's allocator */
 dnnl_primitive_attr_t dnnl_attr_user_scratchpad(void);

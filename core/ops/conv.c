@@ -1,6 +1,6 @@
 /* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (CPU kernels in core/cpu/, CUDA in conv.cu). */
 #include "core/ops/conv.h"
-#include "core/cpu/cpu.h"          // defines: conv_forward_cpu, conv_backward_cpu
+#include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu, conv_*_bf16_cpu
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #ifdef VAEC_HAVE_CUDA
@@ -17,8 +17,12 @@ static void conv_backward(ag_node *n) {
     tensor *gb = b && ag_needs_grad(n, 2) ? tensor_new(b->ndim, b->shape, DTYPE_F32, b->device) : NULL;
     switch (x->device) {
         case DEVICE_CPU:
-            conv_backward_cpu(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
-                              gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
+            if (x->dtype == DTYPE_BF16)
+                conv_backward_bf16_cpu(g, x->data, w->data, tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                                       gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
+            else
+                conv_backward_cpu(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                                  gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
             break;
 #ifdef VAEC_HAVE_CUDA
         case DEVICE_CUDA:
@@ -49,16 +53,18 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
     g->Ho = (hp - g->kh) / g->sh + 1;
     g->Wo = (wp - g->kw) / g->sw + 1;
     if (b) CHECK(b->ndim == 1 && b->shape[0] == g->cout, "%s: bias must be (%lld) for weight %s", op, (long long)g->cout, sw);
-    CHECK(x->dtype == w->dtype && (!b || b->dtype == x->dtype), "%s: x, w and b must share one dtype, got %s, %s%s%s", op,
-          dtype_name(x->dtype), dtype_name(w->dtype), b ? " and " : "", b ? dtype_name(b->dtype) : "");
-    CHECK(x->dtype == DTYPE_F32 || x->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32, or bf16 on CUDA)",
-          op, dtype_name(x->dtype));
-    CHECK_HINT(x->dtype == DTYPE_F32 || x->device == DEVICE_CUDA, "compute in float32 on the CPU",
-               "%s: bf16 convolutions run on CUDA only", op);
+    CHECK_HINT(x->dtype == w->dtype && (!b || b->dtype == x->dtype), "convert them to one dtype (tensor_to_dtype)",
+               "%s: x %s, w %s%s must share one dtype, got x %s, w %s%s%s", op, sx, sw, b ? " and b" : "",
+               dtype_name(x->dtype), dtype_name(w->dtype), b ? ", b " : "", b ? dtype_name(b->dtype) : "");
+    CHECK(x->dtype == DTYPE_F32 || x->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32 or bf16)", op,
+          dtype_name(x->dtype));
     tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), x->dtype, x->device)
                               : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), x->dtype, x->device);
     switch (x->device) {
-        case DEVICE_CPU: conv_forward_cpu(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y)); break;
+        case DEVICE_CPU:
+            if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, w->data, b ? b->data : NULL, y->data);
+            else conv_forward_cpu(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y));
+            break;
 #ifdef VAEC_HAVE_CUDA
         case DEVICE_CUDA: conv_forward_cuda(g, x->dtype == DTYPE_BF16, x->data, w->data, b ? b->data : NULL, y->data); break;
 #endif

@@ -10,7 +10,9 @@
  * im2col over tiles of output positions + cblas_sgemm; 1x1 convs with stride 1 skip im2col; 3x3 kernels
  * with stride 1 in H and W (any kt, any time stride) by Winograd F(2x2,3x3) (core/cpu/conv_winograd.c).
  * On CUDA they run through
- * cuDNN (conv.cu), in float32 or with bf16 x, w, b and result (fp32 accumulation); gradients are float32. */
+ * cuDNN (conv.cu). Both devices take float32, or bf16 x, w, b with a bf16 result (fp32 accumulation; on
+ * the CPU oneDNN's bf16 kernels where the CPU has avx512_core, else a float32 conv on widened copies:
+ * core/cpu/conv_bf16_cpu.c); gradients are float32. */
 #ifndef VAEC_OPS_CONV_H
 #define VAEC_OPS_CONV_H
 #include "core/tensor.h"   // defines: tensor
@@ -32,7 +34,8 @@ typedef struct {
  * VAEC_CPU_BACKEND=own, otherwise (AVX2 CPUs) vaec's Winograd where it pays and im2col elsewhere; DNNL:
  * oneDNN; IM2COL: vaec's im2col + GEMM only; WINOGRAD: vaec's Winograd wherever the kernel shape allows, at
  * any size, im2col elsewhere (tests). VAEC_CONV_ALGO=auto|dnnl|im2col|winograd sets it for a run;
- * conv_set_algorithm overrides that. */
+ * conv_set_algorithm overrides that. This picks the float32 kernel; a bf16 conv runs oneDNN's bf16 kernels
+ * where bf16_cpu_native() (core/cpu/bf16_cpu.h), else this choice on widened copies. */
 typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD, CONV_ALGO_DNNL } conv_algo;
 void conv_set_algorithm(conv_algo a);
 conv_algo conv_current_algorithm(void);

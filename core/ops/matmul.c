@@ -1,23 +1,61 @@
-/* matmul.c: batched matmul and linear, forward and backward, on gemm_f32 (CPU: oneDNN or OpenBLAS) or cuBLAS (CUDA; fp32,
- * or bf16 operands and outputs with fp32 accumulation and fp32 gradients). */
+/* matmul.c: batched matmul and linear, forward and backward, on gemm_f32 (CPU: oneDNN or OpenBLAS) or cuBLAS (CUDA);
+ * fp32, or bf16 operands and outputs with fp32 accumulation and fp32 gradients (CPU: gemm_bf16, CUDA: cuBLAS). */
 #include "core/ops/matmul.h"
+#include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #include "core/cpu/gemm.h"       // defines: gemm_f32
+#include "core/cpu/gemm_bf16.h"  // defines: gemm_bf16
+#include "core/cpu/bf16_cpu.h"   // defines: bf16_f32_scratch, bf16_round_array
+#include "core/bf16.h"           // defines: bf16_to_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/linalg_cuda.h"   // defines: gemm_rm_cuda, gemm_rm_bf16_cuda, bias_set_cuda, colsum_cuda
 #endif
 
 typedef struct { bool ta, tb; int64_t batch, m, k, n; } mm_ctx;
 
+/* the CPU's bf16 product for gemm_on: gemm_bf16 into float32 (c itself, or scratch when c is bf16 or beta is
+   not 0), plus beta times the old C, rounded to bf16 once when c_bf16. C is dense: ldc = n. */
+static void gemm_bf16_cpu(bool c_bf16, int64_t batch, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+                          int64_t lda, int64_t sa, const void *b, int64_t ldb, int64_t sb, float beta, void *c, int64_t sc) {
+    if (!c_bf16 && beta == 0.0f) {
+        gemm_bf16(ta, tb, batch, m, n, k, a, lda, sa, b, ldb, sb, c, n, sc);
+        return;
+    }
+    const int64_t mn = m * n;
+    mem_block *blk = bf16_f32_scratch(batch * mn);
+    float *t = blk->ptr;
+    gemm_bf16(ta, tb, batch, m, n, k, a, lda, sa, b, ldb, sb, t, n, mn);
+    for (int64_t i = 0; i < batch; i++) {
+        float *ti = t + i * mn;
+        if (beta != 0.0f) {
+            if (c_bf16) {
+                const uint16_t *ci = (const uint16_t *)c + i * sc;
+                for (int64_t j = 0; j < mn; j++) ti[j] += beta * bf16_to_f32(ci[j]);
+            } else {
+                const float *ci = (const float *)c + i * sc;
+                for (int64_t j = 0; j < mn; j++) ti[j] += beta * ci[j];
+            }
+        }
+        if (c_bf16) bf16_round_array(ti, (uint16_t *)c + i * sc, mn);
+        else memcpy((float *)c + i * sc, ti, (size_t)mn * sizeof(float));
+    }
+    mem_block_release(blk);
+}
+
 /* Row-major batched C = alpha op(A) op(B) + beta C on either device: per batch item through gemm_f32 on the
-   CPU (the reference, unchanged), one strided-batched cuBLAS call on CUDA. bf16 (CUDA only): A and B are
-   bf16, C is bf16 when c_bf16 and fp32 otherwise (the gradients). */
+   CPU (the reference, unchanged), one strided-batched cuBLAS call on CUDA. bf16: A and B are bf16, C is bf16
+   when c_bf16 and fp32 otherwise (the gradients); the CPU sums in float32 (gemm_bf16), adds beta C there
+   and rounds once, as cuBLAS does. */
 static void gemm_on(device_t dev, bool bf16, bool c_bf16, int64_t batch, bool ta, bool tb, int64_t m, int64_t n,
                     int64_t k, const void *a, int64_t lda, int64_t sa, const void *b, int64_t ldb, int64_t sb, float beta,
                     void *c, int64_t sc) {
     switch (dev) {
         case DEVICE_CPU: {
+            if (bf16) {
+                gemm_bf16_cpu(c_bf16, batch, ta, tb, m, n, k, a, lda, sa, b, ldb, sb, beta, c, sc);
+                break;
+            }
             const float *af = a, *bf = b;
             float *cf = c;
             for (int64_t i = 0; i < batch; i++)
@@ -34,14 +72,16 @@ static void gemm_on(device_t dev, bool bf16, bool c_bf16, int64_t batch, bool ta
     }
 }
 
-/* The operands' dtype: fp32 anywhere, bf16 on CUDA (fp32 accumulation). Returns true for bf16. */
+/* The operands' dtype: fp32, or bf16 (fp32 accumulation). Returns true for bf16. */
 static bool operand_dtype(const char *op, const tensor *a, const tensor *b, const tensor *bias) {
-    CHECK(a->dtype == b->dtype && (!bias || bias->dtype == a->dtype), "%s: operands must share one dtype, got %s and %s%s%s",
-          op, dtype_name(a->dtype), dtype_name(b->dtype), bias ? " (bias " : "", bias ? dtype_name(bias->dtype) : "");
-    CHECK(a->dtype == DTYPE_F32 || a->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32, or bf16 on CUDA)", op,
+    char sa[96], sb[96];
+    tensor_shape_str(a, sa, sizeof sa);
+    tensor_shape_str(b, sb, sizeof sb);
+    CHECK_HINT(a->dtype == b->dtype && (!bias || bias->dtype == a->dtype), "convert them to one dtype (tensor_to_dtype)",
+               "%s: operands %s and %s must share one dtype, got %s and %s%s%s%s", op, sa, sb, dtype_name(a->dtype),
+               dtype_name(b->dtype), bias ? " (bias " : "", bias ? dtype_name(bias->dtype) : "", bias ? ")" : "");
+    CHECK(a->dtype == DTYPE_F32 || a->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32 or bf16)", op,
           dtype_name(a->dtype));
-    CHECK_HINT(a->dtype == DTYPE_F32 || a->device == DEVICE_CUDA, "compute in float32 on the CPU",
-               "%s: bf16 operands run on CUDA only", op);
     return a->dtype == DTYPE_BF16;
 }
 
@@ -49,13 +89,16 @@ static bool operand_dtype(const char *op, const tensor *a, const tensor *b, cons
 static const void *grad_operand(const tensor *gy, bool bf16, tensor **tmp) {
     *tmp = NULL;
     if (!bf16) return tensor_f32(gy);
+    switch (gy->device) {
+        case DEVICE_CPU: *tmp = tensor_to_dtype(gy, DTYPE_BF16); return (*tmp)->data;
 #ifdef VAEC_HAVE_CUDA
-    *tmp = tensor_new(gy->ndim, gy->shape, DTYPE_BF16, gy->device);
-    f32_to_bf16_cuda(tensor_f32(gy), (*tmp)->data, gy->numel);
-    return (*tmp)->data;
-#else
-    DEVICE_UNSUPPORTED("matmul (bf16)", gy->device);
+        case DEVICE_CUDA:
+            *tmp = tensor_new(gy->ndim, gy->shape, DTYPE_BF16, gy->device);
+            f32_to_bf16_cuda(tensor_f32(gy), (*tmp)->data, gy->numel);
+            return (*tmp)->data;
 #endif
+        default: DEVICE_UNSUPPORTED("matmul (bf16)", gy->device);
+    }
 }
 
 /* fp32 gradients for either operand dtype */
@@ -174,10 +217,9 @@ tensor *op_linear(tensor *x, tensor *w, tensor *b) {
     tensor *y = tensor_new(x->ndim, shape, x->dtype, x->device);
     if (b) {   /* start from the bias, then accumulate the product */
         switch (x->device) {
-            case DEVICE_CPU: {
-                float *yd = tensor_f32(y);
-                const float *bd = tensor_f32(b);
-                for (int64_t r = 0; r < rows; r++) for (int64_t j = 0; j < out; j++) yd[r * out + j] = bd[j];
+            case DEVICE_CPU: {   /* bf16: the bias's bits, copied like any 16-bit word */
+                const size_t es = dtype_size(x->dtype);
+                for (int64_t r = 0; r < rows; r++) memcpy((char *)y->data + (size_t)(r * out) * es, b->data, (size_t)out * es);
                 break;
             }
 #ifdef VAEC_HAVE_CUDA

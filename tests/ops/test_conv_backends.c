@@ -108,7 +108,7 @@ TEST(test_conv_backend_choice) {
     cpu_backend_set(CPU_BACKEND_AUTO);
     conv_set_algorithm(CONV_ALGO_DNNL);
     EXPECT(conv_uses_dnnl(&g), "forcing CONV_ALGO_DNNL does not run oneDNN");
-    const char *impl = conv_dnnl_impl_name(&g, 0);
+    const char *impl = conv_dnnl_impl_name(&g, 0, false);
     EXPECT(impl && strncmp(impl, "ref", 3) != 0, "oneDNN runs its reference conv (%s): no optimised kernel for f32 nhwc",
            impl ? impl : "(none)");
     printf("  oneDNN conv 64->64 3x3 forward: %s\n", impl ? impl : "?");
