@@ -1,8 +1,9 @@
-/* cpu.h: the index of core/cpu/, the CPU kernels that run through a library (oneDNN).
+/* cpu.h: the index of core/cpu/, the CPU kernels that run through a library (oneDNN) and vaec's own
+ * kernels too big or too shared to sit inside one op's file.
  *
- * core/ops/<op>.c keeps each op's checks, dispatch and autograd; the kernels it dispatches to on the CPU
- * are here (library-backed) or beside it in core/ops/ (vaec's own: im2col, Winograd, loops). Which one
- * runs: cpu_backend_use_dnnl() (dnnl_util.h; VAEC_CPU_BACKEND=dnnl|own).
+ * core/ops/<op>.c keeps each op's checks, dispatch and autograd, and its small loops; the CPU kernels it
+ * dispatches to for convolutions and GEMMs are here. Which one runs is chosen at run time from the CPU:
+ * cpu_backend_use_dnnl() and dnnl_conv_preferred() (dnnl_util.h; VAEC_CPU_BACKEND=dnnl|own).
  *
  *   conv_cpu.c       conv_forward_cpu / conv_backward_cpu: picks the kernel (conv_uses_dnnl), runs
  *                    vaec's im2col + GEMM and col2im where oneDNN does not run
