@@ -8,6 +8,7 @@
 #include "core/mem.h"   // defines: mem_alloc (workspace)
 #include "core/cpu/cpu.h"         // defines: conv_dnnl_forward, conv_dnnl_backward_*
 #include "core/cpu/dnnl_util.h"   // defines: cpu_backend_use_dnnl
+#include "core/cpu/threads.h"     // defines: cpu_threads_narrow
 
 #define FWD_TILE_FLOATS (256 << 10)              /* 1 MiB of im2col columns a thread (small-weight path) */
 #define FWD_SMALL_WEIGHT_BYTES ((int64_t)4 << 20)  /* weights up to this size take the per-thread tiles */
@@ -115,7 +116,10 @@ static void add_span(float *restrict dst, const float *restrict src, int64_t n) 
 /* dx += scatter of dcols; threads split the channels, so no two write one element */
 static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64_t n, float *dx) {
     const int64_t K = g->kt * g->kh * g->kw * g->cin, C = g->cin;
-    int nthreads = C >= 16 ? omp_get_max_threads() : 1;
+    /* a thread's channel span at least a cache line (16 floats): narrower spans put two threads' writes in
+     * one line on every position */
+    int nthreads = (int)(C / 16) < omp_get_max_threads() ? (int)(C / 16) : omp_get_max_threads();
+    if (nthreads < 1) nthreads = 1;
 #pragma omp parallel num_threads(nthreads)
     {
         int tid = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -137,7 +141,37 @@ static void col2im_add(const conv_geom *g, const float *dcols, int64_t p0, int64
     }
 }
 
+static void forward(const conv_geom *g, const float *x, const float *w, const float *b, float *y);
+static void backward(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw, float *gb);
+
+/* Convs below these FLOPs run on one thread (cpu_threads_narrow). Measured on a 2-core Xeon with the
+ * temporal VAE at 16 filters on 16x16 latents (temporal_step_tiny), 2 threads: through oneDNN 53-57 ms a
+ * step with every conv threaded, 42 ms with those under 64 MFLOP on one thread (1 thread: 90 ms); through
+ * vaec's Winograd/im2col (AVX2 CPUs) 225-262 ms threaded against 143-187 ms on 1 thread, and 137-144 ms
+ * with convs under 1 GFLOP on one thread (their few Winograd chunks split unevenly over 2 threads). */
+#define SERIAL_BELOW_DNNL 64e6
+#define SERIAL_BELOW_OWN 1e9
+
+static double conv_flops(const conv_geom *g) {
+    return 2.0 * (double)(g->B * g->To * g->Ho * g->Wo) * (double)(g->kt * g->kh * g->kw * g->cin) * (double)g->cout;
+}
+
+static double serial_below(const conv_geom *g) { return conv_uses_dnnl(g) ? SERIAL_BELOW_DNNL : SERIAL_BELOW_OWN; }
+
 void conv_forward_cpu(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
+    int saved = cpu_threads_narrow(conv_flops(g), serial_below(g));
+    forward(g, x, w, b, y);
+    cpu_threads_restore(saved);
+}
+
+void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
+                       float *gb) {
+    int saved = cpu_threads_narrow(2 * conv_flops(g), serial_below(g));
+    backward(g, x, w, gy, gx, gw, gb);
+    cpu_threads_restore(saved);
+}
+
+static void forward(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
     const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
     if (P > 0 && conv_uses_dnnl(g)) {
         conv_dnnl_forward(g, x, w, b, y);
@@ -240,8 +274,8 @@ static bool input_grad_winograd(const conv_geom *g, const float *w, const float 
     return true;
 }
 
-void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
-                       float *gb) {
+static void backward(const conv_geom *g, const float *x, const float *w, const float *gy, float *gx, float *gw,
+                     float *gb) {
     const int64_t P = g->B * g->To * g->Ho * g->Wo, K = g->kt * g->kh * g->kw * g->cin, CO = g->cout;
     if (P > 0 && conv_uses_dnnl(g)) {   /* the bias gradient comes with the weight gradient there */
         if (gx) conv_dnnl_backward_data(g, w, gy, gx);

@@ -44,7 +44,7 @@ typedef struct {
     dnnl_primitive_t rprim;
 } conv_prim;
 
-#define CACHE_SIZE 96   /* distinct conv shapes of a stage-1 step (both VAEs, fwd + bwd) fit */
+#define CACHE_SIZE 512   /* distinct conv shapes x kinds x dtypes x thread counts of a training step fit */
 static conv_prim cache[CACHE_SIZE];
 static uint64_t clock_ticks;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;

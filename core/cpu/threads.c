@@ -66,3 +66,17 @@ int cpu_threads_apply(int requested) {
 }
 
 const char *cpu_threads_source(void) { return source; }
+
+int cpu_threads_narrow(double flops, double serial_below) {
+    int n = omp_get_max_threads();
+    if (n <= 1 || flops >= serial_below || omp_in_parallel()) return 0;
+    omp_set_num_threads(1);
+    openblas_set_num_threads(1);   /* its OpenMP build keeps its own count */
+    return n;
+}
+
+void cpu_threads_restore(int saved) {
+    if (saved <= 0) return;
+    omp_set_num_threads(saved);
+    openblas_set_num_threads(saved);
+}

@@ -16,4 +16,10 @@ int cpu_threads_default(void);       /* OMP_NUM_THREADS when set, else cpu_physi
 int cpu_threads_apply(int requested);   /* requested > 0, or 0 for the default; returns the count in force */
 const char *cpu_threads_source(void);   /* "[train] threads", "OMP_NUM_THREADS" or "physical cores", for the log */
 
+/* Work too small to split runs on one thread: below serial_below FLOPs the fork, the barriers and the
+ * uneven split of a few chunks cost more than a second core gains. The thresholds are per kernel family
+ * (conv_cpu.c). Returns the count to give back to cpu_threads_restore (0: nothing changed). */
+int cpu_threads_narrow(double flops, double serial_below);
+void cpu_threads_restore(int saved);
+
 #endif
