@@ -240,9 +240,13 @@ json_value *json_parse_file(const char *path) {
 }
 
 /* ---- writer ---- */
-typedef struct { char *s; size_t n, cap; } jbuf;
-static void put(jbuf *b, const char *fmt, ...) VAEC_PRINTF(2, 3);
-static void put(jbuf *b, const char *fmt, ...) {
+json_buf json_buf_new(void) {
+    json_buf b = {xmalloc(256), 0, 256};
+    b.s[0] = 0;
+    return b;
+}
+
+void json_buf_printf(json_buf *b, const char *fmt, ...) {
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -264,15 +268,15 @@ void json_format_float(double x, char *buf, size_t n) {
     if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", n - strlen(buf) - 1);   /* Python writes 1.0, not 1 */
 }
 
-static void put_string(jbuf *b, const char *s) {
-    put(b, "\"");
+void json_buf_string(json_buf *b, const char *s) {
+    json_buf_printf(b, "\"");
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') put(b, "\\%c", *s);
-        else if (*s == '\n') put(b, "\\n");
-        else if ((unsigned char)*s < 32) put(b, "\\u%04x", *s);
-        else put(b, "%c", *s);
+        if (*s == '"' || *s == '\\') json_buf_printf(b, "\\%c", *s);
+        else if (*s == '\n') json_buf_printf(b, "\\n");
+        else if ((unsigned char)*s < 32) json_buf_printf(b, "\\u%04x", *s);
+        else json_buf_printf(b, "%c", *s);
     }
-    put(b, "\"");
+    json_buf_printf(b, "\"");
 }
 
 static const char *const *sort_keys_of;
@@ -280,44 +284,44 @@ static int cmp_key_index(const void *a, const void *b) {
     return strcmp(sort_keys_of[*(const int *)a], sort_keys_of[*(const int *)b]);
 }
 
-static void write_value(jbuf *b, const json_value *v, int indent) {
+static void write_value(json_buf *b, const json_value *v, int indent) {
     switch (v->type) {
-        case JSON_NULL: put(b, "null"); return;
-        case JSON_BOOL: put(b, v->b ? "true" : "false"); return;
+        case JSON_NULL: json_buf_printf(b, "null"); return;
+        case JSON_BOOL: json_buf_printf(b, v->b ? "true" : "false"); return;
         case JSON_NUMBER: {
             char num[64];
             if (v->is_int) snprintf(num, sizeof num, "%lld", (long long)v->num);
             else json_format_float(v->num, num, sizeof num);
-            put(b, "%s", num);
+            json_buf_printf(b, "%s", num);
             return;
         }
-        case JSON_STRING: put_string(b, v->str); return;
+        case JSON_STRING: json_buf_string(b, v->str); return;
         default: break;
     }
     bool obj = v->type == JSON_OBJECT;
-    if (v->n == 0) { put(b, obj ? "{}" : "[]"); return; }
+    if (v->n == 0) { json_buf_printf(b, obj ? "{}" : "[]"); return; }
     int *order = xmalloc((size_t)v->n * sizeof(int));
     for (int i = 0; i < v->n; i++) order[i] = i;
     if (obj) {   /* json.dumps(sort_keys=True) */
         sort_keys_of = (const char *const *)v->keys;
         qsort(order, (size_t)v->n, sizeof(int), cmp_key_index);
     }
-    put(b, obj ? "{\n" : "[\n");
+    json_buf_printf(b, obj ? "{\n" : "[\n");
     for (int i = 0; i < v->n; i++) {
-        put(b, "%*s", indent + 2, "");
-        if (obj) { put_string(b, v->keys[order[i]]); put(b, ": "); }
+        json_buf_printf(b, "%*s", indent + 2, "");
+        if (obj) { json_buf_string(b, v->keys[order[i]]); json_buf_printf(b, ": "); }
         write_value(b, v->items[order[i]], indent + 2);
-        put(b, i + 1 < v->n ? ",\n" : "\n");
+        json_buf_printf(b, i + 1 < v->n ? ",\n" : "\n");
     }
-    put(b, "%*s%s", indent, "", obj ? "}" : "]");
+    json_buf_printf(b, "%*s%s", indent, "", obj ? "}" : "]");
     free(order);
 }
 
 char *json_write(const json_value *v) {
-    jbuf b = {xmalloc(256), 0, 256};
+    json_buf b = json_buf_new();
     b.s[0] = 0;
     write_value(&b, v, 0);
-    put(&b, "\n");
+    json_buf_printf(&b, "\n");
     return b.s;
 }
 

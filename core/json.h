@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/check.h"   // defines: VAEC_PRINTF
 
 /* ---- token readers ---- */
 typedef struct { const char *s, *end; const char *err; } json_parser;
@@ -64,6 +65,12 @@ void json_set(json_value *obj, const char *key, json_value *val);     /* takes o
 
 /* indent 2, keys sorted, one array element a line, numbers in their shortest float32-exact form */
 char *json_write(const json_value *v);
+
+/* ---- text building: the writer's growing buffer, shared with streaming writers (the safetensors header) */
+typedef struct { char *s; size_t n, cap; } json_buf;   /* s malloc'd, NUL-terminated; the caller frees s */
+json_buf json_buf_new(void);
+void json_buf_printf(json_buf *b, const char *fmt, ...) VAEC_PRINTF(2, 3);
+void json_buf_string(json_buf *b, const char *s);       /* s quoted, with JSON's escapes */
 /* json_write(v) to path atomically: a temporary name, fsync, rename; 0 or -1 with vaec_last_error() */
 int json_save(const json_value *v, const char *path);
 /* the shortest decimal form of x that reads back as the same float32 (0.18215f -> "0.18215") */

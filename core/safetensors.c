@@ -396,65 +396,40 @@ void st_writer_free(st_writer *w) {
     free(w);
 }
 
-typedef struct { char *s; size_t n, cap; } sbuf;
-static void sb_put(sbuf *b, const char *fmt, ...) VAEC_PRINTF(2, 3);
-#include <stdarg.h>
-static void sb_put(sbuf *b, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-        va_end(ap);
-        if ((size_t)k < b->cap - b->n) { b->n += (size_t)k; return; }
-        b->cap = b->cap * 2 + (size_t)k + 64;
-        b->s = xrealloc(b->s, b->cap);
-    }
-}
-static void sb_json_string(sbuf *b, const char *s) {
-    sb_put(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') sb_put(b, "\\%c", *s);
-        else if ((unsigned char)*s < 32) sb_put(b, "\\u%04x", *s);
-        else sb_put(b, "%c", *s);
-    }
-    sb_put(b, "\"");
-}
-
 /* the header: metadata (the user's pairs, then a checksum of each tensor and one of those pairs), then the
  * tensors in data order; the checksums are fixed-width, so the header written before the data with zeros has
  * the length of the one written over it afterwards */
-static sbuf build_header(const st_writer *w, const uint32_t *crcs, uint32_t mcrc) {
-    sbuf h = {xmalloc(256), 0, 256};
-    h.s[0] = 0;
-    sb_put(&h, "{\"__metadata__\":{");
+static json_buf build_header(const st_writer *w, const uint32_t *crcs, uint32_t mcrc) {
+    json_buf h = json_buf_new();
+    json_buf_printf(&h, "{\"__metadata__\":{");
     for (int i = 0; i < w->nm; i++) {
-        sb_json_string(&h, w->mk[i]);
-        sb_put(&h, ":");
-        sb_json_string(&h, w->mv[i]);
-        sb_put(&h, ",");
+        json_buf_string(&h, w->mk[i]);
+        json_buf_printf(&h, ":");
+        json_buf_string(&h, w->mv[i]);
+        json_buf_printf(&h, ",");
     }
     for (int i = 0; i < w->n; i++) {
         size_t kn = strlen(w->items[i].name) + sizeof CRC_KEY;
         char *key = xmalloc(kn);
         snprintf(key, kn, CRC_KEY "%s", w->items[i].name);
-        sb_json_string(&h, key);
+        json_buf_string(&h, key);
         free(key);
-        sb_put(&h, ":\"crc32c:%08x\",", crcs[i]);
+        json_buf_printf(&h, ":\"crc32c:%08x\",", crcs[i]);
     }
-    sb_put(&h, "\"" CRC_META "\":\"crc32c:%08x\"}", mcrc);
+    json_buf_printf(&h, "\"" CRC_META "\":\"crc32c:%08x\"}", mcrc);
     uint64_t off = 0;
     for (int i = 0; i < w->n; i++) {
         const st_item *it = &w->items[i];
         uint64_t nb = (uint64_t)it->t->numel * dtype_size(it->dtype);
-        sb_put(&h, ",");
-        sb_json_string(&h, it->name);
-        sb_put(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(it->dtype));
-        for (int d = 0; d < it->t->ndim; d++) sb_put(&h, d ? ",%lld" : "%lld", (long long)it->t->shape[d]);
-        sb_put(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + nb));
+        json_buf_printf(&h, ",");
+        json_buf_string(&h, it->name);
+        json_buf_printf(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(it->dtype));
+        for (int d = 0; d < it->t->ndim; d++) json_buf_printf(&h, d ? ",%lld" : "%lld", (long long)it->t->shape[d]);
+        json_buf_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + nb));
         off += nb;
     }
-    sb_put(&h, "}");
-    while (h.n % 8) sb_put(&h, " ");   /* the reference writer aligns the data to 8 bytes */
+    json_buf_printf(&h, "}");
+    while (h.n % 8) json_buf_printf(&h, " ");   /* the reference writer aligns the data to 8 bytes */
     return h;
 }
 
@@ -462,7 +437,7 @@ int st_writer_save(st_writer *w, const char *path) {
     for (int i = 0; i < w->nm; i++)
         CHECK(!is_crc_key(w->mk[i]), "safetensors: metadata key '%s' is reserved for checksums", w->mk[i]);
     uint32_t *crcs = xcalloc((size_t)w->n + 1, sizeof *crcs);
-    sbuf h = build_header(w, crcs, 0);
+    json_buf h = build_header(w, crcs, 0);
     uint64_t total = 8 + h.n;
     for (int i = 0; i < w->n; i++) total += (uint64_t)w->items[i].t->numel * dtype_size(w->items[i].dtype);
 
