@@ -14,35 +14,6 @@
 #define FWD_SMALL_WEIGHT_BYTES ((int64_t)4 << 20)  /* weights up to this size take the per-thread tiles */
 static int64_t workspace_floats = 8 << 20;   /* 32 MiB of im2col columns per tile, whatever the layer */
 
-static conv_algo forced_algo = CONV_ALGO_AUTO;
-
-void conv_set_algorithm(conv_algo a) { forced_algo = a; }
-
-conv_algo conv_current_algorithm(void) {
-    static int env = -1;   /* VAEC_CONV_ALGO for a whole run */
-    if (env < 0) {
-        const char *e = getenv("VAEC_CONV_ALGO");
-        CHECK_HINT(!e || !*e || !strcmp(e, "auto") || !strcmp(e, "im2col") || !strcmp(e, "winograd") || !strcmp(e, "dnnl"),
-                   "use auto (the default), dnnl, winograd or im2col", "VAEC_CONV_ALGO=%s is not a conv algorithm", e);
-        env = !e || !*e || !strcmp(e, "auto") ? CONV_ALGO_AUTO
-              : !strcmp(e, "im2col")          ? CONV_ALGO_IM2COL
-              : !strcmp(e, "winograd")        ? CONV_ALGO_WINOGRAD
-                                              : CONV_ALGO_DNNL;
-    }
-    return forced_algo != CONV_ALGO_AUTO ? forced_algo : (conv_algo)env;
-}
-
-bool conv_uses_dnnl(const conv_geom *g) {
-    conv_algo a = conv_current_algorithm();
-    return a == CONV_ALGO_DNNL || (a == CONV_ALGO_AUTO && cpu_backend_use_dnnl() && dnnl_conv_preferred());
-}
-
-const char *conv_backend_name(void) {
-    conv_geom g;
-    memset(&g, 0, sizeof g);
-    return conv_uses_dnnl(&g) ? "oneDNN" : "vaec's Winograd/im2col";
-}
-
 void conv_set_workspace_limit(size_t bytes) { workspace_floats = bytes ? (int64_t)(bytes / sizeof(float)) : (8 << 20); }
 
 /* im2col columns come from the caching allocator (tagged workspace): no malloc per step */
