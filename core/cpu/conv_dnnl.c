@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <string.h>
 #include "core/cpu/cpu.h"
+#include "core/cpu/prim_cache.h"  // defines: prim_cache_get, prim_cache_done
 #include "core/cpu/dnnl_util.h"   // defines: DNNL_CHECK, dnnl_run, dnnl_md_*
 #include "core/ops/conv.h"        // defines: conv_geom
 
@@ -32,9 +33,6 @@ typedef struct {
 } conv_key;
 
 typedef struct {
-    conv_key key;
-    bool used;
-    uint64_t last_use;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
     dnnl_memory_desc_t src, dst, user_w, bias;   /* vaec's layouts */
@@ -44,10 +42,6 @@ typedef struct {
     dnnl_primitive_t rprim;
 } conv_prim;
 
-#define CACHE_SIZE 512   /* distinct conv shapes x kinds x dtypes x thread counts of a training step fit */
-static conv_prim cache[CACHE_SIZE];
-static uint64_t clock_ticks;
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* the conv as oneDNN sees it: 2-D over B*T images where time plays no part, else 3-D */
 static conv_key make_key(const conv_geom *g, conv_kind kind, bool has_bias, dnnl_data_type_t x_dt,
@@ -137,33 +131,16 @@ static void build(conv_prim *e, const conv_key *k) {
 }
 
 static void release(conv_prim *e) {
-    if (!e->used) return;
     dnnl_primitive_destroy(e->prim);
     dnnl_primitive_desc_destroy(e->pd);
     if (e->reorder_w) {
         dnnl_primitive_destroy(e->rprim);
         dnnl_primitive_desc_destroy(e->rpd);
     }
-    memset(e, 0, sizeof *e);
 }
 
-/* the cached primitive for k, built on a miss (the least recently used entry makes room) */
-static conv_prim *lookup(const conv_key *k) {
-    conv_prim *victim = &cache[0];
-    for (int i = 0; i < CACHE_SIZE; i++) {
-        if (cache[i].used && !memcmp(&cache[i].key, k, sizeof *k)) {
-            cache[i].last_use = ++clock_ticks;
-            return &cache[i];
-        }
-        if (!cache[i].used || (victim->used && cache[i].last_use < victim->last_use)) victim = &cache[i];
-    }
-    release(victim);
-    build(victim, k);
-    victim->key = *k;
-    victim->used = true;
-    victim->last_use = ++clock_ticks;
-    return victim;
-}
+/* distinct conv shapes x kinds x dtypes x thread counts of a training step fit */
+static prim_cache cache = PRIM_CACHE_INIT(conv_key, conv_prim, 512, build, release);
 
 static mem_block *scratch_bytes(size_t bytes) {
     mem_tag prev = mem_set_tag(MEM_WORKSPACE);
@@ -184,35 +161,32 @@ static const void *weights_for_kernel(conv_prim *e, const void *w, mem_block **b
 
 static void forward(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *w, const void *b, void *y) {
     conv_key k = make_key(g, KIND_FWD, b != NULL, dt, dt, dt);
-    pthread_mutex_lock(&cache_lock);
-    conv_prim *e = lookup(&k);
+    conv_prim *e = prim_cache_get(&cache, &k);
     mem_block *wb;
     const void *wk = weights_for_kernel(e, w, &wb);
     dnnl_arg a[4] = {{DNNL_ARG_SRC, &e->src, x}, {DNNL_ARG_WEIGHTS, &e->lib_w, wk}, {DNNL_ARG_DST, &e->dst, y},
                      {DNNL_ARG_BIAS, &e->bias, b}};
     dnnl_run(e->prim, e->pd, b ? 4 : 3, a, "conv forward");
     mem_block_release(wb);
-    pthread_mutex_unlock(&cache_lock);
+    prim_cache_done(&cache);
 }
 
 /* gx (float32) from w and gy in dt */
 static void backward_data(const conv_geom *g, dnnl_data_type_t dt, const void *w, const void *gy, float *gx) {
     conv_key k = make_key(g, KIND_BWD_DATA, false, dnnl_f32, dt, dt);
-    pthread_mutex_lock(&cache_lock);
-    conv_prim *e = lookup(&k);
+    conv_prim *e = prim_cache_get(&cache, &k);
     mem_block *wb;
     const void *wk = weights_for_kernel(e, w, &wb);
     dnnl_arg a[3] = {{DNNL_ARG_DIFF_DST, &e->dst, gy}, {DNNL_ARG_WEIGHTS, &e->lib_w, wk}, {DNNL_ARG_DIFF_SRC, &e->src, gx}};
     dnnl_run(e->prim, e->pd, 3, a, "conv backward data");
     mem_block_release(wb);
-    pthread_mutex_unlock(&cache_lock);
+    prim_cache_done(&cache);
 }
 
 /* gw and gb (float32; gb may be NULL) from x and gy in dt */
 static void backward_weights(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *gy, float *gw, float *gb) {
     conv_key k = make_key(g, KIND_BWD_WEIGHTS, gb != NULL, dt, dnnl_f32, dt);
-    pthread_mutex_lock(&cache_lock);
-    conv_prim *e = lookup(&k);
+    conv_prim *e = prim_cache_get(&cache, &k);
     mem_block *wb = e->reorder_w ? scratch_bytes(dnnl_memory_desc_get_size(&e->lib_w)) : NULL;
     dnnl_arg a[4] = {{DNNL_ARG_SRC, &e->src, x}, {DNNL_ARG_DIFF_DST, &e->dst, gy},
                      {DNNL_ARG_DIFF_WEIGHTS, &e->lib_w, wb ? wb->ptr : gw}, {DNNL_ARG_DIFF_BIAS, &e->bias, gb}};
@@ -222,7 +196,7 @@ static void backward_weights(const conv_geom *g, dnnl_data_type_t dt, const void
         dnnl_run(e->rprim, e->rpd, 2, r, "weight-gradient reorder");
         mem_block_release(wb);
     }
-    pthread_mutex_unlock(&cache_lock);
+    prim_cache_done(&cache);
 }
 
 void conv_dnnl_forward(const conv_geom *g, const float *x, const float *w, const float *b, float *y) {
@@ -253,10 +227,9 @@ const char *conv_dnnl_impl_name(const conv_geom *g, int kind, bool bf16) {
     const dnnl_data_type_t dt = bf16 ? dnnl_bf16 : dnnl_f32;
     conv_key k = make_key(g, (conv_kind)kind, false, kind == KIND_BWD_DATA ? dnnl_f32 : dt,
                           kind == KIND_BWD_WEIGHTS ? dnnl_f32 : dt, dt);
-    pthread_mutex_lock(&cache_lock);
-    conv_prim *e = lookup(&k);
+    conv_prim *e = prim_cache_get(&cache, &k);
     const char *name = NULL;
     dnnl_primitive_desc_query(e->pd, dnnl_query_impl_info_str, 0, &name);
-    pthread_mutex_unlock(&cache_lock);
+    prim_cache_done(&cache);
     return name ? name : "?";
 }

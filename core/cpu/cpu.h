@@ -17,6 +17,7 @@
  *   bf16_cpu.c       the bf16 path choice (bf16_cpu_native) and bf16 <-> float32 arrays         bf16_cpu.h
  *   gemm_avx2.c      the AVX2 kernel of the Winograd products                                    gemm_avx2.h
  *   threads.c        the one thread count of OpenMP, oneDNN and OpenBLAS                            threads.h
+ *   prim_cache.c     the LRU cache of built oneDNN primitives (convolutions, bf16 GEMMs)        prim_cache.h
  *   dnnl_util.c      oneDNN engine, stream, descriptors, allocator-backed scratch, backend choice  dnnl_util.h
  *   exp_vec.h        8-lane expf (softmax, SiLU); vec8.h: the 8-float vector type they share
  */

@@ -9,6 +9,7 @@
 #include "core/cpu/bf16_cpu.h"    // defines: bf16_cpu_native, bf16_widened
 #include "core/cpu/dnnl_util.h"   // defines: DNNL_CHECK, dnnl_md_matrix, dnnl_run
 #include "core/cpu/gemm.h"        // defines: gemm_f32
+#include "core/cpu/prim_cache.h"  // defines: prim_cache_get, prim_cache_done
 
 typedef struct {
     int64_t batch, m, n, k, lda, ldb, ldc, sa, sb, sc;
@@ -16,18 +17,11 @@ typedef struct {
 } mm_key;
 
 typedef struct {
-    mm_key key;
-    bool used;
-    uint64_t last_use;
     dnnl_memory_desc_t a, b, c;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
 } mm_prim;
 
-#define CACHE_SIZE 32   /* the distinct products of a step (linear layers of the attention blocks, fwd + bwd) */
-static mm_prim cache[CACHE_SIZE];
-static uint64_t clock_ticks;
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void build(mm_prim *e, const mm_key *k) {
     dnnl_md_matrix(&e->a, dnnl_bf16, k->batch, k->m, k->k, k->lda, k->sa, k->ta);
@@ -41,27 +35,13 @@ static void build(mm_prim *e, const mm_key *k) {
     DNNL_CHECK(dnnl_primitive_create(&e->prim, e->pd), "bf16 matmul primitive");
 }
 
-/* the cached primitive for k, built on a miss (the least recently used entry makes room) */
-static mm_prim *lookup(const mm_key *k) {
-    mm_prim *victim = &cache[0];
-    for (int i = 0; i < CACHE_SIZE; i++) {
-        if (cache[i].used && !memcmp(&cache[i].key, k, sizeof *k)) {
-            cache[i].last_use = ++clock_ticks;
-            return &cache[i];
-        }
-        if (!cache[i].used || (victim->used && cache[i].last_use < victim->last_use)) victim = &cache[i];
-    }
-    if (victim->used) {
-        dnnl_primitive_destroy(victim->prim);
-        dnnl_primitive_desc_destroy(victim->pd);
-    }
-    memset(victim, 0, sizeof *victim);
-    build(victim, k);
-    victim->key = *k;
-    victim->used = true;
-    victim->last_use = ++clock_ticks;
-    return victim;
+static void release(mm_prim *e) {
+    dnnl_primitive_destroy(e->prim);
+    dnnl_primitive_desc_destroy(e->pd);
 }
+
+/* the distinct products of a step (linear layers of the attention blocks, fwd + bwd) */
+static prim_cache cache = PRIM_CACHE_INIT(mm_key, mm_prim, 32, build, release);
 
 /* elements spanned by a batch of (rows x cols) matrices stored with ld (transposed: cols x rows) */
 static int64_t extent(int64_t batch, int64_t rows, int64_t cols, int64_t ld, int64_t stride, bool transposed) {
@@ -83,11 +63,10 @@ void gemm_bf16(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k,
         key.batch = batch, key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
         key.sa = batch > 1 ? sa : 0, key.sb = batch > 1 ? sb : 0, key.sc = batch > 1 ? sc : 0;   /* unused for one */
         key.ta = ta, key.tb = tb, key.nthreads = omp_get_max_threads();
-        pthread_mutex_lock(&cache_lock);
-        mm_prim *e = lookup(&key);
+        mm_prim *e = prim_cache_get(&cache, &key);
         dnnl_arg args[3] = {{DNNL_ARG_SRC, &e->a, a}, {DNNL_ARG_WEIGHTS, &e->b, b}, {DNNL_ARG_DST, &e->c, c}};
         dnnl_run(e->prim, e->pd, 3, args, "bf16 matmul");
-        pthread_mutex_unlock(&cache_lock);
+        prim_cache_done(&cache);
         return;
     }
     mem_block *af = bf16_widened(a, extent(batch, m, k, lda, sa, ta));
