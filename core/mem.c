@@ -129,6 +129,13 @@ mem_block *mem_try_alloc(size_t bytes, device_t device) {
     return b;
 }
 
+mem_block *mem_alloc_tagged(size_t bytes, device_t device, mem_tag tag) {
+    mem_tag prev = mem_set_tag(tag);
+    mem_block *b = mem_alloc(bytes, device);
+    mem_set_tag(prev);
+    return b;
+}
+
 mem_block *mem_alloc(size_t bytes, device_t device) {
     mem_block *b = mem_try_alloc(bytes, device);
     if (!b) {
@@ -191,20 +198,21 @@ void mem_report(FILE *f) {
     }
 }
 
+/* the cached block at the head of bin i goes back to the system */
+static size_t drop_cached_head(dev_cache *c, int i) {
+    mem_block *b = c->free_list[i];
+    c->free_list[i] = b->next_free;
+    device_free(b->device, b->ptr, b->bytes);
+    c->stats.reserved -= b->bytes;
+    c->stats.cached -= b->bytes;
+    b->next_free = spare_blocks;
+    spare_blocks = b;
+    return b->bytes;
+}
+
 static void free_cached_locked(dev_cache *c) {
-    for (int i = 0; i < NBINS; i++) {
-        mem_block *b = c->free_list[i];
-        while (b) {
-            mem_block *next = b->next_free;
-            device_free(b->device, b->ptr, b->bytes);
-            c->stats.reserved -= b->bytes;
-            c->stats.cached -= b->bytes;
-            b->next_free = spare_blocks;
-            spare_blocks = b;
-            b = next;
-        }
-        c->free_list[i] = NULL;
-    }
+    for (int i = 0; i < NBINS; i++)
+        while (c->free_list[i]) drop_cached_head(c, i);
 }
 
 /* On the CPU a miss first hands back cached blocks, largest first, while what the process holds
@@ -231,16 +239,7 @@ static bool over_limit(const dev_cache *c, size_t request) {
 
 static void trim_cached_locked(dev_cache *c, size_t request) {
     for (int i = NBINS - 1; i >= 0 && c->stats.cached > 0 && over_limit(c, request); i--) {
-        while (c->free_list[i] && over_limit(c, request)) {
-            mem_block *b = c->free_list[i];
-            c->free_list[i] = b->next_free;
-            device_free(b->device, b->ptr, b->bytes);
-            c->stats.reserved -= b->bytes;
-            c->stats.cached -= b->bytes;
-            c->stats.trimmed += b->bytes;
-            b->next_free = spare_blocks;
-            spare_blocks = b;
-        }
+        while (c->free_list[i] && over_limit(c, request)) c->stats.trimmed += drop_cached_head(c, i);
     }
 }
 

@@ -41,6 +41,7 @@ typedef struct mem_block {
 } mem_block;
 
 mem_block *mem_alloc(size_t bytes, device_t device);   /* tagged with the current tag; fatal past the limit */
+mem_block *mem_alloc_tagged(size_t bytes, device_t device, mem_tag tag);   /* tagged tag (op scratch: MEM_WORKSPACE) */
 /* NULL when the block would take the device past its limit (after the cache is handed back); tensor_new uses it
  * to name the tensor's shape in its message */
 mem_block *mem_try_alloc(size_t bytes, device_t device);

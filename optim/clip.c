@@ -16,9 +16,7 @@ double grad_global_norm(tensor *const *params, int n) {
     int n_gpu = 0;
     for (int i = 0; i < n; i++) n_gpu += params[i]->grad && params[i]->grad->device == DEVICE_CUDA;
     if (n_gpu) {
-        mem_tag prev = mem_set_tag(MEM_WORKSPACE);
-        slots = mem_alloc((size_t)n * sizeof(double), DEVICE_CUDA);
-        mem_set_tag(prev);
+        slots = mem_alloc_tagged((size_t)n * sizeof(double), DEVICE_CUDA, MEM_WORKSPACE);
         for (int i = 0; i < n; i++) {
             const tensor *g = params[i]->grad;
             if (g && g->device == DEVICE_CUDA) sum_all_cuda(tensor_f32(g), g->numel, 1, 1.0, NULL, (double *)slots->ptr + i);

@@ -21,12 +21,7 @@ void bf16_widen_array(const uint16_t *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_f32(src[i]);
 }
 
-static mem_block *workspace(size_t bytes) {
-    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
-    mem_block *b = mem_alloc(bytes ? bytes : 1, DEVICE_CPU);
-    mem_set_tag(prev);
-    return b;
-}
+static mem_block *workspace(size_t bytes) { return mem_alloc_tagged(bytes ? bytes : 1, DEVICE_CPU, MEM_WORKSPACE); }
 
 mem_block *bf16_f32_scratch(int64_t n) { return workspace((size_t)n * sizeof(float)); }
 

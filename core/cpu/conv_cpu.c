@@ -17,12 +17,7 @@ static int64_t workspace_floats = 8 << 20;   /* 32 MiB of im2col columns per til
 void conv_set_workspace_limit(size_t bytes) { workspace_floats = bytes ? (int64_t)(bytes / sizeof(float)) : (8 << 20); }
 
 /* im2col columns come from the caching allocator (tagged workspace): no malloc per step */
-static mem_block *workspace(size_t bytes) {
-    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
-    mem_block *b = mem_alloc(bytes, DEVICE_CPU);
-    mem_set_tag(prev);
-    return b;
-}
+static mem_block *workspace(size_t bytes) { return mem_alloc_tagged(bytes, DEVICE_CPU, MEM_WORKSPACE); }
 
 static int is_pointwise(const conv_geom *g) {
     return g->kt == 1 && g->kh == 1 && g->kw == 1 && g->st == 1 && g->sh == 1 && g->sw == 1 &&

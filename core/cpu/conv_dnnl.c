@@ -16,7 +16,6 @@
  * scratchpad and the reordered weights) comes from vaec's allocator, tagged workspace, so the memory
  * report counts it. */
 #include <omp.h>
-#include <pthread.h>
 #include <string.h>
 #include "core/cpu/cpu.h"
 #include "core/cpu/prim_cache.h"  // defines: prim_cache_get, prim_cache_done
@@ -142,18 +141,11 @@ static void release(conv_prim *e) {
 /* distinct conv shapes x kinds x dtypes x thread counts of a training step fit */
 static prim_cache cache = PRIM_CACHE_INIT(conv_key, conv_prim, 512, build, release);
 
-static mem_block *scratch_bytes(size_t bytes) {
-    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
-    mem_block *b = mem_alloc(bytes, DEVICE_CPU);
-    mem_set_tag(prev);
-    return b;
-}
-
 /* the weights in the kernel's layout: w itself, or a reordered copy in *blk */
 static const void *weights_for_kernel(conv_prim *e, const void *w, mem_block **blk) {
     *blk = NULL;
     if (!e->reorder_w) return w;
-    *blk = scratch_bytes(dnnl_memory_desc_get_size(&e->lib_w));
+    *blk = mem_alloc_tagged(dnnl_memory_desc_get_size(&e->lib_w), DEVICE_CPU, MEM_WORKSPACE);
     dnnl_arg a[2] = {{DNNL_ARG_FROM, &e->user_w, w}, {DNNL_ARG_TO, &e->lib_w, (*blk)->ptr}};
     dnnl_run(e->rprim, e->rpd, 2, a, "weight reorder");
     return (*blk)->ptr;
@@ -187,7 +179,7 @@ static void backward_data(const conv_geom *g, dnnl_data_type_t dt, const void *w
 static void backward_weights(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *gy, float *gw, float *gb) {
     conv_key k = make_key(g, KIND_BWD_WEIGHTS, gb != NULL, dt, dnnl_f32, dt);
     conv_prim *e = prim_cache_get(&cache, &k);
-    mem_block *wb = e->reorder_w ? scratch_bytes(dnnl_memory_desc_get_size(&e->lib_w)) : NULL;
+    mem_block *wb = e->reorder_w ? mem_alloc_tagged(dnnl_memory_desc_get_size(&e->lib_w), DEVICE_CPU, MEM_WORKSPACE) : NULL;
     dnnl_arg a[4] = {{DNNL_ARG_SRC, &e->src, x}, {DNNL_ARG_DIFF_DST, &e->dst, gy},
                      {DNNL_ARG_DIFF_WEIGHTS, &e->lib_w, wb ? wb->ptr : gw}, {DNNL_ARG_DIFF_BIAS, &e->bias, gb}};
     dnnl_run(e->prim, e->pd, gb ? 4 : 3, a, "conv backward weights");

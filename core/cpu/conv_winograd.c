@@ -47,9 +47,7 @@ bool conv_winograd_applies(const conv_geom *g) {
 }
 
 static float *workspace(size_t floats, mem_block **blk) {
-    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
-    *blk = mem_alloc(floats * sizeof(float), DEVICE_CPU);
-    mem_set_tag(prev);
+    *blk = mem_alloc_tagged(floats * sizeof(float), DEVICE_CPU, MEM_WORKSPACE);
     return (*blk)->ptr;
 }
 

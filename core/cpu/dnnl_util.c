@@ -119,11 +119,7 @@ dnnl_primitive_attr_t dnnl_attr_user_scratchpad(void) {
 mem_block *dnnl_scratch(const_dnnl_primitive_desc_t pd) {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t bytes = md ? dnnl_memory_desc_get_size(md) : 0;
-    if (!bytes) return NULL;
-    mem_tag prev = mem_set_tag(MEM_WORKSPACE);
-    mem_block *b = mem_alloc(bytes, DEVICE_CPU);
-    mem_set_tag(prev);
-    return b;
+    return bytes ? mem_alloc_tagged(bytes, DEVICE_CPU, MEM_WORKSPACE) : NULL;
 }
 
 dnnl_memory_t dnnl_mem(const dnnl_memory_desc_t *md, void *ptr) {
