@@ -1,13 +1,13 @@
-/* conv_cpu.c: convolution kernels on the CPU: tiled im2col + GEMM forward; GEMMs and a channel-split
- * col2im backward (no atomics; each element accumulates in the same order on any thread count). */
+/* conv_cpu.c: the CPU conv entry points: each conv goes to oneDNN (conv_dnnl.c), vaec's Winograd
+ * (conv_winograd.c) or, here, tiled im2col + GEMM forward and GEMMs with a channel-split col2im backward
+ * (no atomics; each element accumulates in the same order on any thread count); small convs on one thread. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/ops/conv.h"
-#include "core/mem.h"   // defines: mem_alloc (workspace)
+#include "core/mem.h"   // defines: mem_alloc_tagged (workspace)
 #include "core/cpu/cpu.h"         // defines: conv_dnnl_forward, conv_dnnl_backward_*
-#include "core/cpu/dnnl_util.h"   // defines: cpu_backend_use_dnnl
 #include "core/cpu/threads.h"     // defines: cpu_threads_narrow
 
 #define FWD_TILE_FLOATS (256 << 10)              /* 1 MiB of im2col columns a thread (small-weight path) */

@@ -34,17 +34,14 @@ void attention_backward_cpu(const float *q, const float *k, const float *v, cons
         const float *qn = q + n * Lq * C, *kn = k + n * Lk * C, *vn = v + n * Lk * C;
         const float *Pn = P + n * Lq * Lk, *gn = gout + n * Lq * C;
         if (dv)
-            gemm_f32(true, false, Lk, C, Lq, 1.0f, Pn, Lk, gn, C, 0.0f,
-                        dv + n * Lk * C, C);
+            gemm_f32(true, false, Lk, C, Lq, 1.0f, Pn, Lk, gn, C, 0.0f, dv + n * Lk * C, C);
         if (!dq && !dk) continue;
         gemm_f32(false, true, Lq, Lk, C, 1.0f, gn, C, vn, C, 0.0f, work, Lk);
         softmax_backward_cpu(Pn, work, work, Lq, Lk);
         if (dq)
-            gemm_f32(false, false, Lq, C, Lk, scale, work, Lk, kn, C, 0.0f,
-                        dq + n * Lq * C, C);
+            gemm_f32(false, false, Lq, C, Lk, scale, work, Lk, kn, C, 0.0f, dq + n * Lq * C, C);
         if (dk)
-            gemm_f32(true, false, Lk, C, Lq, scale, work, Lk, qn, C, 0.0f,
-                        dk + n * Lk * C, C);
+            gemm_f32(true, false, Lk, C, Lq, scale, work, Lk, qn, C, 0.0f, dk + n * Lk * C, C);
     }
 }
 
