@@ -1,5 +1,7 @@
 /* autograd.c: the tape, recording, gradient accumulation and backward (see autograd.h). */
 #include "autograd/autograd.h"
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct { ag_node **nodes; int n, cap; } ag_tape;
@@ -101,9 +103,88 @@ void ag_grad_add_owned(tensor *t, tensor *g) {
     tensor_release(g);
 }
 
+/* ---- the gradient-ready hook (see autograd.h) ---- */
+static void checkpoint_backward(ag_node *n);
+static struct {
+    tensor *const *watched;
+    int n, n_slots;
+    ag_ready_fn ready;
+    void *ctx;
+    int *slot;        /* open-addressing table: pointer hash -> watched index, -1 empty */
+    int *first_use;   /* per watched tensor: the earliest node of the tape taking it as input */
+    int *order;       /* watched indices by first use, latest first: the order the walk finishes them */
+    int n_early, next, nodes_left;
+    bool walking;
+} hook;
+
+static int hook_slot_of(const tensor *t) {
+    uint64_t h = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ull;
+    int s = (int)(h >> 40) & (hook.n_slots - 1);
+    while (hook.slot[s] >= 0 && hook.watched[hook.slot[s]] != t) s = (s + 1) & (hook.n_slots - 1);
+    return s;
+}
+
+void ag_set_grad_ready_hook(tensor *const *watched, int n, ag_ready_fn ready, void *ctx) {
+    free(hook.slot), free(hook.first_use), free(hook.order);
+    memset(&hook, 0, sizeof hook);
+    if (!ready || n <= 0) return;
+    hook.watched = watched, hook.n = n, hook.ready = ready, hook.ctx = ctx;
+    for (hook.n_slots = 16; hook.n_slots < 2 * n; hook.n_slots *= 2) {}
+    hook.slot = xmalloc((size_t)hook.n_slots * sizeof(int));
+    for (int i = 0; i < hook.n_slots; i++) hook.slot[i] = -1;
+    for (int i = 0; i < n; i++) hook.slot[hook_slot_of(watched[i])] = i;
+    hook.first_use = xmalloc((size_t)n * sizeof(int));
+    hook.order = xmalloc((size_t)n * sizeof(int));
+}
+
+int ag_backward_nodes_left(void) { return hook.walking ? hook.nodes_left : 0; }
+
+static int by_first_use_desc(const void *a, const void *b) {
+    int x = hook.first_use[*(const int *)a], y = hook.first_use[*(const int *)b];
+    return x != y ? (x < y ? 1 : -1) : *(const int *)a - *(const int *)b;
+}
+
+/* before the outermost walk: when each watched gradient becomes final. A checkpoint node hides the weights
+   of its segment (they are not its inputs), so a tensor first used after the earliest checkpoint node might
+   still receive a gradient from it: those wait for the end of the walk, as do tensors no node uses. */
+static void hook_plan(const ag_tape *t) {
+    int first_ckpt = t->n;
+    for (int i = 0; i < hook.n; i++) hook.first_use[i] = -1;
+    for (int j = t->n - 1; j >= 0; j--) {
+        const ag_node *nd = t->nodes[j];
+        if (nd->backward == checkpoint_backward) first_ckpt = j;
+        for (int k = 0; k < nd->n_inputs; k++) {
+            int w = nd->inputs[k] ? hook.slot[hook_slot_of(nd->inputs[k])] : -1;
+            if (w >= 0) hook.first_use[w] = j;   /* descending j: the last write is the earliest use */
+        }
+    }
+    int early = 0, late = hook.n;
+    for (int i = 0; i < hook.n; i++) {
+        if (hook.first_use[i] >= 0 && hook.first_use[i] <= first_ckpt) hook.order[early++] = i;
+        else hook.order[--late] = i;
+    }
+    qsort(hook.order, (size_t)early, sizeof(int), by_first_use_desc);
+    for (int a = late, b = hook.n - 1; a < b; a++, b--) { int x = hook.order[a]; hook.order[a] = hook.order[b]; hook.order[b] = x; }
+    hook.n_early = early, hook.next = 0, hook.nodes_left = t->n, hook.walking = true;
+}
+
+/* after node i of the outermost walk: every watched tensor first used at i or later is final */
+static void hook_after_node(int i) {
+    hook.nodes_left = i;
+    while (hook.next < hook.n_early && hook.first_use[hook.order[hook.next]] >= i) hook.ready(hook.ctx, hook.order[hook.next++]);
+}
+
+static void hook_end_walk(void) {
+    hook.nodes_left = 0;
+    while (hook.next < hook.n) hook.ready(hook.ctx, hook.order[hook.next++]);
+    hook.walking = false;
+}
+
 /* Run the current tape backward from `out` (whose grad must be set), then free it. */
 static void run_tape_backward(void) {
     ag_tape *t = &tapes[tape_top];
+    const bool outer_hook = hook.ready && tape_top == 0;
+    if (outer_hook) hook_plan(t);
     for (int i = t->n - 1; i >= 0; i--) {
         ag_node *n = t->nodes[i];
         tensor *out = n->out;
@@ -114,8 +195,10 @@ static void run_tape_backward(void) {
         }
         node_free(n);
         t->nodes[i] = NULL;
+        if (outer_hook) hook_after_node(i);
     }
     t->n = 0;
+    if (outer_hook) hook_end_walk();
 }
 
 void ag_backward_with_grad(tensor *out, const tensor *grad_out) {

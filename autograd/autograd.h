@@ -67,6 +67,16 @@ void ag_tape_clear(void);                             /* drop the graph without 
 int ag_tape_size(void);
 void ag_zero_grad(tensor **params, int n);            /* frees the grads */
 
+/* gradient-ready hook (data-parallel overlap, train/grad_sync.h): while armed, the next outermost backward
+ * calls ready(ctx, i) for watched[i] as soon as its gradient is final, i.e. once the walk has passed the
+ * earliest node that takes it as an input (no node left can add to it), while the rest of backward still
+ * runs; a watched tensor used by no node, or inside an activation-checkpointed segment that runs later,
+ * is reported when the walk ends. Each watched tensor is reported exactly once a backward, in the order
+ * the walk finishes them. Nested walks (checkpoint recomputation) report nothing themselves. */
+typedef void (*ag_ready_fn)(void *ctx, int index);
+void ag_set_grad_ready_hook(tensor *const *watched, int n, ag_ready_fn ready, void *ctx);   /* NULL: disarm */
+int ag_backward_nodes_left(void);   /* during a walk: the nodes of the outermost tape not yet run */
+
 /* activation checkpointing: run fn without recording; recompute with recording in backward */
 typedef tensor *(*ag_segment_fn)(void *ctx, tensor **inputs);
 tensor *ag_checkpoint(ag_segment_fn fn, void *ctx, int n_inputs, tensor **inputs);

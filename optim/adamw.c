@@ -85,3 +85,20 @@ void adamw_free(adamw *o) {
     free(o->v);
     free(o);
 }
+
+void adamw_update_values(const adamw_config *cfg, long step, float *w, float *m, float *v, const float *g, int64_t n,
+                         device_t dev) {
+    const adamw_config c = *cfg;
+    const float bc1 = 1.0f - powf(c.beta1, (float)step), bc2 = 1.0f - powf(c.beta2, (float)step);
+    if (dev != DEVICE_CPU) {
+#ifdef VAEC_HAVE_CUDA
+        if (dev == DEVICE_CUDA) {
+            adamw_update_cuda(w, m, v, g, n, c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.l2_coupled, bc1, bc2);
+            return;
+        }
+#endif
+        DEVICE_UNSUPPORTED("adamw_update_values", dev);
+    }
+#pragma omp parallel for if (n > 65536) schedule(static)
+    for (int64_t k = 0; k < n; k += SPAN) adamw_span(&c, bc1, bc2, w + k, m + k, v + k, g + k, n - k < SPAN ? n - k : SPAN);
+}

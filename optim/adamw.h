@@ -30,5 +30,10 @@ typedef struct {
 adamw *adamw_new(tensor **params, int n, adamw_config cfg);   /* zero fields get torch's defaults */
 void adamw_step(adamw *opt);                                  /* parameters without a grad are skipped */
 void adamw_free(adamw *opt);
+/* one update of n values at step `step` (the count after this update), on the CPU or the GPU: the same
+ * operations, rounded the same way, as adamw_step; for optimizers that own slices of parameters (ZeRO,
+ * train/zero.h) */
+void adamw_update_values(const adamw_config *cfg, long step, float *w, float *m, float *v, const float *g, int64_t n,
+                         device_t dev);
 
 #endif

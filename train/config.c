@@ -24,7 +24,7 @@ static const char *const known_keys[] = {
     "train.nan_policy", "train.keep_ckpts", "train.train_logvar", "train.lr_schedule", "train.warmup_steps",
     "train.min_lr_ratio", "train.ema_decay", "train.optimizer", "train.eval_every", "train.lpips_path",
     "train.grad_accum_steps", "train.dist_timeout_s", "train.dist_bucket_mb", "train.frame_interval", "train.threads",
-    "train.max_memory",
+    "train.max_memory", "train.zero_stage", "train.dist_overlap",
     "data.path", "data.eval_path", "data.eval_clips", "data.num_workers", "data.on_bad_clip",
     NULL,
 };

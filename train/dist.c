@@ -240,3 +240,70 @@ void dist_test_hook(long step) {
     fprintf(stderr, "vaec: test hook: rank %d exits at step %ld\n", info.rank, step + 1);
     _Exit(3);
 }
+
+/* ---- the non-blocking collectives and the gathers of ZeRO (see dist.h) ---- */
+static double watch_begin(const char *what) {
+    double t0 = now_s();
+    pthread_mutex_lock(&wd.mu);
+    wd.in_collective = true, wd.what = what, wd.started = t0;
+    pthread_mutex_unlock(&wd.mu);
+    return t0;
+}
+
+static void watch_end(double t0, int rc, const char *what, const char *err) {
+    pthread_mutex_lock(&wd.mu);
+    wd.in_collective = false;
+    long step = wd.step;
+    pthread_mutex_unlock(&wd.mu);
+    comm_seconds += now_s() - t0;
+    if (rc != 0) dist_abort("%s at step %ld failed: %s", what, step + 1, err);
+}
+
+static void started_or_abort(int rc, const char *what, const char *err) {
+    if (rc != 0) dist_abort("starting %s at step %ld failed: %s", what, wd.step + 1, err);
+}
+
+int dist_ialltoall_f32(const float *send, float *recv, int64_t part, const char *what) {
+    if (!mpi_on) { memmove(recv, send, (size_t)part * sizeof(float)); return -1; }
+    char err[512] = "";
+    int req;
+    started_or_abort(dist_mpi_ialltoall_f32(send, recv, part, &req, err, sizeof err), what, err);
+    return req;
+}
+
+int dist_iallgather_f32(float *buf, int64_t part, const char *what) {
+    if (!mpi_on) return -1;
+    char err[512] = "";
+    int req;
+    started_or_abort(dist_mpi_iallgather_f32(buf, part, &req, err, sizeof err), what, err);
+    return req;
+}
+
+bool dist_test(int req, const char *what) {
+    if (req < 0) return true;
+    char err[512] = "";
+    int done = 0;
+    if (dist_mpi_test(req, &done, err, sizeof err) != 0) dist_abort("%s at step %ld failed: %s", what, wd.step + 1, err);
+    return done != 0;
+}
+
+void dist_wait(int req, const char *what) {
+    if (req < 0) return;
+    char err[512] = "";
+    double t0 = watch_begin(what);
+    watch_end(t0, dist_mpi_wait(req, err, sizeof err), what, err);
+}
+
+void dist_gather_f32(const float *send, float *recv, int64_t part, int root, const char *what) {
+    if (!mpi_on) { memmove(recv, send, (size_t)part * sizeof(float)); return; }
+    char err[512] = "";
+    double t0 = watch_begin(what);
+    watch_end(t0, dist_mpi_gather_f32(send, recv, part, root, err, sizeof err), what, err);
+}
+
+void dist_allgather_f64(double *buf, int part, const char *what) {
+    if (!mpi_on) return;
+    char err[512] = "";
+    double t0 = watch_begin(what);
+    watch_end(t0, dist_mpi_allgather_f64(buf, part, err, sizeof err), what, err);
+}

@@ -61,6 +61,18 @@ void dist_broadcast(void *buf, size_t bytes, int root, const char *what);
 void dist_barrier(const char *what);
 double dist_comm_seconds(void);            /* wall time spent in collectives since dist_init */
 
+/* non-blocking collectives of the gradient buckets (train/grad_sync.c): started at once, each returns a handle
+ * (-1: nothing to wait for: a world of one, where alltoall copies send to recv and allgather does nothing).
+ * MPI progresses them inside MPI calls, so the backward hook calls dist_test. dist_wait is watched like the
+ * blocking collectives and its time counts in dist_comm_seconds (the communication backward did not hide). */
+int dist_ialltoall_f32(const float *send, float *recv, int64_t part, const char *what);
+int dist_iallgather_f32(float *buf, int64_t part, const char *what);
+bool dist_test(int req, const char *what);   /* true once complete (the handle is then spent) */
+void dist_wait(int req, const char *what);
+/* blocking: every rank's `part` values into root's recv in rank order; an in-place all-gather of doubles */
+void dist_gather_f32(const float *send, float *recv, int64_t part, int root, const char *what);
+void dist_allgather_f64(double *buf, int part, const char *what);
+
 /* Averages the gradients of params across ranks: flattened into buckets of about bucket_bytes, summed
  * with one MPI_Allreduce a bucket, multiplied by scale (1 / (ranks * micro-steps)) on the way back.
  * A parameter that has a gradient on some rank gets one on every rank (zeros where it had none). */

@@ -8,6 +8,10 @@
 #include <mpi.h>   // defines: MPI_Allreduce, MPI_Bcast, MPI_Abort
 
 static int mpi_started;
+/* the gradient buckets' non-blocking collectives: a communicator for the reductions and one for the
+ * all-gathers that follow them, so that each sees its collectives in the same order on every rank (bucket
+ * order) however the two interleave on a rank */
+static MPI_Comm channels[2] = {MPI_COMM_NULL, MPI_COMM_NULL};
 
 /* MPI counts are int: long buffers go in pieces */
 enum { MAX_PIECE = 1 << 28 };
@@ -30,6 +34,11 @@ int dist_mpi_init(int *rank, int *world, char *err, size_t n) {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, rank);
     MPI_Comm_size(MPI_COMM_WORLD, world);
+    for (int i = 0; i < 2; i++) {
+        rc = MPI_Comm_dup(MPI_COMM_WORLD, &channels[i]);
+        if (rc != MPI_SUCCESS) return fail(rc, "MPI_Comm_dup", err, n);
+        MPI_Comm_set_errhandler(channels[i], MPI_ERRORS_RETURN);
+    }
     return 0;
 }
 
@@ -95,12 +104,70 @@ int dist_mpi_barrier(char *err, size_t n) {
     return rc == MPI_SUCCESS ? 0 : fail(rc, "MPI_Barrier", err, n);
 }
 
+/* the requests of non-blocking collectives in flight, by handle */
+enum { MAX_REQUESTS = 512 };
+static MPI_Request requests[MAX_REQUESTS];
+static int request_used[MAX_REQUESTS];
+
+static int new_request(int *req, char *err, size_t n) {
+    for (int i = 0; i < MAX_REQUESTS; i++)
+        if (!request_used[i]) { request_used[i] = 1; *req = i; return 0; }
+    snprintf(err, n, "more than %d non-blocking collectives in flight", MAX_REQUESTS);
+    return -1;
+}
+
+static int count_ok(int64_t part, char *err, size_t n) {
+    if (part >= 0 && part < (int64_t)1 << 31) return 0;
+    snprintf(err, n, "a bucket part of %lld values does not fit an MPI count (lower [train] dist_bucket_mb)", (long long)part);
+    return -1;
+}
+
+int dist_mpi_ialltoall_f32(const float *send, float *recv, int64_t part, int *req, char *err, size_t n) {
+    if (count_ok(part, err, n) || new_request(req, err, n)) return -1;
+    int rc = MPI_Ialltoall(send, (int)part, MPI_FLOAT, recv, (int)part, MPI_FLOAT, channels[0], &requests[*req]);
+    if (rc != MPI_SUCCESS) { request_used[*req] = 0; return fail(rc, "MPI_Ialltoall", err, n); }
+    return 0;
+}
+
+int dist_mpi_iallgather_f32(float *buf, int64_t part, int *req, char *err, size_t n) {
+    if (count_ok(part, err, n) || new_request(req, err, n)) return -1;
+    int rc = MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)part, MPI_FLOAT, channels[1], &requests[*req]);
+    if (rc != MPI_SUCCESS) { request_used[*req] = 0; return fail(rc, "MPI_Iallgather", err, n); }
+    return 0;
+}
+
+int dist_mpi_test(int req, int *done, char *err, size_t n) {
+    int rc = MPI_Test(&requests[req], done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return fail(rc, "MPI_Test", err, n);
+    if (*done) request_used[req] = 0;
+    return 0;
+}
+
+int dist_mpi_wait(int req, char *err, size_t n) {
+    int rc = MPI_Wait(&requests[req], MPI_STATUS_IGNORE);
+    request_used[req] = 0;
+    return rc == MPI_SUCCESS ? 0 : fail(rc, "MPI_Wait", err, n);
+}
+
+int dist_mpi_gather_f32(const float *send, float *recv, int64_t part, int root, char *err, size_t n) {
+    if (count_ok(part, err, n)) return -1;
+    int rc = MPI_Gather(send, (int)part, MPI_FLOAT, recv, (int)part, MPI_FLOAT, root, MPI_COMM_WORLD);
+    return rc == MPI_SUCCESS ? 0 : fail(rc, "MPI_Gather", err, n);
+}
+
+int dist_mpi_allgather_f64(double *buf, int part, char *err, size_t n) {
+    int rc = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, part, MPI_DOUBLE, MPI_COMM_WORLD);
+    return rc == MPI_SUCCESS ? 0 : fail(rc, "MPI_Allgather", err, n);
+}
+
 void dist_mpi_abort(int code) {
     if (mpi_started) MPI_Abort(MPI_COMM_WORLD, code);
     _Exit(code);
 }
 
 void dist_mpi_finalize(void) {
+    for (int i = 0; i < 2; i++)
+        if (mpi_started && channels[i] != MPI_COMM_NULL) MPI_Comm_free(&channels[i]);
     if (mpi_started) MPI_Finalize();
     mpi_started = 0;
 }
@@ -118,6 +185,12 @@ int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n) 
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n) { return none(err, n); }
 int dist_mpi_local_rank(int *local, char *err, size_t n) { return none(err, n); }
 int dist_mpi_barrier(char *err, size_t n) { return none(err, n); }
+int dist_mpi_ialltoall_f32(const float *send, float *recv, int64_t part, int *req, char *err, size_t n) { return none(err, n); }
+int dist_mpi_iallgather_f32(float *buf, int64_t part, int *req, char *err, size_t n) { return none(err, n); }
+int dist_mpi_test(int req, int *done, char *err, size_t n) { return none(err, n); }
+int dist_mpi_wait(int req, char *err, size_t n) { return none(err, n); }
+int dist_mpi_gather_f32(const float *send, float *recv, int64_t part, int root, char *err, size_t n) { return none(err, n); }
+int dist_mpi_allgather_f64(double *buf, int part, char *err, size_t n) { return none(err, n); }
 void dist_mpi_abort(int code) { _Exit(code); }
 void dist_mpi_finalize(void) {}
 

@@ -18,6 +18,16 @@ int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n);
 int dist_mpi_local_rank(int *local, char *err, size_t n);
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n);
 int dist_mpi_barrier(char *err, size_t n);
+/* non-blocking collectives (grad_sync.c): *req is a handle for dist_mpi_test/wait; part counts < 2^31.
+ * alltoall: part values of send to each rank, part values from each rank into recv (rank order).
+ * allgather: in place, this rank's part sits at buf + rank * part. */
+int dist_mpi_ialltoall_f32(const float *send, float *recv, int64_t part, int *req, char *err, size_t n);
+int dist_mpi_iallgather_f32(float *buf, int64_t part, int *req, char *err, size_t n);
+int dist_mpi_test(int req, int *done, char *err, size_t n);   /* *done = 1 once complete (the handle is freed) */
+int dist_mpi_wait(int req, char *err, size_t n);
+/* blocking: every rank's part values to root's recv (rank order); an in-place all-gather of doubles */
+int dist_mpi_gather_f32(const float *send, float *recv, int64_t part, int root, char *err, size_t n);
+int dist_mpi_allgather_f64(double *buf, int part, char *err, size_t n);
 void dist_mpi_abort(int code);                               /* ends every rank of the job */
 void dist_mpi_finalize(void);
 

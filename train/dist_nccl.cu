@@ -23,6 +23,7 @@ struct nccl_comm {
     int64_t count[MAX_BUCKETS];
     cudaEvent_t ready[MAX_BUCKETS]; // recorded on the compute stream when a bucket is final
     int n;
+    cudaEvent_t handover;           // ZeRO's collectives: the compute stream's work queued so far
 };
 
 static int cuda_fail(cudaError_t e, const char *what, char *err, size_t n) {
@@ -56,6 +57,8 @@ extern "C" nccl_comm *nccl_comm_new(int rank, int world, int device, const unsig
     c->rank = rank, c->world = world, c->device = device, c->timeout_s = timeout_s;
     e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
     if (e != cudaSuccess) { cuda_fail(e, "cudaStreamCreate", err, n); free(c); return NULL; }
+    e = cudaEventCreateWithFlags(&c->handover, cudaEventDisableTiming);
+    if (e != cudaSuccess) { cuda_fail(e, "cudaEventCreate", err, n); cudaStreamDestroy(c->stream); free(c); return NULL; }
     ncclUniqueId u;
     memcpy(u.internal, id, sizeof u.internal < 128 ? sizeof u.internal : 128);
     // non-blocking init: a rank that never arrives is caught by nccl_comm_wait's timeout, not a hang
@@ -142,10 +145,46 @@ extern "C" int nccl_comm_wait(nccl_comm *c, double timeout_s, char *err, size_t 
     }
 }
 
+// the communicator's stream waits for the compute stream's work queued so far (re-recording the one event is
+// safe: a wait captures the event's state when it is queued)
+static int after_compute(nccl_comm *c, char *err, size_t n) {
+    cudaError_t e = cudaEventRecord(c->handover, vaec_stream());
+    if (e == cudaSuccess) e = cudaStreamWaitEvent(c->stream, c->handover, 0);
+    return e == cudaSuccess ? 0 : cuda_fail(e, "bucket hand-over", err, n);
+}
+
+extern "C" int nccl_comm_reduce_scatter(nccl_comm *c, float *buf, int64_t part, float scale, char *err, size_t n) {
+    if (part <= 0) return 0;
+    if (after_compute(c, err, n) || settle(c, c->timeout_s, "the NCCL communicator", err, n)) return 1;
+    ncclRedOp_t op;
+    ncclResult_t r = ncclRedOpCreatePreMulSum(&op, &scale, ncclFloat32, ncclScalarHostImmediate, c->comm);
+    if (r != ncclSuccess) return nccl_fail(r, "ncclRedOpCreatePreMulSum", err, n);
+    r = ncclReduceScatter(buf, buf + (int64_t)c->rank * part, (size_t)part, ncclFloat32, op, c->comm, c->stream);
+    if (r != ncclSuccess && r != ncclInProgress) return nccl_fail(r, "ncclReduceScatter", err, n);
+    if (settle(c, c->timeout_s, "the NCCL gradient reduce-scatter", err, n)) return 1;
+    ncclRedOpDestroy(op, c->comm);
+    return 0;
+}
+
+extern "C" int nccl_comm_all_gather(nccl_comm *c, float *buf, int64_t part, char *err, size_t n) {
+    if (part <= 0) return 0;
+    if (after_compute(c, err, n) || settle(c, c->timeout_s, "the NCCL communicator", err, n)) return 1;
+    ncclResult_t r = ncclAllGather(buf + (int64_t)c->rank * part, buf, (size_t)part, ncclFloat32, c->comm, c->stream);
+    if (r != ncclSuccess && r != ncclInProgress) return nccl_fail(r, "ncclAllGather", err, n);
+    return settle(c, c->timeout_s, "the NCCL all-gather", err, n);
+}
+
+extern "C" int nccl_comm_copy(nccl_comm *c, float *dst, const float *src, int64_t count, char *err, size_t n) {
+    if (count <= 0) return 0;
+    cudaError_t e = cudaMemcpyAsync(dst, src, (size_t)count * sizeof(float), cudaMemcpyDeviceToDevice, c->stream);
+    return e == cudaSuccess ? 0 : cuda_fail(e, "the NCCL stream's copy", err, n);
+}
+
 extern "C" void nccl_comm_free(nccl_comm *c) {
     if (!c) return;
     cudaStreamSynchronize(c->stream);
     for (int i = 0; i < c->n; i++) cudaEventDestroy(c->ready[i]);
+    cudaEventDestroy(c->handover);
     char err[256];
     // a non-blocking communicator finalizes asynchronously: flush it (bounded) before destroying it
     ncclCommFinalize(c->comm);

@@ -37,10 +37,22 @@ int nccl_comm_add_bucket(nccl_comm *c, float *device_ptr, int64_t count);     /*
 int nccl_comm_reduce_bucket(nccl_comm *c, int bucket, int64_t count, float scale, char *err, size_t n);
 int nccl_comm_wait(nccl_comm *c, double timeout_s, char *err, size_t n);    /* aborts the communicator on failure */
 void nccl_comm_free(nccl_comm *c);
+/* ZeRO's bucket collectives (train/grad_sync.c), queued on the communicator's stream behind the compute
+ * stream's work queued so far (an event), so they overlap whatever compute is queued next. buf holds `world`
+ * parts of `part` values (device memory).
+ *   reduce_scatter: in place; this rank's part (buf + rank * part) receives the sum over ranks of that part,
+ *                   each rank's value multiplied by scale first (ncclRedOpCreatePreMulSum)
+ *   all_gather:     in place; every rank's part of buf to every rank
+ *   copy:           count values from src to dst, on the communicator's stream (after the collectives queued)
+ * nccl_comm_wait then blocks (bounded) until everything queued is done. */
+int nccl_comm_reduce_scatter(nccl_comm *c, float *buf, int64_t part, float scale, char *err, size_t n);
+int nccl_comm_all_gather(nccl_comm *c, float *buf, int64_t part, char *err, size_t n);
+int nccl_comm_copy(nccl_comm *c, float *dst, const float *src, int64_t count, char *err, size_t n);
 
 /* the C side (dist_nccl_setup.c): rendezvous over MPI; errors end every rank */
 int dist_nccl_built(void);
 nccl_comm *dist_nccl_open(double timeout_s);   /* on the GPU dist_init selected */
+nccl_comm *dist_nccl_shared(void);              /* the process's communicator, opened on first use (ZeRO) */
 void dist_nccl_wait(nccl_comm *c, double timeout_s);
 
 #endif

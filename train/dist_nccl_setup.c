@@ -19,6 +19,12 @@ nccl_comm *dist_nccl_open(double timeout_s) {
     return c;
 }
 
+nccl_comm *dist_nccl_shared(void) {
+    static nccl_comm *shared;
+    if (!shared) shared = dist_nccl_open(dist_timeout_seconds());
+    return shared;
+}
+
 void dist_nccl_wait(nccl_comm *c, double timeout_s) {
     char err[512];
     if (nccl_comm_wait(c, timeout_s, err, sizeof err) != 0) dist_abort("%s", err);
@@ -30,5 +36,6 @@ nccl_comm *dist_nccl_open(double timeout_s) {
                "this vaec was built without NCCL");
     return NULL;
 }
+nccl_comm *dist_nccl_shared(void) { return dist_nccl_open(0); }
 void dist_nccl_wait(nccl_comm *c, double timeout_s) { (void)c, (void)timeout_s; }
 #endif

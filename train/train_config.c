@@ -79,6 +79,10 @@ train_config train_config_from(const config *c) {
           "config %s: [train] grad_accum_steps = %d (>= 1), dist_timeout_s = %g and dist_bucket_mb = %g (> 0)", p,
           t.grad_accum_steps, t.dist_timeout_s, t.dist_bucket_mb);
     t.max_memory = parse_size(c, "train", "max_memory");
+    t.zero_stage = config_int(c, "train", "zero_stage", 0);
+    CHECK_HINT(t.zero_stage >= 0 && t.zero_stage <= 2, "0: no sharding, 1: optimizer state and masters, 2: also gradients "
+               "(docs/distributed.md)", "config %s: [train] zero_stage = %d (0, 1 or 2)", p, t.zero_stage);
+    t.dist_overlap = config_bool(c, "train", "dist_overlap", true);
     t.device = config_str(c, "train", "device", "cpu");
     t.precision = config_str(c, "train", "precision", "fp32");
     t.data_path = config_str(c, "data", "path", "data/demo.h5");

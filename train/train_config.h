@@ -30,6 +30,8 @@ typedef struct {
     int grad_accum_steps;  /* micro-steps a step (gradients summed, reduced across ranks on the last) */
     float dist_timeout_s;  /* a collective that takes longer ends every rank (docs/distributed.md) */
     float dist_bucket_mb;  /* gradient all-reduce bucket size */
+    int zero_stage;        /* 0 | 1 | 2: what ranks shard (train/zero.h); used with more than one rank */
+    bool dist_overlap;     /* hand gradient buckets to the communicator during backward (default true) */
     size_t max_memory;     /* bytes the allocator may hold on the training device (e.g. "8G"); 0: no limit */
 } train_config;
 

@@ -26,6 +26,9 @@
 #include "train/metrics.h"         // defines: metric_psnr, metric_ssim
 #include "train/preview.h"         // defines: preview_write_png
 #include "train/train_config.h"    // defines: train_config
+#include "train/zero.h"            // defines: zero_new, zero_reduce, zero_apply, zero_gather_optimizer
+
+enum { ZERO_BUCKETS_IN_FLIGHT = 4 };   /* bucket buffers a rank may have in flight at once */
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { interrupted = sig; }
@@ -148,11 +151,12 @@ static void check_ranks_agree(adamw *opt, long step) {
         dist_abort("after step %ld the weights differ from rank 0's (checksum %.17g, rank 0 %.17g)", step, sum, ref);
 }
 
-static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, vae_loss *l, ema *avg, long step,
+static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, zero *z, vae_loss *l, ema *avg, long step,
                             rng_state rng, loader *ld) {
     check_ranks_agree(opt, step);
+    adamw *gathered = z ? zero_gather_optimizer(z) : NULL;   /* every rank takes part; rank 0 receives it all */
     if (dist_rank() != 0) return;   /* rank 0 writes; every rank holds the same weights */
-    ckpt_parts parts = parts_of(m, opt, l, avg);
+    ckpt_parts parts = parts_of(m, gathered ? gathered : opt, l, avg);
     json_value *cfg = pipeline_config_json(&m->p, NULL, DTYPE_F32);   /* ckpt-N/config.json: no --config needed later */
     parts.config_json = cfg;
     /* the position counts loader batches of batch_size x ranks clips: kept, to resume on another rank count */
@@ -166,6 +170,7 @@ static void save_checkpoint(const train_config *t, vaec_model *m, adamw *opt, va
                "%s", vaec_last_error());
     printf("checkpoint: %s/ckpt-%09ld\n", t->out_dir, step);
     json_free(cfg);
+    adamw_free(gathered);
 }
 
 /* a checkpoint's data position counts loader batches of its own batch_size x ranks clips; another rank
@@ -204,7 +209,13 @@ int train_main(const train_args *a) {
     params_to_device(&m.p.temporal.params, t.dev);
     tensor *params[1024];
     int n = collect_trainable(&m, params, 1024);
-    adamw *opt = adamw_new(params, n, (adamw_config){t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2});
+    const adamw_config acfg = {t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2};
+    /* more than one rank: ZeRO (stage 0 too), whose optimizer keeps only this rank's share of the state */
+    zero *z = world > 1 ? zero_new(params, n, acfg, t.zero_stage, (size_t)(t.dist_bucket_mb * 1048576.0), t.dev, t.dist_overlap,
+                                   ZERO_BUCKETS_IN_FLIGHT) : NULL;
+    adamw *opt = z ? z->opt : adamw_new(params, n, acfg);
+    CHECK_HINT(!(z && a->dump_grads && t.zero_stage == 2), "dump the gradients with zero_stage 0 or 1",
+               "--dump-grads with [train] zero_stage = 2: a rank keeps only its shard of the gradients");
     ema *avg = t.ema_decay > 0 ? ema_new(params, n, t.ema_decay) : NULL;
     vae_loss loss;
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
@@ -219,7 +230,7 @@ int train_main(const train_args *a) {
     rng_state rng = rng_seed(t.seed);
     long start = 0;
     char resume_dir[4096] = "";
-    ckpt_parts parts = parts_of(&m, opt, &loss, avg);
+    ckpt_parts parts = parts_of(&m, z ? &z->load_view : opt, &loss, avg);   /* ZeRO: the step only, shards below */
     ckpt_state st = {0};
     if (a->resume && !strcmp(a->resume, "auto")) {   /* the newest checkpoint that loads and verifies */
         int found = ckpt_load_latest(t.out_dir, &parts, &st, resume_dir, sizeof resume_dir);
@@ -230,6 +241,8 @@ int train_main(const train_args *a) {
         snprintf(resume_dir, sizeof resume_dir, "%s", a->resume);
         if (ckpt_load(resume_dir, &parts, &st) != 0) FATAL("resume from %s: %s", resume_dir, vaec_last_error());
     }
+    if (resume_dir[0] && z && zero_load_optimizer(z, resume_dir, &parts) != 0)
+        FATAL("resume from %s: %s", resume_dir, vaec_last_error());
     if (resume_dir[0]) {
         start = (long)st.step;
         rng = st.rng;
@@ -267,6 +280,12 @@ int train_main(const train_args *a) {
     if (world > 1 || accum > 1)
         printf("data parallel: %d ranks (%s) x %d micro-steps x batch %d = global batch %d\n", world, dist_get()->source,
                accum, t.batch_size, t.batch_size * world * accum);
+    if (z) {
+        zero_print_memory(&z->plan, t.zero_stage, 4, ZERO_BUCKETS_IN_FLIGHT, "");
+        printf("gradient buckets handed to MPI/NCCL %s\n", t.dist_overlap ? "during backward (dist_overlap = true)"
+                                                                           : "after backward (dist_overlap = false)");
+    } else if (t.zero_stage > 0)
+        printf("zero_stage %d: one rank holds everything; sharding starts with the second rank\n", t.zero_stage);
     const char *eval_path = config_str(&c, "data", "eval_path", NULL);
     int eval_clips = config_int(&c, "data", "eval_clips", 8);
     int eval_every = config_int(&c, "train", "eval_every", 0);   /* 0: before and after training only */
@@ -308,6 +327,7 @@ int train_main(const train_args *a) {
             /* alone: the run's RNG as always; else this slice's place in the whole step's noise */
             int64_t slice = (int64_t)micro * world + rank;
             rng_state sliced = slices > 1 ? batch_noise_slice(&noise, run, slice) : rng;
+            if (z && micro == accum - 1) zero_before_backward(z, 1.0f / (float)slices);   /* buckets leave during it */
             step_result mr = train_forward_backward(&m.p, &loss, &sc, xb, &sliced);
             if (slices == 1) rng = sliced;
             else if (!noise_warned && !batch_noise_check(&noise, run, slice, sliced)) {
@@ -321,7 +341,8 @@ int train_main(const train_args *a) {
         if (slices > 1) rng = batch_noise_end(&noise, run);
         /* gradients and loss terms averaged over ranks and micro-steps; a signal on any rank stops all */
         double comm0 = dist_comm_seconds();
-        dist_allreduce_grads(opt->params, opt->n, 1.0f / (float)slices, (size_t)(t.dist_bucket_mb * 1048576.0));
+        if (z) zero_reduce(z, 1.0f / (float)slices);
+        else dist_allreduce_grads(opt->params, opt->n, 1.0f / (float)slices, (size_t)(t.dist_bucket_mb * 1048576.0));
         double terms[6] = {r.loss, r.nll, r.kl, r.z_nll, r.identity, interrupted ? 1.0 : 0.0};
         dist_allreduce_sum_f64(terms, 6, "the loss-term all-reduce");
         window_comm += dist_comm_seconds() - comm0;
@@ -338,7 +359,22 @@ int train_main(const train_args *a) {
         }
         double lr = lr_at(&t.schedule, step);
         opt->cfg.lr = (float)lr;
-        train_apply(opt, &sc, &r);
+        if (z) zero_apply(z, &sc, &r);
+        else train_apply(opt, &sc, &r);
+        if (step == start) {   /* what the first step held, as the allocator counts it, and how early buckets left */
+            mem_stats ms;
+            mem_get_stats(t.dev, &ms);
+            printf("memory after step %ld (rank %d, allocator): weights %.1f MB, optimizer %.1f MB, gradients peak %.1f MB, "
+                   "workspace peak %.1f MB\n", step + 1, rank, ms.in_use[MEM_PARAMS] / 1048576.0,
+                   ms.in_use[MEM_OPTIMIZER] / 1048576.0, ms.peak[MEM_GRADS] / 1048576.0, ms.peak[MEM_WORKSPACE] / 1048576.0);
+            if (z) {
+                grad_sync_stats gs = grad_sync_last_stats(z->sync);
+                printf("overlap: %d of %d gradient buckets handed over before backward ended", gs.handed_in_backward,
+                       gs.buckets);
+                if (gs.first_nodes_left > 0) printf(" (the first with %d backward nodes still to run)", gs.first_nodes_left);
+                printf("\n");
+            }
+        }
         if (avg && !r.skipped) ema_update(avg);
         done++;
         window_steps++;
@@ -346,7 +382,7 @@ int train_main(const train_args *a) {
             if (lead)
                 fprintf(stderr, "vaec: step %ld: loss %g, gradient norm %g: not finite, step %s\n", step + 1, r.loss,
                         r.grad_norm, t.stop_on_nan ? "stopped (nan_policy = stop)" : "skipped (weights unchanged)");
-            if (t.stop_on_nan) { save_checkpoint(&t, &m, opt, &loss, avg, step, rng, ld); rc = 1; break; }
+            if (t.stop_on_nan) { save_checkpoint(&t, &m, opt, z, &loss, avg, step, rng, ld); rc = 1; break; }
         }
         if (lead && ((step + 1) % t.log_every == 0 || step + 1 == t.steps)) {
             double now = now_s(), el = now - t0, sps = (double)done / el;
@@ -368,7 +404,7 @@ int train_main(const train_args *a) {
             window_t0 = now, window_comm = 0, window_steps = 0;
         }
         if ((step + 1) % t.ckpt_every == 0 || step + 1 == t.steps || stop)
-            save_checkpoint(&t, &m, opt, &loss, avg, step + 1, rng, ld);
+            save_checkpoint(&t, &m, opt, z, &loss, avg, step + 1, rng, ld);
         if (eval_path && eval_every && (step + 1) % eval_every == 0 && step + 1 < t.steps && !stop) {
             if (lead) {   /* periodic: held-out PSNR/SSIM and a preview, logged beside the loss */
                 double psnr;
@@ -395,7 +431,8 @@ int train_main(const train_args *a) {
         printf("data: %d clips of %s could not be read and were skipped (each reported above)\n", loader_num_bad(ld),
                t.data_path);
     loader_close(ld);
-    adamw_free(opt);
+    if (z) zero_free(z);
+    else adamw_free(opt);
     ema_free(avg);
     vae_loss_free(&loss);
     model_free(&m);
