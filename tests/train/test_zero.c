@@ -1,0 +1,279 @@
+/* test_zero.c: ZeRO (train/zero.h, zero_plan.h, grad_sync.h) as users run it, `mpirun -np N vaec train` with
+ * [train] zero_stage: stages 1 and 2 train bit for bit as stage 0 on 2 and 3 ranks (a tiny model whose 87
+ * tensors are cut into uneven buckets and parts, parameters split between ranks); buckets handed over during
+ * backward give the same bits as after it; a zero-2 checkpoint of 2 ranks resumes on 3 ranks (stage 1) and
+ * on 1 rank. In process: the plan's parts cover every value once, autograd's gradient-ready hook reports
+ * each gradient once, final, before backward ends; a bad zero_stage stops with the key named. On a GPU: the
+ * NCCL reduce-scatter and all-gather. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "autograd/autograd.h"   // defines: ag_set_grad_ready_hook, ag_backward
+#include "core/device.h"         // defines: device_cuda_available, device_malloc
+#include "core/ops.h"            // defines: op_mul, op_sum_all
+#include "core/safetensors.h"    // defines: st_open
+#include "tests/harness/test.h"
+#include "train/dist_nccl.h"     // defines: nccl_comm_reduce_scatter
+#include "train/zero_plan.h"     // defines: zero_plan_build
+
+#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
+#define MPIRUN(n) MPI_ENV "timeout 300 mpirun --oversubscribe --bind-to none -np " #n " "
+/* global batch 6 (2 x 3, 3 x 2, 1 x 6); buckets of 2621 values: 29 buckets, most holding parts of tensors */
+#define TRAIN " train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --set train.lr=1e-5 --steps 4 " \
+              "--set train.dist_bucket_mb=0.01 "
+
+static bool can_run_mpi(void) {
+#ifndef VAEC_HAVE_MPI
+    return false;
+#else
+    char out[256];
+    return test_run_command("command -v mpirun", out, sizeof out) == 0;
+#endif
+}
+
+static char work[128];
+static void cleanup(void) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", work);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", work);
+}
+
+/* runs `vaec train` (launcher: "" or MPIRUN(n)) with extra options into WORK/name, once per name; its output */
+static const char *run(const char *name, const char *launcher, const char *extra) {
+    static struct { char name[32], out[16384]; } done[16];
+    static int n_done;
+    for (int i = 0; i < n_done; i++) if (!strcmp(done[i].name, name)) return done[i].out;
+    char cmd[4096];
+    if (!work[0]) {
+        snprintf(work, sizeof work, "/tmp/vaec_zero_%d", (int)getpid());
+        atexit(cleanup);
+        snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 8 --out %s/d.h5 --size 16 --num-frames 6", work,
+                 VAEC_BIN_DIR, work);
+        EXPECT(test_run_command(cmd, done[0].out, sizeof done[0].out) == 0, "data make:\n%s", done[0].out);
+    }
+    snprintf(done[n_done].name, sizeof done[n_done].name, "%s", name);
+    char *out = done[n_done++].out;
+    snprintf(cmd, sizeof cmd, "%s%s/vaec" TRAIN "%s --out %s/%s", launcher[0] ? launcher : "OMP_NUM_THREADS=1 ", VAEC_BIN_DIR,
+             test_source_dir(), work, extra, work, name);
+    EXPECT(test_run_command(cmd, out, 16384) == 0, "%s:\n%s", name, out);
+    return out;
+}
+
+/* the bytes of WORK/a/ckpt-4/FILE and WORK/b/ckpt-4/FILE are the same */
+static bool same_file(const char *a, const char *b, const char *file) {
+    char cmd[1024], out[1024];
+    snprintf(cmd, sizeof cmd, "cmp %s/%s/ckpt-000000004/%s %s/%s/ckpt-000000004/%s", work, a, file, work, b, file);
+    return test_run_command(cmd, out, sizeof out) == 0;
+}
+
+/* the "loss" of `step` in WORK/name/metrics.jsonl, NAN if absent */
+static double loss_at(const char *name, int step) {
+    char path[256], key[32], line[1024];
+    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", work, name);
+    snprintf(key, sizeof key, "{\"step\": %d,", step);
+    FILE *f = fopen(path, "r");
+    double v = NAN;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key))) {
+            const char *l = strstr(line, "\"loss\": ");
+            if (l) v = strtod(l + 8, NULL);
+        }
+    if (f) fclose(f);
+    return v;
+}
+
+/* a and b: the same losses at every step and the same bits in the final weights and AdamW state */
+static void expect_identical(const char *a, const char *b) {
+    for (int s = 1; s <= 4; s++)
+        EXPECT(isfinite(loss_at(a, s)) && loss_at(a, s) == loss_at(b, s), "%s vs %s: step %d loss %.9g vs %.9g", a, b, s,
+               loss_at(a, s), loss_at(b, s));
+    EXPECT(same_file(a, b, "model.safetensors"), "%s vs %s: the final weights differ", a, b);
+    EXPECT(same_file(a, b, "optimizer.safetensors"), "%s vs %s: the final AdamW state differs", a, b);
+}
+
+TEST(test_zero_stages_1_and_2_match_stage_0_bit_for_bit_on_2_and_3_ranks) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI): run scripts/install-deps.sh and rebuild");
+    const char *out = run("np2-s2", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=2");
+    EXPECT(strstr(out, "zero_stage 2 on 2 ranks") && strstr(out, "AdamW state"), "no memory report:\n%s", out);
+    run("np2-s0", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=0");
+    expect_identical("np2-s0", "np2-s2");
+    run("np3-s0", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=0");
+    run("np3-s1", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=1");
+    run("np3-s2", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=2");
+    expect_identical("np3-s0", "np3-s1");
+    expect_identical("np3-s0", "np3-s2");
+}
+
+/* handed over during backward or after it: the same collectives in the same order, so the same bits; the log
+ * says how many buckets left before backward ended */
+TEST(test_zero_overlapped_reduction_equals_the_reduction_after_backward) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    const char *on = run("np3-s2", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=2");
+    const char *off = run("np3-s2-after", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=2 --set train.dist_overlap=false");
+    int early = -1, all = -1;
+    const char *l = strstr(on, "overlap: ");
+    EXPECT(l && sscanf(l, "overlap: %d of %d", &early, &all) == 2 && early > 0 && early < all + 1,
+           "buckets must leave before backward ends:\n%s", on);
+    EXPECT(strstr(off, "overlap: 0 of "), "without overlap no bucket leaves during backward:\n%s", off);
+    expect_identical("np3-s2", "np3-s2-after");
+}
+
+/* a resumed run follows the uninterrupted one to float rounding: each world size cuts the global batch's sums
+ * (loss means, gradient sums over samples) differently, as test_dist_two_rank_checkpoint_resumes_on_one_rank */
+static void expect_continues(const char *name, const char *ref) {
+    for (int s = 3; s <= 4; s++) {
+        double x = loss_at(name, s), y = loss_at(ref, s);
+        EXPECT(isfinite(x) && fabs(x - y) <= 1e-6 * fabs(y), "%s: step %d loss %.9g, uninterrupted %.9g", name, s, x, y);
+    }
+    char a[300], b[300];
+    snprintf(a, sizeof a, "%s/%s/ckpt-000000004/model.safetensors", work, name);
+    snprintf(b, sizeof b, "%s/%s/ckpt-000000004/model.safetensors", work, ref);
+    st_file *fa = st_open(a), *fb = st_open(b);
+    EXPECT(fa && fb, "%s: final checkpoints %s, %s", name, a, b);
+    double diff = 0, scale = 0;
+    for (int i = 0; fa && fb && i < fb->n_entries; i++) {
+        tensor *x = st_load(fa, fb->entries[i].name), *y = st_load(fb, fb->entries[i].name);
+        EXPECT(x && y && x->numel == y->numel, "%s: %s missing", name, fb->entries[i].name);
+        for (int64_t k = 0; x && y && k < x->numel; k++) {
+            diff = fmax(diff, fabs((double)tensor_f32(x)[k] - (double)tensor_f32(y)[k]));
+            scale = fmax(scale, fabs((double)tensor_f32(y)[k]));
+        }
+        tensor_release(x);
+        tensor_release(y);
+    }
+    EXPECT(diff <= 1e-6 * scale, "%s: weights differ by %.3g (largest weight %.3g)", name, diff, scale);
+    test_note_error("zero: resumed on another world size", scale > 0 ? diff / scale : 0);
+    if (fa) st_close(fa);
+    if (fb) st_close(fb);
+}
+
+TEST(test_zero2_checkpoint_of_2_ranks_resumes_on_3_ranks_and_on_1_rank) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    run("np2-s2", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=2");
+    char extra[512];
+    snprintf(extra, sizeof extra, "--set train.batch_size=2 --set train.zero_stage=1 --resume %s/np2-s2/ckpt-000000002", work);
+    const char *out = run("resume-np3-s1", MPIRUN(3), extra);
+    EXPECT(strstr(out, "resumed from") && strstr(out, "zero_stage 1 on 3 ranks"), "resume on 3 ranks:\n%s", out);
+    expect_continues("resume-np3-s1", "np2-s2");
+    snprintf(extra, sizeof extra, "--set train.batch_size=6 --resume %s/np2-s2/ckpt-000000002", work);
+    out = run("resume-np1", "", extra);
+    EXPECT(strstr(out, "resumed from"), "resume on 1 rank:\n%s", out);
+    expect_continues("resume-np1", "np2-s2");
+    /* a one-rank checkpoint holds the same optimizer file: it resumes on 2 ranks at stage 2 as well */
+    snprintf(extra, sizeof extra, "--set train.batch_size=3 --set train.zero_stage=2 --resume %s/resume-np1/ckpt-000000004 --steps 5",
+             work);
+    out = run("resume-np2-from-np1", MPIRUN(2), extra);
+    EXPECT(strstr(out, "resumed from") && strstr(out, "step 5/5"), "1-rank checkpoint on 2 ranks:\n%s", out);
+}
+
+TEST(test_zero_stage_out_of_range_names_the_key) {
+    char cmd[2048], out[8192];
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s/vaec train %s/tests/data/train_tiny.ini --set train.zero_stage=3 --out /tmp/vaec_zero_bad_%d",
+             VAEC_BIN_DIR, test_source_dir(), (int)getpid());
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc != 0 && strstr(out, "[train] zero_stage = 3 (0, 1 or 2)") && strstr(out, "train_tiny.ini"),
+           "zero_stage = 3: status %d\n%s", rc, out);
+}
+
+TEST(test_zero_plan_parts_cover_every_value_once_balanced_by_bytes) {
+    const int64_t numel[] = {5, 7, 100, 3, 1, 64, 2};
+    enum { N = 7 };
+    for (int world = 1; world <= 4; world++) {
+        zero_plan p;
+        zero_plan_build(&p, numel, N, world, 40 * sizeof(float));
+        int64_t seen[N] = {0}, split = 0;
+        zero_piece pc[N];
+        for (int b = 0; b < p.n_buckets; b++) {
+            const zero_bucket *bk = &p.buckets[b];
+            EXPECT(bk->part * world >= bk->values && (bk->part - 1) * world < bk->values,
+                   "world %d bucket %d: part %lld for %lld values", world, b, (long long)bk->part, (long long)bk->values);
+            EXPECT(b == 0 || p.buckets[b - 1].first > bk->first, "buckets go from the last parameter to the first");
+            for (int r = 0; r < world; r++) {
+                int k = zero_plan_pieces(&p, b, bk->part * r, bk->part * (r + 1), pc, N);
+                for (int i = 0; i < k; i++) {
+                    seen[pc[i].param] += pc[i].len;
+                    split += pc[i].len < numel[pc[i].param];
+                }
+            }
+        }
+        for (int i = 0; i < N; i++) EXPECT(seen[i] == numel[i], "world %d: parameter %d covered %lld times its size", world, i,
+                                           (long long)seen[i]);
+        EXPECT(world == 1 || split > 0, "world %d: no parameter split between ranks", world);
+        zero_memory m = zero_memory_of(&p, 2, 4, 2), m0 = zero_memory_of(&p, 0, 4, 2);
+        EXPECT(m.optimizer == (size_t)p.part_total * 8 && m0.optimizer == (size_t)p.total * 8 && m.masters == 0,
+               "world %d: AdamW state %zu bytes at stage 2, %zu at stage 0", world, m.optimizer, m0.optimizer);
+        EXPECT(m.optimizer * (size_t)world <= m0.optimizer + (size_t)(8 * world * p.n_buckets), "world %d: state not divided", world);
+        zero_plan_free(&p);
+    }
+}
+
+/* the hook's report: the order, how many nodes were still to run, and the gradient as it stood then */
+static struct { int order[8], left[8], n; float grad[8]; tensor **w; } seen;
+static void on_ready(void *ctx, int i) {
+    (void)ctx;
+    seen.order[seen.n] = i;
+    seen.left[seen.n] = ag_backward_nodes_left();
+    seen.grad[seen.n++] = seen.w[i]->grad ? tensor_f32(seen.w[i]->grad)[0] : NAN;
+}
+
+TEST(test_autograd_grad_ready_hook_reports_each_gradient_final_before_backward_ends) {
+    enum { L = 4 };
+    tensor *w[L + 1], *x = tensor_full(SHAPE(3), 1.5f);
+    for (int i = 0; i <= L; i++) {
+        w[i] = tensor_full(SHAPE(3), 0.5f + 0.25f * (float)i);
+        w[i]->requires_grad = true;
+    }
+    seen.n = 0, seen.w = w;
+    ag_set_grad_ready_hook(w, L + 1, on_ready, NULL);   /* w[L] takes part in nothing: reported at the end */
+    tensor_scope_begin();
+    tensor *h = x;
+    for (int i = 0; i < L; i++) h = op_mul(op_mul(h, w[i]), w[0]);   /* w[0] used by every layer: final last */
+    ag_backward(op_sum_all(h));
+    tensor_scope_end(NULL);
+    ag_set_grad_ready_hook(NULL, 0, NULL, NULL);
+    EXPECT(seen.n == L + 1, "%d reports for %d watched tensors", seen.n, L + 1);
+    EXPECT(seen.order[0] == L - 1 && seen.left[0] > 0, "the last layer's weight first, with nodes left: %d (%d left)",
+           seen.order[0], seen.left[0]);
+    for (int k = 0; k < L - 1; k++) EXPECT(seen.left[k] > 0, "report %d came when backward had ended", k);
+    EXPECT(seen.order[L] == L && seen.left[L] == 0, "an unused tensor is reported at the end");
+    for (int k = 0; k < seen.n; k++) {
+        int i = seen.order[k];
+        float final = w[i]->grad ? tensor_f32(w[i]->grad)[0] : NAN;
+        EXPECT((isnan(final) && isnan(seen.grad[k])) || final == seen.grad[k],
+               "w[%d] was reported at %g, its gradient ended at %g", i, seen.grad[k], final);
+    }
+    ag_zero_grad(w, L + 1);
+    for (int i = 0; i <= L; i++) tensor_release(w[i]);
+    tensor_release(x);
+}
+
+TEST(test_zero_nccl_reduce_scatter_and_all_gather) {
+#ifndef VAEC_HAVE_NCCL
+    TEST_SKIP("built without NCCL (CUDA off, or no nccl.h and libnccl)");
+#else
+    if (!device_cuda_available()) TEST_SKIP("no GPU visible: ZeRO's NCCL collectives compiled and linked, not run");
+    unsigned char id[128];
+    char err[512];
+    EXPECT(nccl_comm_unique_id(id, err, sizeof err) == 0, "%s", err);
+    nccl_comm *c = nccl_comm_new(0, 1, 0, id, 60, err, sizeof err);
+    EXPECT(c != NULL, "%s", err);
+    if (!c) return;
+    enum { PART = 5000 };
+    float host[PART], back[2 * PART];
+    for (int i = 0; i < PART; i++) host[i] = (float)(i % 17) - 8.0f;
+    float *dev = device_malloc(DEVICE_CUDA, 2 * sizeof host);
+    device_memcpy(dev, DEVICE_CUDA, host, DEVICE_CPU, sizeof host);
+    /* one rank: the reduce-scatter scales its own part, the all-gather leaves it, the copy moves it on NCCL's stream */
+    EXPECT(nccl_comm_reduce_scatter(c, dev, PART, 0.25f, err, sizeof err) == 0, "%s", err);
+    EXPECT(nccl_comm_all_gather(c, dev, PART, err, sizeof err) == 0, "%s", err);
+    EXPECT(nccl_comm_copy(c, dev + PART, dev, PART, err, sizeof err) == 0, "%s", err);
+    EXPECT(nccl_comm_wait(c, 60, err, sizeof err) == 0, "%s", err);
+    device_memcpy(back, DEVICE_CPU, dev, DEVICE_CUDA, sizeof back);
+    int bad = 0;
+    for (int i = 0; i < 2 * PART; i++) bad += back[i] != host[i % PART] * 0.25f;
+    EXPECT(bad == 0, "%d values of the 1-rank reduce-scatter / all-gather / copy are wrong", bad);
+    nccl_comm_free(c);
+    device_free(DEVICE_CUDA, dev, 2 * sizeof host);
+#endif
+}
