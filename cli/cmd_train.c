@@ -1,6 +1,7 @@
 /* cmd_train.c: `vaec train CONFIG [--set section.key=value ...] [--steps N] [--out DIR] [--resume auto|DIR]
- * [--dump-grads FILE]` (interfaces.md). */
+ * [--dump-grads FILE] [--plan-ranks N]` (interfaces.md). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
 #include "train/trainer.h"   // defines: train_main
@@ -12,7 +13,9 @@ static void usage(void) {
            "  --steps N, --out DIR   shorthands for --set train.steps=N, --set train.out_dir=DIR\n"
            "  --resume auto          continue from the newest complete checkpoint in the output folder\n"
            "  --resume DIR           continue from the checkpoint folder DIR\n"
-           "  --dump-grads FILE      write the first step's gradients (upstream key names) and loss terms, then stop\n\n"
+           "  --dump-grads FILE      write the first step's gradients (upstream key names) and loss terms, then stop\n"
+           "  --plan-ranks N         print the bytes a rank holds (weights, AdamW state, gradients, buckets) for\n"
+           "                         zero_stage 0, 1 and 2 on N ranks, then stop (no data read, nothing trained)\n\n"
            "  data-parallel: mpirun -np N vaec train CONFIG ... (or srun): each rank trains its slice of the global\n"
            "  batch; [train] grad_accum_steps, dist_timeout_s, dist_bucket_mb; see docs/distributed.md.\n");
 }
@@ -35,6 +38,12 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(o, "--out")) { snprintf(out_set, sizeof out_set, "train.out_dir=%s", v); a.sets[a.n_sets++] = out_set; }
         else if (!strcmp(o, "--resume")) a.resume = v;
         else if (!strcmp(o, "--dump-grads")) a.dump_grads = v;
+        else if (!strcmp(o, "--plan-ranks")) {
+            char *end;
+            long r = strtol(v, &end, 10);
+            if (*end || r < 1 || r > 1 << 20) { fprintf(stderr, "vaec: error: --plan-ranks '%s': a number of ranks (1 or more)\n", v); return 2; }
+            a.plan_ranks = (int)r;
+        }
         else { fprintf(stderr, "vaec: error: unknown option '%s' for vaec train (see --help)\n", o); return 2; }
         i++;
     }

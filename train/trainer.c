@@ -209,6 +209,19 @@ int train_main(const train_args *a) {
     params_to_device(&m.p.temporal.params, t.dev);
     tensor *params[1024];
     int n = collect_trainable(&m, params, 1024);
+    if (a->plan_ranks > 0) {   /* the memory plan alone: no optimizer, no data, no training */
+        int64_t numel[1024];
+        int nt = 0;
+        for (int i = 0; i < n; i++) numel[nt++] = params[i]->numel;
+        zero_plan p;
+        zero_plan_build(&p, numel, nt, a->plan_ranks, (size_t)(t.dist_bucket_mb * 1048576.0));
+        for (int stage = 0; stage <= 2; stage++) zero_print_memory(&p, stage, 4, ZERO_BUCKETS_IN_FLIGHT, " (plan)");
+        zero_plan_free(&p);
+        model_free(&m);
+        config_free(&c);
+        dist_finalize();
+        return 0;
+    }
     const adamw_config acfg = {t.lr, t.beta1, t.beta2, t.eps, t.weight_decay, t.adam_l2};
     /* more than one rank: ZeRO (stage 0 too), whose optimizer keeps only this rank's share of the state */
     zero *z = world > 1 ? zero_new(params, n, acfg, t.zero_stage, (size_t)(t.dist_bucket_mb * 1048576.0), t.dev, t.dist_overlap,

@@ -17,6 +17,7 @@ typedef struct {
     int n_sets;
     const char *resume;       /* NULL, "auto" or a checkpoint folder */
     const char *dump_grads;   /* NULL or a file: write the first step's gradients and loss terms, then stop */
+    int plan_ranks;           /* > 0: print the per-rank memory of zero_stage 0, 1, 2 on that many ranks, then stop */
 } train_args;
 
 int train_main(const train_args *a);   /* process exit code */
