@@ -318,6 +318,9 @@ int train_main(const train_args *a) {
         dist_test_hook(step);
         /* micro-steps: this rank's slices of the step's global batch; gradients add up in .grad */
         step_result r = {0};
+        /* from here: the time blocked in collectives, during backward (a full set of ZeRO buckets in flight)
+           and after it (the wait for the last buckets, the loss terms, ZeRO's norm and weight all-gathers) */
+        double comm0 = dist_comm_seconds();
         rng_state run = rng;
         batch_noise noise = {0};
         int64_t keep = 0;
@@ -353,12 +356,10 @@ int train_main(const train_args *a) {
         }
         if (slices > 1) rng = batch_noise_end(&noise, run);
         /* gradients and loss terms averaged over ranks and micro-steps; a signal on any rank stops all */
-        double comm0 = dist_comm_seconds();
         if (z) zero_reduce(z, 1.0f / (float)slices);
         else dist_allreduce_grads(opt->params, opt->n, 1.0f / (float)slices, (size_t)(t.dist_bucket_mb * 1048576.0));
         double terms[6] = {r.loss, r.nll, r.kl, r.z_nll, r.identity, interrupted ? 1.0 : 0.0};
         dist_allreduce_sum_f64(terms, 6, "the loss-term all-reduce");
-        window_comm += dist_comm_seconds() - comm0;
         if (slices > 1) {
             r.loss = terms[0] / slices, r.nll = terms[1] / slices, r.kl = terms[2] / slices;
             r.z_nll = terms[3] / slices, r.identity = terms[4] / slices;
@@ -374,6 +375,7 @@ int train_main(const train_args *a) {
         opt->cfg.lr = (float)lr;
         if (z) zero_apply(z, &sc, &r);
         else train_apply(opt, &sc, &r);
+        window_comm += dist_comm_seconds() - comm0;
         if (step == start) {   /* what the first step held, as the allocator counts it, and how early buckets left */
             mem_stats ms;
             mem_get_stats(t.dev, &ms);
