@@ -16,6 +16,32 @@
 static dist_info info = {0, 1, 0, "none", -1};
 static bool mpi_on;
 static double comm_seconds;
+/* every MPI call after MPI_Init is made under this lock (MPI_THREAD_SERIALIZED), so that the progress thread
+   may call MPI while the main thread computes */
+static pthread_mutex_t mpi_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* the progress thread (VAEC_MPI_PROGRESS_THREAD=1): while non-blocking collectives are in flight, it makes
+   an MPI call every 200 us so that MPI moves them on while backward computes (OpenMPI progresses them only
+   inside MPI calls; without the thread, the gradient-ready hook's MPI_Test calls do it) */
+static struct {
+    pthread_t thread;
+    bool running;
+    int in_flight, stop;   /* atomics */
+} prog;
+
+static void *progress_main(void *arg) {
+    (void)arg;
+    const struct timespec active = {0, 200 * 1000}, idle = {0, 2000 * 1000};
+    while (!__atomic_load_n(&prog.stop, __ATOMIC_ACQUIRE)) {
+        bool busy = __atomic_load_n(&prog.in_flight, __ATOMIC_ACQUIRE) > 0;
+        if (busy && pthread_mutex_trylock(&mpi_mu) == 0) {   /* the main thread in MPI progresses them itself */
+            dist_mpi_progress();
+            pthread_mutex_unlock(&mpi_mu);
+        }
+        nanosleep(busy ? &active : &idle, NULL);
+    }
+    return NULL;
+}
 
 /* the watchdog: a thread that ends the job when one collective runs longer than the timeout */
 static struct {
@@ -120,7 +146,11 @@ void dist_init(double timeout_s, device_t dev) {
                "%s started %d ranks, but this vaec was built without MPI", info.source, info.world);
     int rank, world;
     char err[512];
-    if (dist_mpi_init(&rank, &world, err, sizeof err) != 0) FATAL("rank %d: %s", info.rank, err);
+    /* VAEC_MPI_PROGRESS_THREAD=1: a thread moves the gradient buckets' collectives on while backward computes;
+       worth a core of its own: on oversubscribed ranks (more ranks and threads than cores) it slows every step */
+    const char *pt = getenv("VAEC_MPI_PROGRESS_THREAD");
+    const bool want_progress = pt && !strcmp(pt, "1");
+    if (dist_mpi_init(&rank, &world, want_progress, err, sizeof err) != 0) FATAL("rank %d: %s", info.rank, err);
     mpi_on = true;
     CHECK_HINT(rank == info.rank && world == info.world,
                "launch with mpirun, or with srun --mpi=pmix (docs/distributed.md); RANK/WORLD_SIZE alone cannot start MPI",
@@ -131,6 +161,8 @@ void dist_init(double timeout_s, device_t dev) {
         int fd = open("/dev/null", O_WRONLY);
         if (fd >= 0) { dup2(fd, STDOUT_FILENO); close(fd); }
     }
+    if (want_progress && dist_mpi_progress_possible())
+        prog.running = pthread_create(&prog.thread, NULL, progress_main, NULL) == 0;
     if (timeout_s > 0) {
         wd.timeout_s = timeout_s;
         wd.running = pthread_create(&wd.thread, NULL, watchdog_main, NULL) == 0;
@@ -153,6 +185,11 @@ void dist_set_step(long step) {
 void dist_finalize(void) {
     if (!mpi_on) return;
     dist_barrier("the final barrier");   /* no rank leaves while another still needs it */
+    if (prog.running) {
+        __atomic_store_n(&prog.stop, 1, __ATOMIC_RELEASE);
+        pthread_join(prog.thread, NULL);
+        prog.running = false;
+    }
     pthread_mutex_lock(&wd.mu);
     wd.timeout_s = 1e30;   /* MPI_Finalize is not a watched collective */
     pthread_mutex_unlock(&wd.mu);
@@ -193,11 +230,13 @@ static void watched(const call *c, const char *what) {
     long step = wd.step;
     pthread_mutex_unlock(&wd.mu);
     int rc;
+    pthread_mutex_lock(&mpi_mu);
     if (c->kind == CALL_ALLREDUCE && c->type == DIST_F32 && c->op == DIST_SUM)
         rc = dist_mpi_allreduce_same_f32(c->buf, c->count, err, sizeof err);
     else if (c->kind == CALL_ALLREDUCE) rc = dist_mpi_allreduce(c->buf, c->count, c->type, c->op, err, sizeof err);
     else if (c->kind == CALL_BCAST) rc = dist_mpi_bcast(c->buf, c->bytes, c->root, err, sizeof err);
     else rc = dist_mpi_barrier(err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
     pthread_mutex_lock(&wd.mu);
     wd.in_collective = false;
     pthread_mutex_unlock(&wd.mu);
@@ -267,7 +306,11 @@ int dist_ialltoall_f32(const float *send, float *recv, int64_t part, const char 
     if (!mpi_on) { memmove(recv, send, (size_t)part * sizeof(float)); return -1; }
     char err[512] = "";
     int req;
-    started_or_abort(dist_mpi_ialltoall_f32(send, recv, part, &req, err, sizeof err), what, err);
+    pthread_mutex_lock(&mpi_mu);
+    int rc = dist_mpi_ialltoall_f32(send, recv, part, &req, err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
+    started_or_abort(rc, what, err);
+    __atomic_add_fetch(&prog.in_flight, 1, __ATOMIC_ACQ_REL);
     return req;
 }
 
@@ -275,7 +318,11 @@ int dist_iallgather_f32(float *buf, int64_t part, const char *what) {
     if (!mpi_on) return -1;
     char err[512] = "";
     int req;
-    started_or_abort(dist_mpi_iallgather_f32(buf, part, &req, err, sizeof err), what, err);
+    pthread_mutex_lock(&mpi_mu);
+    int rc = dist_mpi_iallgather_f32(buf, part, &req, err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
+    started_or_abort(rc, what, err);
+    __atomic_add_fetch(&prog.in_flight, 1, __ATOMIC_ACQ_REL);
     return req;
 }
 
@@ -283,7 +330,11 @@ bool dist_test(int req, const char *what) {
     if (req < 0) return true;
     char err[512] = "";
     int done = 0;
-    if (dist_mpi_test(req, &done, err, sizeof err) != 0) dist_abort("%s at step %ld failed: %s", what, wd.step + 1, err);
+    pthread_mutex_lock(&mpi_mu);
+    int rc = dist_mpi_test(req, &done, err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
+    if (rc != 0) dist_abort("%s at step %ld failed: %s", what, wd.step + 1, err);
+    if (done) __atomic_sub_fetch(&prog.in_flight, 1, __ATOMIC_ACQ_REL);
     return done != 0;
 }
 
@@ -291,19 +342,29 @@ void dist_wait(int req, const char *what) {
     if (req < 0) return;
     char err[512] = "";
     double t0 = watch_begin(what);
-    watch_end(t0, dist_mpi_wait(req, err, sizeof err), what, err);
+    pthread_mutex_lock(&mpi_mu);
+    int rc = dist_mpi_wait(req, err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
+    __atomic_sub_fetch(&prog.in_flight, 1, __ATOMIC_ACQ_REL);
+    watch_end(t0, rc, what, err);
 }
 
 void dist_gather_f32(const float *send, float *recv, int64_t part, int root, const char *what) {
     if (!mpi_on) { memmove(recv, send, (size_t)part * sizeof(float)); return; }
     char err[512] = "";
     double t0 = watch_begin(what);
-    watch_end(t0, dist_mpi_gather_f32(send, recv, part, root, err, sizeof err), what, err);
+    pthread_mutex_lock(&mpi_mu);
+    int rc = dist_mpi_gather_f32(send, recv, part, root, err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
+    watch_end(t0, rc, what, err);
 }
 
 void dist_allgather_f64(double *buf, int part, const char *what) {
     if (!mpi_on) return;
     char err[512] = "";
     double t0 = watch_begin(what);
-    watch_end(t0, dist_mpi_allgather_f64(buf, part, err, sizeof err), what, err);
+    pthread_mutex_lock(&mpi_mu);
+    int rc = dist_mpi_allgather_f64(buf, part, err, sizeof err);
+    pthread_mutex_unlock(&mpi_mu);
+    watch_end(t0, rc, what, err);
 }

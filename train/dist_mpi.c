@@ -12,6 +12,8 @@ static int mpi_started;
  * all-gathers that follow them, so that each sees its collectives in the same order on every rank (bucket
  * order) however the two interleave on a rank */
 static MPI_Comm channels[2] = {MPI_COMM_NULL, MPI_COMM_NULL};
+static MPI_Comm progress_comm = MPI_COMM_NULL;   /* never carries a message: probing it drives MPI's progress engine */
+static int threads_serialized;                   /* MPI allows calls from a second thread, one at a time */
 
 /* MPI counts are int: long buffers go in pieces */
 enum { MAX_PIECE = 1 << 28 };
@@ -26,10 +28,12 @@ static int fail(int rc, const char *what, char *err, size_t n) {
 
 int dist_mpi_built(void) { return 1; }
 
-int dist_mpi_init(int *rank, int *world, char *err, size_t n) {
-    int provided, rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+int dist_mpi_init(int *rank, int *world, int serialized, char *err, size_t n) {
+    /* serialized: the progress thread (dist.c) may call MPI while the main thread is not */
+    int provided, rc = MPI_Init_thread(NULL, NULL, serialized ? MPI_THREAD_SERIALIZED : MPI_THREAD_FUNNELED, &provided);
     if (rc != MPI_SUCCESS) return fail(rc, "MPI_Init_thread", err, n);
     mpi_started = 1;
+    threads_serialized = provided >= MPI_THREAD_SERIALIZED;
     /* errors come back as codes, so the message names the collective before the job ends */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, rank);
@@ -39,7 +43,16 @@ int dist_mpi_init(int *rank, int *world, char *err, size_t n) {
         if (rc != MPI_SUCCESS) return fail(rc, "MPI_Comm_dup", err, n);
         MPI_Comm_set_errhandler(channels[i], MPI_ERRORS_RETURN);
     }
+    rc = MPI_Comm_dup(MPI_COMM_WORLD, &progress_comm);
+    if (rc != MPI_SUCCESS) return fail(rc, "MPI_Comm_dup", err, n);
     return 0;
+}
+
+int dist_mpi_progress_possible(void) { return threads_serialized; }
+
+void dist_mpi_progress(void) {
+    int flag;
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, progress_comm, &flag, MPI_STATUS_IGNORE);
 }
 
 int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n) {
@@ -168,6 +181,7 @@ void dist_mpi_abort(int code) {
 void dist_mpi_finalize(void) {
     for (int i = 0; i < 2; i++)
         if (mpi_started && channels[i] != MPI_COMM_NULL) MPI_Comm_free(&channels[i]);
+    if (mpi_started && progress_comm != MPI_COMM_NULL) MPI_Comm_free(&progress_comm);
     if (mpi_started) MPI_Finalize();
     mpi_started = 0;
 }
@@ -179,7 +193,7 @@ static int none(char *err, size_t n) {
     return -1;
 }
 int dist_mpi_built(void) { return 0; }
-int dist_mpi_init(int *rank, int *world, char *err, size_t n) { return none(err, n); }
+int dist_mpi_init(int *rank, int *world, int serialized, char *err, size_t n) { return none(err, n); }
 int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n) { return none(err, n); }
 int dist_mpi_allreduce_same_f32(float *buf, int64_t count, char *err, size_t n) { return none(err, n); }
 int dist_mpi_bcast(void *buf, size_t bytes, int root, char *err, size_t n) { return none(err, n); }
@@ -191,6 +205,8 @@ int dist_mpi_test(int req, int *done, char *err, size_t n) { return none(err, n)
 int dist_mpi_wait(int req, char *err, size_t n) { return none(err, n); }
 int dist_mpi_gather_f32(const float *send, float *recv, int64_t part, int root, char *err, size_t n) { return none(err, n); }
 int dist_mpi_allgather_f64(double *buf, int part, char *err, size_t n) { return none(err, n); }
+int dist_mpi_progress_possible(void) { return 0; }
+void dist_mpi_progress(void) {}
 void dist_mpi_abort(int code) { _Exit(code); }
 void dist_mpi_finalize(void) {}
 

@@ -9,7 +9,8 @@ typedef enum { DIST_F32, DIST_F64, DIST_I32 } dist_type;
 typedef enum { DIST_SUM, DIST_MAX } dist_op;
 
 int dist_mpi_built(void);                                    /* 1 when vaec was built with MPI */
-int dist_mpi_init(int *rank, int *world, char *err, size_t n);
+/* serialized: ask for MPI_THREAD_SERIALIZED (a progress thread), else MPI_THREAD_FUNNELED */
+int dist_mpi_init(int *rank, int *world, int serialized, char *err, size_t n);
 int dist_mpi_allreduce(void *buf, int64_t count, dist_type t, dist_op op, char *err, size_t n);
 /* a float sum that every rank receives bit for bit the same, whatever algorithm MPI picks: reduce-scatter
  * (each part summed once) then all-gather */
@@ -28,6 +29,11 @@ int dist_mpi_wait(int req, char *err, size_t n);
 /* blocking: every rank's part values to root's recv (rank order); an in-place all-gather of doubles */
 int dist_mpi_gather_f32(const float *send, float *recv, int64_t part, int root, char *err, size_t n);
 int dist_mpi_allgather_f64(double *buf, int part, char *err, size_t n);
+/* MPI moves non-blocking collectives on only inside MPI calls (OpenMPI has no progress thread of its own):
+ * dist_mpi_progress is such a call, for dist.c's progress thread, possible when MPI granted
+ * MPI_THREAD_SERIALIZED (dist.c then makes every MPI call under one lock) */
+int dist_mpi_progress_possible(void);
+void dist_mpi_progress(void);
 void dist_mpi_abort(int code);                               /* ends every rank of the job */
 void dist_mpi_finalize(void);
 
