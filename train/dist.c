@@ -172,6 +172,7 @@ void dist_init(double timeout_s, device_t dev) {
 }
 
 const dist_info *dist_get(void) { return &info; }
+bool dist_progress_thread(void) { return prog.running; }
 int dist_rank(void) { return info.rank; }
 int dist_world(void) { return info.world; }
 double dist_comm_seconds(void) { return comm_seconds; }

@@ -68,6 +68,7 @@ double dist_comm_seconds(void);            /* wall time spent in collectives sin
 int dist_ialltoall_f32(const float *send, float *recv, int64_t part, const char *what);
 int dist_iallgather_f32(float *buf, int64_t part, const char *what);
 bool dist_test(int req, const char *what);   /* true once complete (the handle is then spent) */
+bool dist_progress_thread(void);             /* VAEC_MPI_PROGRESS_THREAD=1 started MPI's progress thread */
 void dist_wait(int req, const char *what);
 /* blocking: every rank's `part` values into root's recv in rank order; an in-place all-gather of doubles */
 void dist_gather_f32(const float *send, float *recv, int64_t part, int root, const char *what);

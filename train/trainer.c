@@ -295,8 +295,9 @@ int train_main(const train_args *a) {
                accum, t.batch_size, t.batch_size * world * accum);
     if (z) {
         zero_print_memory(&z->plan, t.zero_stage, 4, ZERO_BUCKETS_IN_FLIGHT, "");
-        printf("gradient buckets handed to MPI/NCCL %s\n", t.dist_overlap ? "during backward (dist_overlap = true)"
-                                                                           : "after backward (dist_overlap = false)");
+        printf("gradient buckets handed to MPI/NCCL %s%s\n", t.dist_overlap ? "during backward (dist_overlap = true)"
+                                                                             : "after backward (dist_overlap = false)",
+               dist_progress_thread() ? "; MPI progress thread on (VAEC_MPI_PROGRESS_THREAD=1)" : "");
     } else if (t.zero_stage > 0)
         printf("zero_stage %d: one rank holds everything; sharding starts with the second rank\n", t.zero_stage);
     const char *eval_path = config_str(&c, "data", "eval_path", NULL);
