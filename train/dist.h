@@ -74,7 +74,9 @@ void dist_wait(int req, const char *what);
 void dist_gather_f32(const float *send, float *recv, int64_t part, int root, const char *what);
 void dist_allgather_f64(double *buf, int part, const char *what);
 
-/* Averages the gradients of params across ranks: flattened into buckets of about bucket_bytes, summed
+/* (The trainer calls this with one rank only, for the micro-step average; with several ranks it reduces
+ * through ZeRO's train/grad_sync.h.)
+ * Averages the gradients of params across ranks: flattened into buckets of about bucket_bytes, summed
  * with one MPI_Allreduce a bucket, multiplied by scale (1 / (ranks * micro-steps)) on the way back.
  * A parameter that has a gradient on some rank gets one on every rank (zeros where it had none). */
 void dist_allreduce_grads(tensor *const *params, int n, float scale, size_t bucket_bytes);
