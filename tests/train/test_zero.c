@@ -12,9 +12,12 @@
 #include "autograd/autograd.h"   // defines: ag_set_grad_ready_hook, ag_backward
 #include "core/device.h"         // defines: device_cuda_available, device_malloc
 #include "core/ops.h"            // defines: op_mul, op_sum_all
+#include "core/rng.h"            // defines: rng_seed, rng_fill_normal
+#include "optim/clip.h"          // defines: grad_global_norm
 #include "core/safetensors.h"    // defines: st_open
 #include "tests/harness/test.h"
 #include "train/dist_nccl.h"     // defines: nccl_comm_reduce_scatter
+#include "train/zero.h"          // defines: zero_new, zero_apply, zero_gather_optimizer
 #include "train/zero_plan.h"     // defines: zero_plan_build
 
 #define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
@@ -283,4 +286,59 @@ TEST(test_zero_nccl_reduce_scatter_and_all_gather) {
     nccl_comm_free(c);
     device_free(DEVICE_CUDA, dev, 2 * sizeof host);
 #endif
+}
+
+/* one process (world 1, no MPI): ZeRO's update of uneven tensors cut into small buckets, pieces and parts is
+ * AdamW's bit for bit in every stage, with one tensor left without a gradient at one step; its norm is
+ * grad_global_norm's to rounding; the gathered state is AdamW's; and it leaks nothing (the mpirun tests run
+ * without LeakSanitizer) */
+TEST(test_zero_update_equals_adamw_in_one_process) {
+    enum { N = 5, STEPS = 3 };
+    const int64_t sizes[N] = {7, 300, 1, 64, 33};
+    const adamw_config cfg = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, false};
+    for (int stage = 0; stage <= 2; stage++) {
+        tensor *a[N], *b[N];
+        rng_state r = rng_seed(5);
+        for (int i = 0; i < N; i++) {
+            a[i] = tensor_empty(SHAPE(sizes[i]));
+            rng_fill_normal(&r, tensor_f32(a[i]), sizes[i], 0.0f, 1.0f);
+            b[i] = tensor_clone(a[i]);
+            a[i]->requires_grad = b[i]->requires_grad = true;
+        }
+        adamw *ref = adamw_new(a, N, cfg);
+        zero *z = zero_new(b, N, cfg, stage, 40 * sizeof(float), DEVICE_CPU, true, 2);
+        EXPECT(z->plan.n_buckets > 2, "stage %d: %d buckets (the test wants several)", stage, z->plan.n_buckets);
+        for (int s = 0; s < STEPS; s++) {
+            for (int i = 0; i < N; i++) {   /* the same gradients on both; tensor 3 gets none at step 1 */
+                if (s == 1 && i == 3) continue;
+                a[i]->grad = tensor_empty(SHAPE(sizes[i]));
+                rng_fill_normal(&r, tensor_f32(a[i]->grad), sizes[i], 0.0f, 1.0f);
+                b[i]->grad = tensor_clone(a[i]->grad);
+            }
+            zero_before_backward(z, 0.5f);
+            zero_reduce(z, 0.5f);   /* no backward ran: every bucket is handed over here */
+            step_result res = {.loss = 1.0};
+            zero_apply(z, &(step_config){.grad_clip = 0}, &res);
+            for (int i = 0; i < N; i++)   /* the reference: one rank's trainer, micro-step average 0.5 */
+                if (a[i]->grad) for (int64_t k = 0; k < sizes[i]; k++) tensor_f32(a[i]->grad)[k] *= 0.5f;
+            double norm = grad_global_norm(a, N);
+            EXPECT(fabs(norm - res.grad_norm) <= 1e-12 * norm, "stage %d step %d: norm %.17g, clip's %.17g", stage, s,
+                   res.grad_norm, norm);
+            adamw_step(ref);
+            ag_zero_grad(a, N);
+        }
+        for (int i = 0; i < N; i++)
+            EXPECT(!memcmp(tensor_f32(a[i]), tensor_f32(b[i]), (size_t)sizes[i] * sizeof(float)) && !b[i]->grad,
+                   "stage %d: tensor %d differs from AdamW's (or kept a gradient)", stage, i);
+        adamw *full = zero_gather_optimizer(z);
+        EXPECT(full && full->step == ref->step, "stage %d: no gathered state, or another step", stage);
+        for (int i = 0; full && i < N; i++)
+            EXPECT(!memcmp(tensor_f32(full->m[i]), tensor_f32(ref->m[i]), (size_t)sizes[i] * 4) &&
+                   !memcmp(tensor_f32(full->v[i]), tensor_f32(ref->v[i]), (size_t)sizes[i] * 4),
+                   "stage %d: the gathered state of tensor %d is not AdamW's", stage, i);
+        adamw_free(full);
+        zero_free(z);
+        adamw_free(ref);
+        for (int i = 0; i < N; i++) { tensor_release(a[i]); tensor_release(b[i]); }
+    }
 }
