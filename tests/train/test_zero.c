@@ -177,6 +177,49 @@ TEST(test_zero2_checkpoint_of_2_ranks_resumes_on_3_ranks_and_on_1_rank) {
     EXPECT(strstr(out, "resumed from") && strstr(out, "step 5/5"), "1-rank checkpoint on 2 ranks:\n%s", out);
 }
 
+/* a checkpoint whose optimizer state does not fit the run (one tensor cut short, checksums intact): every
+ * rank stops at resume with the file and the tensor named, and the job exits non-zero */
+TEST(test_zero_resume_with_mismatched_optimizer_state_names_the_tensor) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    run("np2-s2", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=2");
+    char src[300], dir[300], cmd[4096], out[16384];
+    snprintf(src, sizeof src, "%s/np2-s2/ckpt-000000002", work);
+    snprintf(dir, sizeof dir, "%s/bad-ckpt", work);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s", dir, src, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "copy: %s", out);
+    char path[400];
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", src);
+    st_file *f = st_open(path);
+    EXPECT(f != NULL, "%s", path);
+    if (!f) return;
+    st_writer *w = st_writer_new();
+    const char *victim = NULL;
+    for (int i = 0; i < f->n_entries; i++) {
+        tensor *t = st_load(f, f->entries[i].name);
+        if (!victim && t->numel > 4 && !strncmp(f->entries[i].name, "exp_avg_sq.", 11)) {   /* cut it short */
+            victim = f->entries[i].name;
+            tensor *cut = tensor_empty(SHAPE(t->numel - 1));
+            memcpy(tensor_f32(cut), tensor_f32(t), (size_t)(t->numel - 1) * sizeof(float));
+            tensor_release(t);
+            t = cut;
+        }
+        st_writer_add(w, f->entries[i].name, t, DTYPE_F32);
+        tensor_release(t);
+    }
+    st_writer_meta(w, "adamw_step", st_meta(f, "adamw_step"));
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    EXPECT(victim && st_writer_save(w, path) == 0, "rewriting %s", path);
+    char want[400];
+    snprintf(want, sizeof want, "optimizer state '%s' is missing or has the wrong size", victim ? victim : "?");
+    st_writer_free(w);
+    st_close(f);
+    snprintf(cmd, sizeof cmd, MPIRUN(2) "%s/vaec" TRAIN "--set train.batch_size=3 --set train.zero_stage=2 --out %s/bad-run "
+             "--resume %s", VAEC_BIN_DIR, test_source_dir(), work, work, dir);
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc != 0 && rc != 124 && strstr(out, want) && strstr(out, "bad-ckpt/optimizer.safetensors"),
+           "resume from a mismatched optimizer state: status %d\n%s", rc, out);
+}
+
 TEST(test_zero_stage_out_of_range_names_the_key) {
     char cmd[2048], out[8192];
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s/vaec train %s/tests/data/train_tiny.ini --set train.zero_stage=3 --out /tmp/vaec_zero_bad_%d",
