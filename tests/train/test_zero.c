@@ -108,6 +108,16 @@ TEST(test_zero_stages_1_and_2_match_stage_0_bit_for_bit_on_2_and_3_ranks) {
     expect_identical("np3-s0", "np3-s2");
 }
 
+/* gradient accumulation: the first micro-steps add up in .grad with the hook unarmed, the last one's backward
+ * hands the buckets over; stage 2 still updates the bits of stage 0 */
+TEST(test_zero2_with_gradient_accumulation_matches_stage_0) {
+    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    run("np2-accum-s0", MPIRUN(2), "--set train.batch_size=1 --set train.grad_accum_steps=3 --set train.zero_stage=0");
+    const char *out = run("np2-accum-s2", MPIRUN(2), "--set train.batch_size=1 --set train.grad_accum_steps=3 --set train.zero_stage=2");
+    EXPECT(strstr(out, "3 micro-steps") && !strstr(out, "overlap: 0 of"), "accumulation with overlap:\n%s", out);
+    expect_identical("np2-accum-s0", "np2-accum-s2");
+}
+
 /* handed over during backward or after it, with or without MPI's progress thread: the same collectives in the
  * same order, so the same bits; the log says how many buckets left before backward ended */
 TEST(test_zero_overlapped_reduction_equals_the_reduction_after_backward) {
