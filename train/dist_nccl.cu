@@ -180,6 +180,11 @@ extern "C" int nccl_comm_copy(nccl_comm *c, float *dst, const float *src, int64_
     return e == cudaSuccess ? 0 : cuda_fail(e, "the NCCL stream's copy", err, n);
 }
 
+extern "C" int nccl_current_device(void) {
+    int d = -1;
+    return cudaGetDevice(&d) == cudaSuccess ? d : -1;
+}
+
 extern "C" void nccl_comm_free(nccl_comm *c) {
     if (!c) return;
     cudaStreamSynchronize(c->stream);

@@ -48,11 +48,14 @@ void nccl_comm_free(nccl_comm *c);
 int nccl_comm_reduce_scatter(nccl_comm *c, float *buf, int64_t part, float scale, char *err, size_t n);
 int nccl_comm_all_gather(nccl_comm *c, float *buf, int64_t part, char *err, size_t n);
 int nccl_comm_copy(nccl_comm *c, float *dst, const float *src, int64_t count, char *err, size_t n);
+int nccl_current_device(void);   /* the GPU current on this thread (-1 when none) */
 
 /* the C side (dist_nccl_setup.c): rendezvous over MPI; errors end every rank */
 int dist_nccl_built(void);
 nccl_comm *dist_nccl_open(double timeout_s);   /* on the GPU dist_init selected */
-nccl_comm *dist_nccl_shared(void);              /* the process's communicator, opened on first use (ZeRO) */
+/* the process's communicator, opened on first use (ZeRO); a plain run (world 1: tests, no dist_init GPU
+ * selection) gets a one-rank communicator on the current GPU */
+nccl_comm *dist_nccl_shared(void);
 void dist_nccl_wait(nccl_comm *c, double timeout_s);
 
 #endif

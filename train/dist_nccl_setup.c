@@ -21,7 +21,13 @@ nccl_comm *dist_nccl_open(double timeout_s) {
 
 nccl_comm *dist_nccl_shared(void) {
     static nccl_comm *shared;
-    if (!shared) shared = dist_nccl_open(dist_timeout_seconds());
+    if (shared) return shared;
+    if (dist_world() > 1) return shared = dist_nccl_open(dist_timeout_seconds());
+    unsigned char id[128] = {0};   /* alone: a one-rank communicator on the current GPU */
+    char err[512];
+    if (nccl_comm_unique_id(id, err, sizeof err) != 0) dist_abort("%s", err);
+    shared = nccl_comm_new(0, 1, nccl_current_device(), id, dist_timeout_seconds(), err, sizeof err);
+    if (!shared) dist_abort("%s", err);
     return shared;
 }
 

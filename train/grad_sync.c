@@ -56,7 +56,6 @@ grad_sync *grad_sync_new(const zero_plan *plan, tensor *const *params, int stage
     s->stats.buckets = plan->n_buckets;
     if (dev != DEVICE_CPU) {
 #ifdef VAEC_HAVE_NCCL
-        CHECK(s->world > 1, "grad_sync on the GPU needs more than one rank");
         s->nccl = dist_nccl_shared();
 #else
         CHECK_HINT(0, "build with the CUDA toolkit and NCCL (nvcc, nccl.h, libnccl)",

@@ -395,3 +395,67 @@ TEST(test_zero_update_equals_adamw_in_one_process) {
         for (int i = 0; i < N; i++) { tensor_release(a[i]); tensor_release(b[i]); }
     }
 }
+
+/* the GPU twin of the one-process test: ZeRO's NCCL path (a one-rank communicator: reduce-scatter with the
+ * scale, all-gather, the copy into the stage-2 shard), the norm by sum_all_cuda, AdamW's kernel, clipping on,
+ * against the same run on the CPU, every stage */
+static void zero_run(tensor **w, int n, const int64_t *sizes, int stage, device_t dev, double *norms) {
+    const adamw_config cfg = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, false};
+    zero *z = zero_new(w, n, cfg, stage, 40 * sizeof(float), dev, true, 2);
+    rng_state r = rng_seed(9);
+    for (int s = 0; s < 3; s++) {
+        for (int i = 0; i < n; i++) {
+            tensor *g = tensor_empty(SHAPE(sizes[i]));
+            rng_fill_normal(&r, tensor_f32(g), sizes[i], 0.0f, 1.0f);
+            w[i]->grad = dev == DEVICE_CPU ? g : tensor_to(g, dev);
+            if (w[i]->grad != g) tensor_release(g);
+        }
+        zero_before_backward(z, 0.5f);
+        zero_reduce(z, 0.5f);
+        step_result res = {.loss = 1.0};
+        zero_apply(z, &(step_config){.grad_clip = 1.0f}, &res);   /* the norm is ~10: clipping on */
+        norms[s] = res.grad_norm;
+    }
+    zero_free(z);
+}
+
+TEST(test_zero_cuda_update_matches_cpu) {
+    /* VAEC_CUDA_TWIN_ON_CPU=1: both runs on the CPU, to check the test itself where there is no GPU */
+    const bool on_cpu = getenv("VAEC_CUDA_TWIN_ON_CPU") != NULL;
+#ifndef VAEC_HAVE_NCCL
+    if (!on_cpu) TEST_SKIP("built without NCCL (CUDA off, or no nccl.h and libnccl)");
+#endif
+    if (!on_cpu && !device_cuda_available()) TEST_SKIP("no GPU visible: ZeRO's GPU path compiled and linked, not run");
+    const device_t dev = on_cpu ? DEVICE_CPU : DEVICE_CUDA;
+    enum { N = 5 };
+    const int64_t sizes[N] = {7, 300, 1, 64, 33};
+    for (int stage = 0; stage <= 2; stage++) {
+        tensor *cpu[N], *gpu[N];
+        rng_state r = rng_seed(5);
+        for (int i = 0; i < N; i++) {
+            cpu[i] = tensor_empty(SHAPE(sizes[i]));
+            rng_fill_normal(&r, tensor_f32(cpu[i]), sizes[i], 0.0f, 1.0f);
+            gpu[i] = tensor_to(cpu[i], dev);
+            cpu[i]->requires_grad = gpu[i]->requires_grad = true;
+        }
+        double nc[3], ng[3];
+        zero_run(cpu, N, sizes, stage, DEVICE_CPU, nc);
+        zero_run(gpu, N, sizes, stage, dev, ng);
+        for (int s = 0; s < 3; s++)
+            EXPECT(fabs(nc[s] - ng[s]) <= 1e-12 * nc[s] && nc[s] > 1.0, "stage %d step %d: norm %.17g on the GPU, %.17g on the CPU",
+                   stage, s, ng[s], nc[s]);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < N; i++) {
+            tensor *back = tensor_to(gpu[i], DEVICE_CPU);
+            for (int64_t k = 0; k < sizes[i]; k++) {
+                diff = fmax(diff, fabs((double)tensor_f32(back)[k] - (double)tensor_f32(cpu[i])[k]));
+                scale = fmax(scale, fabs((double)tensor_f32(cpu[i])[k]));
+            }
+            tensor_release(back);
+            tensor_release(cpu[i]);
+            tensor_release(gpu[i]);
+        }
+        EXPECT(diff <= 1e-6 * scale, "stage %d: GPU weights differ from the CPU's by %.3g (largest %.3g)", stage, diff, scale);
+        test_note_error("zero: cuda vs cpu", scale > 0 ? diff / scale : 0);
+    }
+}
