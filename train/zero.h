@@ -9,9 +9,10 @@
  * owner's parts, then an all-gather of those sums), so stages 0, 1 and 2 clip by the same factor and update
  * the same bits.
  *
- * Under bf16 compute (issue 15) the fp32 masters are what the optimizer updates: they are the `params` given
- * here (opt->params), sharded like the AdamW state; the all-gather after the update is where the bf16 weights
- * of the compute model would be refreshed (zero_gather_weights). With fp32 compute the weights are the masters.
+ * With fp32 compute the weights are the masters and every rank needs them whole: stages 1 and 2 shard the
+ * AdamW state (and stage 2 the kept gradients). bf16 compute with fp32 masters is not wired yet; the plan
+ * (docs/distributed.md, "bf16"): a flat fp32 master shard owned here, updated in place of the weights, cast
+ * to bf16 and all-gathered into the compute weights by zero_gather_weights.
  *
  *   zero *z = zero_new(params, n, cfg, 2, 25 << 20, DEVICE_CPU, true, 4);
  *   zero_before_backward(z, 1.0f / (ranks * micro));   // the last micro-step: buckets leave during backward
