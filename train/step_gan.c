@@ -55,7 +55,7 @@ tensor *gan_generator_term(void *ctx, tensor *x, tensor *x_rec, tensor *nll) {
     return term;
 }
 
-void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes) {
+void gan_discriminator_backward(gan_trainer *g) {
     CHECK(g->real && g->fake, "discriminator step without the frames of a generator step");
     nlayer_discriminator *d = &g->disc;
     disc_set_requires_grad(d, true);
@@ -81,7 +81,14 @@ void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bu
     if (isfinite(g->disc_loss)) ag_backward(loss);
     else ag_tape_clear();
     tensor_scope_end(NULL);
+    tensor_release(g->real);
+    tensor_release(g->fake);
+    g->real = g->fake = NULL;
+}
+
+void gan_discriminator_apply(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes) {
     adamw *opt = g->opt;
+    const int world = dist_world();
     if (world > 1) {
         dist_allreduce_grads(opt->params, opt->n, 1.0f / (float)world, bucket_bytes);
         double v = g->disc_loss;
@@ -93,8 +100,10 @@ void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bu
     opt->cfg.lr = lr;
     if (!g->disc_skipped) adamw_step(opt);
     ag_zero_grad(opt->params, opt->n);
-    disc_set_requires_grad(d, false);
-    tensor_release(g->real);
-    tensor_release(g->fake);
-    g->real = g->fake = NULL;
+    disc_set_requires_grad(&g->disc, false);
+}
+
+void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes) {
+    gan_discriminator_backward(g);
+    gan_discriminator_apply(g, lr, grad_clip, bucket_bytes);
 }

@@ -42,5 +42,9 @@ tensor *gan_generator_term(void *ctx, tensor *x, tensor *x_rec, tensor *nll);
 /* the discriminator's update on the frames the generator term kept; lr for this step; grad_clip <= 0: none;
  * bucket_bytes: the gradient all-reduce bucket (data parallel) */
 void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes);
+/* its two halves: forward, loss and backward (gradients left in D's weights, the step's values filled);
+ * then the all-reduce over ranks, clipping, AdamW (unless not finite) and zeroing the gradients */
+void gan_discriminator_backward(gan_trainer *g);
+void gan_discriminator_apply(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes);
 
 #endif
