@@ -30,6 +30,7 @@ static void batch_norm_init(nlayer_discriminator *d, disc_batch_norm *bn, int in
     tensor_fill(bn->running_mean, 0.0f);
     tensor_fill(bn->running_var, 1.0f);
     tensor_fill(bn->num_batches_tracked, 0.0f);
+    bn->running_mean->requires_grad = bn->running_var->requires_grad = bn->num_batches_tracked->requires_grad = false;
     bn->batches = 0;
     d->trainable[d->n_trainable++] = bn->w;
     d->trainable[d->n_trainable++] = bn->b;
