@@ -186,8 +186,8 @@ def full_step(out, key, gen, gen_type, disc_type, lecam_weight, with_grads, reus
     pg = torch.autograd.grad(loss, params)
     out[f"{key}.terms"] = torch.stack([loss.detach(), rec.detach(), kl.detach(), adv.detach(), d_weight, g.detach()])
     if with_grads:
-        out[f"{key}.grad_norms"] = torch.stack([t.norm() for t in pg])
-        for k, t in zip(names, pg):
+        for k, t in zip(names, pg):   # every gradient's norm (small), the last layer's gradient whole
+            out[f"{key}.grad_norm.{k}"] = t.norm().reshape(1)
             if k.endswith("decoder.conv_out.conv.weight"):
                 out[f"{key}.grad.{k}"] = weight_to_vaec(t)
     # the discriminator's step: two forwards of its own on detached frames
