@@ -60,6 +60,12 @@ void disc_free(nlayer_discriminator *d) { params_free(&d->params); }
 
 void disc_to_device(nlayer_discriminator *d, device_t device) { params_to_device(&d->params, device); }
 
+int64_t disc_trainable_count(const nlayer_discriminator *d) {
+    int64_t n = 0;
+    for (int i = 0; i < d->n_trainable; i++) n += d->trainable[i]->numel;
+    return n;
+}
+
 void disc_set_requires_grad(nlayer_discriminator *d, bool on) {
     for (int i = 0; i < d->n_trainable; i++) d->trainable[i]->requires_grad = on;
 }

@@ -59,6 +59,8 @@ void disc_free(nlayer_discriminator *d);
 void disc_to_device(nlayer_discriminator *d, device_t device);
 /* frames (N,H,W,input_nc) or a video (B,T,H,W,input_nc) -> logits (N or B*T, h, w, 1) */
 tensor *disc_forward(nlayer_discriminator *d, tensor *x);
+/* values in the trainable weights (conv and BatchNorm weights and biases) */
+int64_t disc_trainable_count(const nlayer_discriminator *d);
 /* the trainable weights take gradients (on) or not (off: the generator's pass through D) */
 void disc_set_requires_grad(nlayer_discriminator *d, bool on);
 /* after a load: the host counters from the num_batches_tracked tensors */

@@ -1,6 +1,7 @@
 /* step_gan.c: the generator's adversarial term and the discriminator's update (see step_gan.h). */
 #include "train/step_gan.h"
 #include <math.h>
+#include <stdio.h>
 #include "autograd/autograd.h"   // defines: ag_grad_of, ag_backward, ag_zero_grad, ag_tape_clear
 #include "core/ops.h"            // defines: op_mul_scalar, op_mean_all
 #include "optim/clip.h"          // defines: clip_grad_norm, grad_global_norm
@@ -97,6 +98,9 @@ void gan_discriminator_apply(gan_trainer *g, float lr, float grad_clip, size_t b
     }
     g->disc_grad_norm = grad_clip > 0 ? clip_grad_norm(opt->params, opt->n, grad_clip) : grad_global_norm(opt->params, opt->n);
     g->disc_skipped = !isfinite(g->disc_loss) || !isfinite(g->disc_grad_norm);
+    if (g->disc_skipped && dist_rank() == 0)
+        fprintf(stderr, "vaec: step %ld: discriminator loss %g, gradient norm %g: not finite, its step skipped\n",
+                g->step + 1, g->disc_loss, g->disc_grad_norm);
     opt->cfg.lr = lr;
     if (!g->disc_skipped) adamw_step(opt);
     ag_zero_grad(opt->params, opt->n);
@@ -106,4 +110,13 @@ void gan_discriminator_apply(gan_trainer *g, float lr, float grad_clip, size_t b
 void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes) {
     gan_discriminator_backward(g);
     gan_discriminator_apply(g, lr, grad_clip, bucket_bytes);
+}
+
+void gan_log(const gan_trainer *g, char *part, size_t part_n, char *json, size_t json_n) {
+    snprintf(part, part_n, "  adv %.4f  d_weight %.4g  disc %.4f", g->adversarial_loss, g->d_weight, g->disc_loss);
+    snprintf(json, json_n, ", \"adversarial_loss\": %.9g, \"d_weight\": %.9g, \"disc_loss\": %.9g, \"lecam_loss\": %.9g, "
+             "\"lecam_ema_real\": %.9g, \"lecam_ema_fake\": %.9g, \"logits_real\": %.9g, \"logits_fake\": %.9g, "
+             "\"disc_grad_norm\": %.9g, \"disc_skipped\": %s", g->adversarial_loss, g->d_weight, g->disc_loss,
+             g->lecam_loss, (double)g->ema.real, (double)g->ema.fake, g->logits_real, g->logits_fake, g->disc_grad_norm,
+             g->disc_skipped ? "true" : "false");
 }

@@ -46,5 +46,9 @@ void gan_discriminator_step(gan_trainer *g, float lr, float grad_clip, size_t bu
  * then the all-reduce over ranks, clipping, AdamW (unless not finite) and zeroing the gradients */
 void gan_discriminator_backward(gan_trainer *g);
 void gan_discriminator_apply(gan_trainer *g, float lr, float grad_clip, size_t bucket_bytes);
+/* appends the step's adversarial values to the progress line (part) and to a metrics.jsonl object (json):
+ * adversarial_loss, d_weight, disc_loss, lecam_loss, lecam_ema_real, lecam_ema_fake, logits_real,
+ * logits_fake, disc_grad_norm, disc_skipped */
+void gan_log(const gan_trainer *g, char *part, size_t part_n, char *json, size_t json_n);
 
 #endif
