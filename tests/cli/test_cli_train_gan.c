@@ -87,6 +87,21 @@ TEST(test_cli_train_gan_resume_continues_exactly) {
     int rc = test_run_python("check_disc_load.py", p1, out, sizeof out);
     if (rc == 77 * 256 || rc == 77) printf("    (PyTorch check skipped: VAEC_PYTHON has no torch)\n");
     else EXPECT(rc == 0, "discriminator.safetensors does not load into PyTorch's NLayerDiscriminator:\n%s", out);
+    /* a damaged discriminator file: --resume auto names it and falls back to the next older checkpoint */
+    snprintf(p1, sizeof p1, "%s/part/ckpt-000000006/discriminator.safetensors", dir);
+    FILE *f = fopen(p1, "r+b");
+    EXPECT(f && fseek(f, -6, SEEK_END) == 0, "cannot open %s", p1);
+    if (f) {
+        int c = fgetc(f);
+        fseek(f, -6, SEEK_END);
+        fputc(c ^ 0x5a, f);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --steps 7 "
+             "--resume auto " GAN_SETS, VAEC_BIN_DIR, src, dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "discriminator.safetensors") &&
+               strstr(out, "checksum") && strstr(out, "resumed from") && strstr(out, "ckpt-000000004"),
+           "a corrupted discriminator.safetensors must be named and skipped:\n%s", out);
     /* a checkpoint of another discriminator: the message names the file and the key */
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/full --steps 8 "
              "--resume %s/full/ckpt-000000006 " GAN_SETS " --set discriminator.ndf=8", VAEC_BIN_DIR, src, dir, dir, dir);
