@@ -9,7 +9,7 @@
  * and while the walk runs, ag_grad_add gives no leaf but a target a gradient: every .grad is as before. */
 #include <stdlib.h>
 #include <string.h>
-#include "autograd/autograd.h"
+#include "autograd/autograd.h"   // defines: ag_node, ag_tape_nodes, ag_grad_add, ag_set_grad_enabled
 
 /* ---- a set of tensor pointers (open addressing; sized for the tape) ---- */
 typedef struct { const tensor **slots; size_t cap; } ptr_set;
