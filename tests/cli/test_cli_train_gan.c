@@ -118,6 +118,14 @@ TEST(test_cli_train_gan_resume_continues_exactly) {
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "[discriminator] checkpoint") &&
                strstr(out, "model.safetensors") && strstr(out, "main."),
            "a weights file that is no discriminator must be named with the key:\n%s", out);
+    /* a run without a discriminator continues with one: a warning, a fresh discriminator (as upstream) */
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/plain --steps 2 && "
+             "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/plain --steps 3 --resume auto " GAN_SETS,
+             VAEC_BIN_DIR, src, dir, dir, VAEC_BIN_DIR, src, dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "has no discriminator.safetensors") &&
+               strstr(out, "resumed from"), "a checkpoint without a discriminator must resume with a warning:\n%s", out);
+    snprintf(p1, sizeof p1, "%s/plain/ckpt-000000003/discriminator.safetensors", dir);
+    EXPECT(access(p1, R_OK) == 0, "no %s after the resumed run", p1);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     EXPECT(system(cmd) == 0, "cleanup");
 }
