@@ -14,6 +14,7 @@ static _Thread_local bool grad_enabled = true;
 bool ag_set_grad_enabled(bool enabled) { bool old = grad_enabled; grad_enabled = enabled; return old; }
 bool ag_grad_enabled(void) { return grad_enabled; }
 int ag_tape_size(void) { return tapes[tape_top].n; }
+ag_node **ag_tape_nodes(int *n) { *n = tapes[tape_top].n; return tapes[tape_top].nodes; }
 
 ag_node *ag_record(const char *op, ag_backward_fn backward, tensor *out, int n_inputs, tensor **inputs) {
     if (!grad_enabled) return NULL;
@@ -83,7 +84,7 @@ static void check_grad_shape(const tensor *t, const tensor *g) {
 }
 
 void ag_grad_add(tensor *t, const tensor *g) {
-    if (!t->requires_grad) return;
+    if (!t->requires_grad || ag_partial_skips(t)) return;
     check_grad_shape(t, g);
     if (!t->grad) {
         mem_tag prev = mem_set_tag(t->grad_fn ? MEM_ACTIVATIONS : MEM_GRADS);
@@ -93,7 +94,7 @@ void ag_grad_add(tensor *t, const tensor *g) {
 }
 
 void ag_grad_add_owned(tensor *t, tensor *g) {
-    if (!t->requires_grad) { tensor_release(g); return; }
+    if (!t->requires_grad || ag_partial_skips(t)) { tensor_release(g); return; }
     check_grad_shape(t, g);
     if (!t->grad && g->refcount == 1 && g->block->refcount == 1 && t->grad_fn) {
         t->grad = g;   /* intermediate: take it over, no copy */
@@ -247,6 +248,8 @@ static void checkpoint_backward(ag_node *n) {
         detached[i] = tensor_view(x, x->ndim, x->shape);
         detached[i]->requires_grad = x->requires_grad;
     }
+    const bool partial = ag_partial_active();   /* inside ag_grad_of: the segment's inputs take gradients */
+    for (int i = 0; partial && i < n->n_inputs; i++) ag_partial_push_target(detached[i]);
     rng_state saved_rng = *rng_global();
     *rng_global() = c->rng;
     ag_set_grad_enabled(true);
@@ -259,6 +262,7 @@ static void checkpoint_backward(ag_node *n) {
     tensor_scope_end(NULL);
     ag_set_grad_enabled(false);
     *rng_global() = saved_rng;
+    if (partial) ag_partial_pop_targets(n->n_inputs);
     for (int i = 0; i < n->n_inputs; i++) {
         if (detached[i]->grad) ag_grad_add(n->inputs[i], detached[i]->grad);
         tensor_release(detached[i]);

@@ -76,6 +76,19 @@ void ag_zero_grad(tensor **params, int n);            /* frees the grads */
 typedef void (*ag_ready_fn)(void *ctx, int index);
 void ag_set_grad_ready_hook(tensor *const *watched, int n, ag_ready_fn ready, void *ctx);   /* NULL: disarm */
 int ag_backward_nodes_left(void);   /* during a walk: the nodes of the outermost tape not yet run */
+/* The gradient of the scalar `out` with respect to each of wrt[0..n) (leaves or intermediates), into
+ * grads[k] (new tensors, zeros where out does not depend on wrt[k]), keeping the tape for a later
+ * backward: torch.autograd.grad(out, wrt, retain_graph=True). No tensor's .grad changes, and only the
+ * nodes between wrt and out run (autograd/grad_of.c). No double backward: the gradients are constants.
+ *   ag_grad_of(nll, 1, &last_layer, &g_nll);   // then ag_backward(total) as usual */
+void ag_grad_of(tensor *out, int n, tensor **wrt, tensor **grads);
+/* for autograd.c and grad_of.c: the current tape; whether ag_grad_add passes t over during ag_grad_of
+ * (a leaf that is no target); targets a checkpointed segment's recomputation adds for its inputs */
+ag_node **ag_tape_nodes(int *n);
+bool ag_partial_skips(const tensor *t);
+bool ag_partial_active(void);
+void ag_partial_push_target(const tensor *t);
+void ag_partial_pop_targets(int n);
 
 /* activation checkpointing: run fn without recording; recompute with recording in backward */
 typedef tensor *(*ag_segment_fn)(void *ctx, tensor **inputs);

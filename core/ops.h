@@ -5,6 +5,8 @@
  *   group_norm.h  op_group_norm (statistics over C/groups x all positions, 4-D or 5-D)
  *   silu.h        op_silu
  *   relu.h        op_relu
+ *   leaky_relu.h  op_leaky_relu (the PatchGAN discriminator's activation)
+ *   batch_norm.h  op_batch_norm (BatchNorm2d: batch statistics and running ones, train and eval)
  *   max_pool.h    op_max_pool2d (2x2, stride 2)
  *   softmax.h     op_softmax (last dim)
  *   attention.h   op_attention (single head over spatial positions, fused)
@@ -22,9 +24,11 @@
 #ifndef VAEC_OPS_H
 #define VAEC_OPS_H
 #include "core/ops/attention.h"
+#include "core/ops/batch_norm.h"
 #include "core/ops/binary.h"
 #include "core/ops/conv.h"
 #include "core/ops/group_norm.h"
+#include "core/ops/leaky_relu.h"
 #include "core/ops/matmul.h"
 #include "core/ops/max_pool.h"
 #include "core/ops/pad.h"

@@ -145,6 +145,7 @@ int ckpt_save(const char *out_dir, const ckpt_parts *parts, const ckpt_state *st
         snprintf(path, sizeof path, "%s/state.safetensors", tmp);
         rc = save_state(path, st, parts);
     }
+    if (rc == 0 && parts->extra) rc = parts->extra->save(parts->extra->ctx, tmp);
     if (rc != 0) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", vaec_last_error());
@@ -254,6 +255,7 @@ int ckpt_load(const char *dir, const ckpt_parts *parts, ckpt_state *st) {
         if (lv) { tensor_copy_(parts->loss_logvar, lv); tensor_release(lv); }
     }
     st_close(f);
+    if (parts->extra && parts->extra->load(parts->extra->ctx, dir) != 0) return -1;
     return 0;
 }
 

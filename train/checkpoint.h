@@ -10,6 +10,7 @@
  *                           need no --config
  *   state.safetensors       step, optimizer step, RNG (seed, offset), data position, loss logvar, as tensors
  *                           and metadata (readable with `vaec ckpt info`)
+ *   discriminator.safetensors, disc_optimizer.safetensors   only with a discriminator (train/checkpoint_disc.h)
  * A checkpoint is written into ckpt-<step>.tmp and renamed when complete, so a crash, a full disk or a
  * SIGINT mid-write leaves the previous checkpoints untouched; only complete ones are found by resume. Every
  * file carries a checksum of each tensor and of its metadata, checked at load: a corrupted checkpoint is
@@ -34,7 +35,16 @@ typedef struct {
     tensor *loss_logvar;                          /* may be NULL */
     ema *ema;                                     /* may be NULL: no EMA */
     const struct json_value *config_json;         /* may be NULL: written as config.json (the model it holds) */
+    const struct ckpt_extra *extra;               /* may be NULL: more files in the same folder (the discriminator) */
 } ckpt_parts;
+
+/* files a run adds to its checkpoints (train/checkpoint_disc.h): save writes them into the checkpoint's
+ * temporary folder before it is renamed; load reads them after the rest; both 0 or -1 + vaec_last_error() */
+typedef struct ckpt_extra {
+    int (*save)(void *ctx, const char *dir);
+    int (*load)(void *ctx, const char *dir);
+    void *ctx;
+} ckpt_extra;
 
 typedef struct {
     int64_t step;

@@ -25,6 +25,10 @@ static const char *const known_keys[] = {
     "train.min_lr_ratio", "train.ema_decay", "train.optimizer", "train.eval_every", "train.lpips_path",
     "train.grad_accum_steps", "train.dist_timeout_s", "train.dist_bucket_mb", "train.frame_interval", "train.threads",
     "train.max_memory", "train.zero_stage", "train.dist_overlap",
+    "train.generator_factor", "train.discriminator_factor", "train.discriminator_start", "train.generator_loss_type",
+    "train.discriminator_loss_type", "train.lecam_loss_weight", "train.gradient_penalty_loss_weight",
+    "discriminator.type", "discriminator.input_nc", "discriminator.ndf", "discriminator.n_layers", "discriminator.init",
+    "discriminator.checkpoint",
     "data.path", "data.eval_path", "data.eval_clips", "data.num_workers", "data.on_bad_clip",
     NULL,
 };

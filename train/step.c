@@ -16,10 +16,14 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     pipeline_encoded e = vae_pipeline_encode(p, x, rng);
     int64_t frames = e.x_z->shape[1];
     tensor *x_z_rec = vae_pipeline_decode_latent(p, e.z, frames), *loss = NULL;
-    if (c->use_real_rec_loss) {
-        tensor *x_rec = vae2d_decode(&p->spatial, x_z_rec);
-        tensor *nll = vae_loss_nll_pixels(l, x, x_rec), *kl = vae_loss_kl(l, &e.posterior);
+    tensor *x_rec = NULL, *nll = NULL;
+    if (c->use_real_rec_loss || c->extra_term) {
+        x_rec = vae2d_decode(&p->spatial, x_z_rec);
+        nll = vae_loss_nll_pixels(l, x, x_rec);
         r.nll = tensor_item(nll);
+    }
+    if (c->use_real_rec_loss) {
+        tensor *kl = vae_loss_kl(l, &e.posterior);
         r.kl = tensor_item(kl);
         loss = add_term(add_term(loss, nll), kl);
     }
@@ -32,6 +36,10 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
         tensor *id = vae_loss_nll(l, e.x_z, e.z);
         r.identity = tensor_item(id);
         loss = add_term(loss, id);
+    }
+    if (c->extra_term) {
+        tensor *extra = c->extra_term(c->extra_ctx, x, x_rec, nll);
+        if (extra) loss = add_term(loss, extra);
     }
     r.loss = loss ? tensor_item(loss) : 0;
     if (loss && isfinite(r.loss) && loss->requires_grad) ag_backward(loss);

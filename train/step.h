@@ -17,6 +17,11 @@
 typedef struct {
     bool use_real_rec_loss, use_z_rec_loss, use_image_identity_loss;
     float grad_clip;             /* <= 0: no clipping */
+    /* optional: one more term from the pixel reconstruction, added before backward (the GAN generator term,
+     * train/step_gan.h); when set, pixels are decoded and nll = weighted_nll(x, x_rec) is computed (and
+     * passed) whether or not use_real_rec_loss adds it to the loss. NULL return: no term this step. */
+    tensor *(*extra_term)(void *ctx, tensor *x, tensor *x_rec, tensor *nll);
+    void *extra_ctx;
 } step_config;
 
 typedef struct {

@@ -15,6 +15,9 @@
 #include "optim/clip.h"            // defines: grad_global_norm
 #include "train/batch_noise.h"     // defines: batch_noise_slice
 #include "train/checkpoint.h"      // defines: ckpt_save, ckpt_load
+#include "train/checkpoint_disc.h" // defines: ckpt_disc_extra
+#include "train/gan_config.h"      // defines: gan_config_from
+#include "train/step_gan.h"        // defines: gan_trainer, gan_generator_term, gan_discriminator_step
 #include "train/dist.h"            // defines: dist_init, dist_allreduce_grads
 #include "core/cpu/dnnl_util.h"     // defines: cpu_backend_use_dnnl, dnnl_isa_name
 #include "core/cpu/threads.h"       // defines: cpu_threads_apply
@@ -130,9 +133,13 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     if (psnr_out) *psnr_out = psnr / clips;
 }
 
+static const ckpt_extra *run_extra;   /* the discriminator's files, when the run has one */
+
 static ckpt_parts parts_of(vaec_model *m, adamw *opt, vae_loss *l, ema *avg) {
-    return (ckpt_parts){{&m->p.spatial.vae.params, &m->p.temporal.params}, {"spatial_vae.module.", "temporal_vae."}, 2, opt,
+    ckpt_parts parts = {{&m->p.spatial.vae.params, &m->p.temporal.params}, {"spatial_vae.module.", "temporal_vae."}, 2, opt,
                         l->logvar, avg};
+    parts.extra = run_extra;
+    return parts;
 }
 
 /* a checksum of every trained weight, compared with rank 0's: ranks that drifted apart are a bug, caught here */
@@ -233,6 +240,17 @@ int train_main(const train_args *a) {
     vae_loss loss;
     train_loss_init(&loss, &t);   /* + LPIPS from [train] lpips_path when perceptual_loss_weight > 0 */
     tensor_move_(loss.logvar, t.dev);
+    /* [discriminator]: the adversarial term and the discriminator's own step (train/step_gan.h) */
+    const gan_config gc = gan_config_from(&c, t.image_size, accum);
+    gan_trainer gan = {0};
+    ckpt_extra gan_files;
+    if (gc.enabled) {
+        gan_trainer_init(&gan, &gc.disc, &gc.loss, opt->cfg, m.p.temporal.dec_conv_out.conv.w, t.dev, t.seed);
+        if (gc.checkpoint && disc_load(&gan.disc, gc.checkpoint, "") != 0)
+            FATAL("[discriminator] checkpoint: %s", vaec_last_error());
+        gan_files = ckpt_disc_extra(&gan);
+        run_extra = &gan_files;
+    }
     loader_config lc = {t.data_path, t.num_frames, t.frame_interval, t.image_size, t.batch_size, t.seed, rank, world, false,
                         t.num_workers, t.stop_on_bad_clip};
     loader *ld = loader_open(&lc);
@@ -282,6 +300,7 @@ int train_main(const train_args *a) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     step_config sc = {t.use_real_rec_loss, t.use_z_rec_loss, t.use_image_identity_loss, t.grad_clip};
+    if (gc.enabled) sc.extra_term = gan_generator_term, sc.extra_ctx = &gan;
     int64_t n_values = 0;
     for (int i = 0; i < opt->n; i++) n_values += opt->params[i]->numel;
     printf("training %lld parameters in %d tensors (%s) for %ld steps, batch %d x %d frames at %dx%d, out %s\n",
@@ -290,6 +309,13 @@ int train_main(const train_args *a) {
     if (t.dev == DEVICE_CPU)
         printf("cpu: %d threads (%s); convolutions on %s, matmuls on %s (%s)\n", nthreads, cpu_threads_source(),
                conv_backend_name(), cpu_backend_use_dnnl() ? "oneDNN" : "OpenBLAS", dnnl_isa_name());
+    if (gc.enabled)
+        printf("discriminator: NLayerDiscriminator(input_nc %d, ndf %d, n_layers %d), %lld parameters; generator loss %s "
+               "x %g from step %ld, discriminator loss %s x %g%s\n", gc.disc.input_nc, gc.disc.ndf, gc.disc.n_layers,
+               (long long)disc_trainable_count(&gan.disc), gan_loss_type_name(gc.loss.generator_loss_type),
+               (double)gc.loss.generator_factor, gc.loss.discriminator_start < 0 ? 0 : gc.loss.discriminator_start,
+               gan_loss_type_name(gc.loss.discriminator_loss_type), (double)gc.loss.discriminator_factor,
+               gc.loss.lecam_loss_weight > 0 ? ", LeCam on" : "");
     if (world > 1 || accum > 1)
         printf("data parallel: %d ranks (%s) x %d micro-steps x batch %d = global batch %d\n", world, dist_get()->source,
                accum, t.batch_size, t.batch_size * world * accum);
@@ -316,6 +342,7 @@ int train_main(const train_args *a) {
     const int slices = world * accum;
     for (long step = start; step < t.steps && !stop; step++) {
         dist_set_step(step);
+        gan.step = step;
         dist_test_hook(step);
         /* micro-steps: this rank's slices of the step's global batch; gradients add up in .grad */
         step_result r = {0};
@@ -391,6 +418,7 @@ int train_main(const train_args *a) {
                 printf("\n");
             }
         }
+        if (gc.enabled) gan_discriminator_step(&gan, (float)lr, t.grad_clip, (size_t)(t.dist_bucket_mb * 1048576.0));
         if (avg && !r.skipped) ema_update(avg);
         done++;
         window_steps++;
@@ -403,12 +431,14 @@ int train_main(const train_args *a) {
         if (lead && ((step + 1) % t.log_every == 0 || step + 1 == t.steps)) {
             double now = now_s(), el = now - t0, sps = (double)done / el;
             double step_ms = 1e3 * (now - window_t0) / (double)window_steps, comm_ms = 1e3 * window_comm / (double)window_steps;
-            char dist_part[128] = "", dist_json[128] = "";
+            char dist_part[384] = "", dist_json[640] = "";
             if (world > 1) {   /* the share of a step spent in (or waiting at) the all-reduce */
                 snprintf(dist_part, sizeof dist_part, "  step %.0f ms, allreduce %.1f ms (%.1f%%)", step_ms, comm_ms,
                          100.0 * comm_ms / step_ms);
                 snprintf(dist_json, sizeof dist_json, ", \"step_ms\": %.3f, \"allreduce_ms\": %.3f", step_ms, comm_ms);
             }
+            if (gc.enabled) gan_log(&gan, dist_part + strlen(dist_part), sizeof dist_part - strlen(dist_part),
+                                    dist_json + strlen(dist_json), sizeof dist_json - strlen(dist_json));
             printf("step %ld/%ld  loss %.4f  z_nll %.4f  identity %.4f  nll %.4f  kl %.4g  lr %.2e  grad_norm %.3f  %.2f steps/s  "
                    "ETA %.0fs  data wait %.1fs%s\n", step + 1, t.steps, r.loss, r.z_nll, r.identity, r.nll, r.kl, lr, r.grad_norm,
                    sps, (double)(t.steps - step - 1) / sps, loader_wait_seconds(ld), dist_part);
@@ -447,6 +477,8 @@ int train_main(const train_args *a) {
         printf("data: %d clips of %s could not be read and were skipped (each reported above)\n", loader_num_bad(ld),
                t.data_path);
     loader_close(ld);
+    if (gc.enabled) gan_trainer_free(&gan);
+    run_extra = NULL;
     if (z) zero_free(z);
     else adamw_free(opt);
     ema_free(avg);
