@@ -87,7 +87,7 @@ void batch_norm_forward_cpu(const float *x, const float *weight, const float *bi
 void batch_norm_backward_cpu(const float *x, const float *weight, const float *stats, const float *gy, float *gx,
                              float *gw, float *gb, int64_t M, int64_t C, bool training) {
     double *sg = malloc((size_t)C * sizeof *sg), *sgx = malloc((size_t)C * sizeof *sgx);
-    float *mean = malloc((size_t)C * sizeof *mean), *rstd = malloc((size_t)C * sizeof *rstd);
+    float *mean = calloc((size_t)C, sizeof *mean), *rstd = calloc((size_t)C, sizeof *rstd);
     CHECK(sg && sgx && mean && rstd, "batch_norm_backward: out of host memory");
     for (int64_t c = 0; c < C; c++) mean[c] = stats[2 * c], rstd[c] = stats[2 * c + 1];
     channel_sums(gy, NULL, x, mean, rstd, M, C, sg, sgx);
