@@ -17,6 +17,7 @@
 typedef struct {
     bool use_real_rec_loss, use_z_rec_loss, use_image_identity_loss;
     float grad_clip;             /* <= 0: no clipping */
+    bool bf16;                   /* [train] precision = bf16: forward and backward under autocast (core/autocast.h) */
 } step_config;
 
 typedef struct {

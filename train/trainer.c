@@ -26,6 +26,8 @@
 #include "train/metrics.h"         // defines: metric_psnr, metric_ssim
 #include "train/preview.h"         // defines: preview_write_png
 #include "train/train_config.h"    // defines: train_config
+#include "train/precision.h"       // defines: precision_hold_frozen_bf16, precision_report
+#include "core/autocast.h"         // defines: autocast_set
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { interrupted = sig; }
@@ -100,7 +102,7 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("[data] eval_path: %s", vaec_last_error());
     if (clips > loader_num_clips(ld)) clips = loader_num_clips(ld);
-    bool prev = ag_set_grad_enabled(false), sample = m->p.sample_posterior;
+    bool prev = ag_set_grad_enabled(false), sample = m->p.sample_posterior, prev_autocast = autocast_set(t->bf16);
     m->p.sample_posterior = false;
     double psnr = 0, ssim = 0;
     for (int i = 0; i < clips; i++) {
@@ -122,6 +124,7 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     }
     m->p.sample_posterior = sample;
     ag_set_grad_enabled(prev);
+    autocast_set(prev_autocast);
     loader_close(ld);
     printf("held-out %s: PSNR %.2f dB, SSIM %.4f over %d clips of %s\n", when, psnr / clips, ssim / clips, clips, path);
     if (psnr_out) *psnr_out = psnr / clips;
@@ -255,7 +258,9 @@ int train_main(const train_args *a) {
     CHECK(a->dump_grads || !lead || metrics, "cannot write '%s': %s", mpath, strerror(errno));
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    step_config sc = {t.use_real_rec_loss, t.use_z_rec_loss, t.use_image_identity_loss, t.grad_clip};
+    step_config sc = {t.use_real_rec_loss, t.use_z_rec_loss, t.use_image_identity_loss, t.grad_clip, t.bf16};
+    if (t.bf16) precision_report(precision_hold_frozen_bf16(&m.p.spatial.vae.params) +
+                                 (loss.lpips ? precision_hold_frozen_bf16(&loss.lpips->params) : 0), t.dev);
     int64_t n_values = 0;
     for (int i = 0; i < opt->n; i++) n_values += opt->params[i]->numel;
     printf("training %lld parameters in %d tensors (%s) for %ld steps, batch %d x %d frames at %dx%d, out %s\n",

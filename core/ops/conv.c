@@ -3,6 +3,8 @@
 #include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu, conv_*_bf16_cpu
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
+#include "core/autocast.h"       // defines: autocast_on, autocast_operand
+#include "core/ops/cast.h"       // defines: op_cast
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/conv_cuda.h"  // defines: conv_forward_cuda, conv_backward_cuda
 #endif
@@ -76,7 +78,7 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
     return tensor_autorelease(y);
 }
 
-tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
+static tensor *conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
     char sx[96], sw[96];
     tensor_shape_str(x, sx, sizeof sx);
     tensor_shape_str(w, sw, sizeof sw);
@@ -89,7 +91,7 @@ tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
     return conv_run("conv3d", x, w, b, &g, 5);
 }
 
-tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
+static tensor *conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
     char sx[96], sw[96];
     tensor_shape_str(x, sx, sizeof sx);
     tensor_shape_str(w, sw, sizeof sw);
@@ -99,4 +101,15 @@ tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
     conv_geom g = {x->shape[0], 1, x->shape[1], x->shape[2], x->shape[3], w->shape[0], 1, w->shape[1], w->shape[2],
                    1, a->stride[0], a->stride[1], {0, 0, a->pad[0], a->pad[1], a->pad[2], a->pad[3]}, 0, 0, 0};
     return conv_run("conv2d", x, w, b, &g, 4);
+}
+
+/* under autocast (core/autocast.h): bf16 operands, a float32 result */
+tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
+    if (!autocast_on()) return conv3d(x, w, b, a);
+    return op_cast(conv3d(autocast_operand(x), autocast_operand(w), autocast_operand(b), a), DTYPE_F32);
+}
+
+tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
+    if (!autocast_on()) return conv2d(x, w, b, a);
+    return op_cast(conv2d(autocast_operand(x), autocast_operand(w), autocast_operand(b), a), DTYPE_F32);
 }
