@@ -48,6 +48,8 @@ typedef struct tensor {
     struct tensor *grad;       /* accumulated gradient, same shape, f32 */
     struct ag_node *grad_fn;   /* the node that produced it; NULL for leaves */
     char *name;                /* optional, for messages and checkpoints */
+    int data_unused_refs;      /* references held by autograd nodes that never read the values (a cast's input,
+                                  ag_input_data_unused): once only those remain, the storage goes back early */
 } tensor;
 
 /* Build shapes inline: tensor_zeros(SHAPE(2, 3, 4)) passes (3, (int64_t[]){2,3,4}). */

@@ -70,6 +70,7 @@ tensor *op_cast(tensor *x, dtype_t dtype) {
     }
     tensor *y = tensor_new(x->ndim, x->shape, dtype, x->device);
     convert(x, y);
-    ag_record("cast", cast_backward, y, 1, (tensor *[]){x});
+    ag_node *n = ag_record("cast", cast_backward, y, 1, (tensor *[]){x});
+    if (n) ag_input_data_unused(n, 0);   /* the gradient passes through: x's values may go (half of autocast's saving) */
     return tensor_autorelease(y);
 }
