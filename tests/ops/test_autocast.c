@@ -187,3 +187,26 @@ TEST(test_precision_typo_names_the_value) {
            "a precision typo must stop with a message naming the file, the key and the value");
     EXPECT(test_expect_fatal(bad_cast, NULL, "cast: F32 to F16 is not supported"), "an unsupported cast must be named");
 }
+
+/* a cast's input is needed for its gradient only: once the scope that made it ends, its storage goes back
+ * (ag_input_data_unused), and backward still routes the gradient through it */
+TEST(test_cast_frees_its_input_storage_early) {
+    tensor *x = gc_input(SHAPE(4, 1000), 9);
+    tensor_scope_begin();
+    tensor_scope_begin();
+    tensor *y = op_mul_scalar(x, 3.0f);          /* an intermediate only the cast uses */
+    tensor *c = op_cast(y, DTYPE_BF16);
+    tensor_scope_end(c);
+    EXPECT(y->data == NULL && y->block == NULL, "the cast's float32 input still holds its storage");
+    tensor *gy = tensor_full(SHAPE(4, 1000), 0.5f);
+    ag_backward_with_grad(c, gy);
+    tensor_scope_end(NULL);
+    EXPECT(x->grad != NULL, "no gradient reached x through the freed intermediate");
+    if (x->grad) {
+        const float *g = tensor_f32(x->grad);
+        for (int64_t i = 0; i < x->numel; i++)
+            if (g[i] != 1.5f) { EXPECT(false, "x.grad[%lld] = %g, expected 1.5", (long long)i, g[i]); break; }
+    }
+    tensor_release(gy);
+    tensor_release(x);
+}
