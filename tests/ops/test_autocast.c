@@ -120,7 +120,7 @@ TEST(test_autocast_ops_match_f32) {
         printf("\n");
         release4(ref), release4(got);
         tensor_release(gy);
-        for (int j = 0; j < n; j++) tensor_release(in[j]);
+        for (int j = 0; j < 3; j++) tensor_release(in[j]);   /* a conv case makes a bias even when it takes none */
     }
 }
 
@@ -137,7 +137,7 @@ TEST(test_autocast_off_changes_nothing) {
                    "%s: result %d changed after an autocast region", case_name(i), k);
         release4(a), release4(b), release4(c);
         tensor_release(gy);
-        for (int j = 0; j < n; j++) tensor_release(in[j]);
+        for (int j = 0; j < 3; j++) tensor_release(in[j]);   /* a conv case makes a bias even when it takes none */
     }
     EXPECT(!autocast_set(false), "autocast left on");
 }
