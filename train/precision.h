@@ -8,15 +8,16 @@
  * weights of convolutions and linear layers (rank >= 2) are held in bf16; the 1-D tensors (biases, group
  * norm scales) stay float32, as the norms compute in float32 and a bias is cast with its op. Trainable
  * parameters are never touched: they are the float32 master weights of AdamW. Checkpoints widen the bf16
- * weights back to float32 on save (layers/params.c), so files stay float32 either way. *
+ * weights back to float32 on save (layers/params.c), so files stay float32 either way.
+ *
  * Inference (`vaec encode/decode/reconstruct --precision bf16`): precision_inference() holds every weight of
  * the model in bf16 (no gradients are taken) and switches autocast on for the rest of the command.
  */
 #ifndef VAEC_TRAIN_PRECISION_H
 #define VAEC_TRAIN_PRECISION_H
 #include <stdint.h>
-#include "layers/params.h"   // defines: param_list
-#include "core/device.h"     // defines: device_t
+#include "core/device.h"          // defines: device_t
+#include "layers/params.h"        // defines: param_list
 #include "train/model_config.h"   // defines: vaec_model
 
 /* every frozen (requires_grad false) parameter of rank >= 2 converted to bf16 in place; returns the bytes
