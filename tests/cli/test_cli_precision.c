@@ -56,12 +56,12 @@ TEST(test_cli_train_bf16_checkpoint_is_fp32) {
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "[train] precision = 'fp16': precision is fp32 or bf16"),
            "a precision typo must be named with its file and key:\n%s", out);
     snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 2 --out %s/d.h5 --size 16 --num-frames 5 && "
-             "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --set data.eval_path=%s/d.h5 --steps 2 "
+             "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --set data.eval_path=%s/d.h5 --steps 1 "
              "--set train.precision=bf16 --out %s/run",
              dir, VAEC_BIN_DIR, dir, VAEC_BIN_DIR, src, dir, dir, dir);
     EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "precision: bf16") &&
                strstr(out, "held-out PSNR change"), "bf16 training:\n%s", out);
-    snprintf(path, sizeof path, "%s/run/ckpt-000000002/model.safetensors", dir);
+    snprintf(path, sizeof path, "%s/run/ckpt-000000001/model.safetensors", dir);
     st_file *f = st_open(path);
     EXPECT(f != NULL, "no checkpoint %s: %s", path, vaec_last_error());
     if (f) {
@@ -75,7 +75,7 @@ TEST(test_cli_train_bf16_checkpoint_is_fp32) {
         st_close(f);
     }
     /* and the run continues from it in bf16 (the frozen weights load as float32, then are held in bf16 again) */
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --steps 3 "
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --steps 2 "
              "--set train.precision=bf16 --out %s/run --resume auto", VAEC_BIN_DIR, src, dir, dir);
     EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "bf16 resume:\n%s", out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
