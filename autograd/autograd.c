@@ -54,6 +54,13 @@ void *ag_ctx(ag_node *n, size_t bytes) {
 
 void ag_node_forget_output(ag_node *n, tensor *out) { if (n->out == out) n->out = NULL; }
 
+void ag_input_data_unused(ag_node *n, int i) {
+    CHECK(i >= 0 && i < n->n_inputs && i < 32 && !(n->data_unused & (1u << i)), "op %s: input %d marked twice or "
+          "out of range", n->op, i);
+    n->data_unused |= 1u << i;
+    if (n->inputs[i]) n->inputs[i]->data_unused_refs++;
+}
+
 /* Frees a node once backward has run it (or the tape is dropped). An input that an earlier node
    produced must outlive this node: that node still has to read its gradient. If ours may be the last
    reference (the tensor scope that created it has already ended), the reference passes to the producer,
@@ -63,6 +70,7 @@ static void node_free(ag_node *n) {
     if (out) out->grad_fn = NULL;
     for (int i = 0; i < n->n_inputs; i++) {
         tensor *x = n->inputs[i];
+        if (x && (n->data_unused & (1u << i))) x->data_unused_refs--;
         if (x && x->grad_fn && !x->grad_fn->owns_out) x->grad_fn->owns_out = true;
         else tensor_release(x);
     }

@@ -41,6 +41,7 @@ struct ag_node {
     int n_saved;
     void *ctx;                          /* op arguments, freed with the node */
     void (*ctx_free)(void *ctx);        /* optional extra cleanup of ctx's contents */
+    unsigned data_unused;               /* bit i: backward never reads input i's values (ag_input_data_unused) */
 };
 
 /* grad mode */
@@ -52,6 +53,9 @@ ag_node *ag_record(const char *op, ag_backward_fn backward, tensor *out, int n_i
 void ag_save(ag_node *n, tensor *t);
 void *ag_ctx(ag_node *n, size_t bytes);  /* zeroed, owned by the node */
 void ag_node_forget_output(ag_node *n, tensor *out);
+/* input i (< 32) is needed for its gradient only, never for its values (a cast): when every reference left
+ * to it is of this kind, its storage is freed at once instead of living until backward */
+void ag_input_data_unused(ag_node *n, int i);
 
 /* gradient of an input: does it need one? */
 static inline bool ag_needs_grad(const ag_node *n, int i) { return n->inputs[i] && n->inputs[i]->requires_grad; }

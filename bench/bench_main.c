@@ -40,12 +40,18 @@ static const bench_row rows[] = {
 };
 #define N_ROWS (int)(sizeof rows / sizeof rows[0])
 
+/* the rows that also run as `<row>_bf16` (autocast; PyTorch: torch.autocast(dtype=torch.bfloat16)) */
+static bool has_bf16_twin(const char *name) {
+    return !strncmp(name, "conv", 4) || !strncmp(name, "attention", 9) || !strncmp(name, "stage1_step", 11);
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: vaec_bench ROW [--reps N] [--warmup W] [--device cpu|cuda]\n"
                "       vaec_bench --list\n"
                "Times ROW (median of N repeats after W warm-up runs; default 3 and 1) on OMP_NUM_THREADS threads\n"
                "and prints one JSON line. bench/run.sh runs every row beside PyTorch. Rows:\n");
     for (int i = 0; i < N_ROWS; i++) fprintf(f, "  %s\n", rows[i].name);
+    for (int i = 0; i < N_ROWS; i++) if (has_bf16_twin(rows[i].name)) fprintf(f, "  %s_bf16\n", rows[i].name);
 }
 
 int main(int argc, char **argv) {
@@ -55,6 +61,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--list")) {
         for (int i = 0; i < N_ROWS; i++) printf("%s\n", rows[i].name);
+        for (int i = 0; i < N_ROWS; i++) if (has_bf16_twin(rows[i].name)) printf("%s_bf16\n", rows[i].name);
         return 0;
     }
     bench_opts o = {.reps = 3, .warmup = 1};
@@ -78,8 +85,17 @@ int main(int argc, char **argv) {
     }
     CHECK_HINT(o.reps >= 1 && o.reps <= BENCH_MAX_REPS && o.warmup >= 0, "--reps 1..64, --warmup >= 0",
                "vaec_bench: bad --reps %d or --warmup %d", o.reps, o.warmup);
+    char base[128];
+    snprintf(base, sizeof base, "%s", argv[1]);
+    size_t bl = strlen(base);
+    if (bl > 5 && !strcmp(base + bl - 5, "_bf16")) {   /* the same row under autocast */
+        base[bl - 5] = 0;
+        CHECK_HINT(has_bf16_twin(base), "vaec_bench --list prints the rows", "vaec_bench: row '%s' has no bf16 twin",
+                   base);
+        bench_bf16 = true;
+    }
     for (int i = 0; i < N_ROWS; i++)
-        if (!strcmp(argv[1], rows[i].name)) {
+        if (!strcmp(base, rows[i].name)) {
             rows[i].run(&o);
             if (getenv("VAEC_MEM_REPORT")) mem_report(stderr);   /* the allocator's table after the row */
             return 0;

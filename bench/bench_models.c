@@ -17,6 +17,7 @@
 #include "optim/adamw.h"         // defines: adamw
 #include "optim/clip.h"          // defines: clip_grad_norm
 #include "train/step.h"          // defines: train_step
+#include "train/precision.h"     // defines: precision_hold_frozen_bf16
 
 /* ---- spatial VAE, no grad ---- */
 typedef struct {
@@ -114,7 +115,7 @@ typedef struct {
 
 static double stage1_iter(void *p, double *loss) {
     stage1_ctx *c = p;
-    step_config sc = {.use_z_rec_loss = true, .use_image_identity_loss = true, .grad_clip = 1.0f};
+    step_config sc = {.use_z_rec_loss = true, .use_image_identity_loss = true, .grad_clip = 1.0f, .bf16 = bench_bf16};
     double t0 = bench_now();
     step_result r = train_step(&c->p, &c->l, c->opt, &sc, c->x, NULL);
     *loss = r.loss;
@@ -139,6 +140,7 @@ static void stage1_row(const bench_opts *o, const char *row, int64_t t, int64_t 
     memcpy(c.p.scale, scale, sizeof scale);
     c.p.cal_loss = true, c.p.sample_posterior = false, c.p.freeze_vae_2d = true;
     vae_pipeline_setup(&c.p);
+    if (bench_bf16) precision_hold_frozen_bf16(&c.p.spatial.vae.params);   /* as the trainer does */
     vae_loss_init(&c.l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, false);
     bench_on_device(c.l.logvar);
     tensor *params[1024];

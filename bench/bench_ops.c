@@ -14,6 +14,7 @@
 #include "autograd/autograd.h"   // defines: ag_set_grad_enabled, ag_backward_with_grad, ag_zero_grad
 #include "bench/bench_util.h"    // defines: bench_time, bench_print, bench_rand
 #include "core/ops.h"            // defines: op_conv2d, op_conv3d, op_group_norm, op_attention
+#include "core/autocast.h"       // defines: autocast_set
 #include "core/cpu/gemm.h"       // defines: gemm_f32
 
 /* ---- SGEMM ---- */
@@ -68,9 +69,11 @@ static tensor *op_run(op_ctx *c) {
 static double op_iter(void *p, double *loss) {
     op_ctx *c = p;
     tensor_scope_begin();
+    const bool prev = autocast_set(bench_bf16);   /* a _bf16 row: the casts count, as in torch.autocast */
     double t0 = bench_now();
     tensor *y = op_run(c);
     double t1 = bench_now();
+    autocast_set(prev);
     if (c->backward) {
         if (!c->gy) c->gy = bench_rand(y->ndim, y->shape, 7);
         t0 = bench_now();

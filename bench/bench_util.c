@@ -51,14 +51,16 @@ bench_result bench_time(const bench_opts *o, bench_iter_fn fn, void *ctx) {
     return r;
 }
 
+bool bench_bf16;
+
 void bench_print(const char *row, const bench_result *r) {
     mem_stats s;
     mem_get_stats(bench_device, &s);   /* the allocator's peak on the device the row ran on */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"row\": \"%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
+    printf("{\"row\": \"%s%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
            "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\", \"conv\": \"%s\"}\n",
-           row, omp_get_max_threads(), r->reps, r->median_ms, r->min_ms, r->loss, (double)s.peak_total / 1048576.0,
+           row, bench_bf16 ? "_bf16" : "", omp_get_max_threads(), r->reps, r->median_ms, r->min_ms, r->loss, (double)s.peak_total / 1048576.0,
            (double)ru.ru_maxrss / 1024.0, dnnl_isa_name(), conv_backend_name());
     fflush(stdout);
 }

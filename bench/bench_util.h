@@ -17,6 +17,10 @@ typedef struct {
     int reps, warmup;
 } bench_opts;
 
+/* a `<row>_bf16` row: the same work under autocast (core/autocast.h), frozen weights held in bf16; bench_print
+ * names the row with the suffix. The PyTorch twin runs under torch.autocast(dtype=torch.bfloat16). */
+extern bool bench_bf16;
+
 /* where the rows run (--device): inputs and weights are made on the CPU and moved there */
 extern device_t bench_device;
 tensor *bench_on_device(tensor *t);                  /* moves t (in place) to bench_device; returns t */

@@ -32,10 +32,10 @@ fi
 fmt_py=$py
 [ "$have_torch" = 1 ] || fmt_py=python3
 
-skip='^temporal_full_17x32x32$'
+skip='^temporal_full_17x32x32(_bf16)?$'
 scaling=${BENCH_SCALING:-1}
 { [ "$device" = cpu ] && [ "$threads" -gt 1 ]; } || scaling=0
-[ "$device" = cuda ] || skip='^(temporal_full_17x32x32|stage1_step_17x256)$'
+[ "$device" = cuda ] || skip='^(temporal_full_17x32x32|stage1_step_17x256)(_bf16)?$'
 if [ $# -gt 0 ]; then rows=("$@"); else mapfile -t rows < <("$bin" --list | grep -Ev "$skip"); fi
 mkdir -p "$(dirname "$out")"
 : > "$out"

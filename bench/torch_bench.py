@@ -120,7 +120,8 @@ def spatial_row(decode, dev):
     return it
 
 
-def nll(x, xh):  # upstream weighted_nll with logvar 0: L1, SUM over C,H,W, MEAN over frames
+def nll(x, xh):  # upstream weighted_nll with logvar 0: L1, SUM over C,H,W, MEAN over frames; float32 (as vaec, also
+    x, xh = x.float(), xh.float()   # in the _bf16 rows: autocast leaves bf16 activations, vaec's losses are float32)
     return (x - xh).abs().sum() / (x.shape[0] * x.shape[2])
 
 
@@ -210,7 +211,17 @@ def temporal_full_row(dev):
     return it
 
 
+def autocast_row(it, dev):
+    """a `<row>_bf16` row: the same iteration under torch.autocast(dtype=torch.bfloat16), as vaec's autocast"""
+    def run():
+        with torch.autocast(dev, dtype=torch.bfloat16):
+            return it()
+    return run
+
+
 def make_row(row, dev):
+    if row.endswith("_bf16"):
+        return autocast_row(make_row(row[:-len("_bf16")], dev), dev)
     ops = {
         "conv2d_128c_256": ("conv2d", (1, 128, 256, 256)), "conv2d_512c_32": ("conv2d", (1, 512, 32, 32)),
         "conv3d_128c_17x32": ("conv3d", (1, 128, 17, 32, 32)), "conv3d_512c_5x32": ("conv3d", (1, 512, 5, 32, 32)),

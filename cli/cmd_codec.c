@@ -12,9 +12,10 @@
 #include "train/model_config.h"   // defines: vaec_model
 #include "train/model_folder.h"   // defines: model_open
 #include "train/video_io.h"       // defines: video_load, video_save
+#include "train/precision.h"      // defines: precision_inference
 
 typedef struct {
-    const char *config, *ckpt, *input, *output, *mode;
+    const char *config, *ckpt, *input, *output, *mode, *precision;
     long seed;
     int num_frames;
     bool ema;
@@ -26,7 +27,7 @@ static void codec_usage(const char *cmd) {
     printf("usage: vaec %s [--config CONFIG] --ckpt CKPT [--ema] --input IN --output OUT", cmd);
     if (!strcmp(cmd, "encode")) printf(" [--mode mean|sample] [--seed N]");
     if (!strcmp(cmd, "decode")) printf(" [--num-frames T]");
-    printf(" [--set section.key=value ...]\n\n");
+    printf(" [--precision fp32|bf16] [--set section.key=value ...]\n\n");
     if (!strcmp(cmd, "encode"))
         printf("  encodes video x (B,3,T,H,W) in [-1,1] from IN (safetensors, tensor 'x') and writes latents 'z'\n"
                "  (B,4,T,H/8,W/8) to OUT. --mode sample (default, as Open-Sora) draws from the posterior with\n"
@@ -38,7 +39,9 @@ static void codec_usage(const char *cmd) {
                "  prints PSNR and SSIM against the input.\n");
     printf("  CKPT is a safetensors file (then --config is needed) or a folder: a diffusers AutoencoderKL folder,\n"
            "  an Open-Sora pipeline folder or a vaec ckpt-N folder (--ema: its EMA weights), whose config.json\n"
-           "  describes the model; with --config too, every value both give must agree.\n");
+           "  describes the model; with --config too, every value both give must agree.\n"
+           "  --precision bf16 holds the weights in bf16 and runs convolutions, matmuls and attention in bf16\n"
+           "  (float32 sums, norms and outputs; fast on CPUs with AVX512-BF16 or AMX, and on GPUs).\n");
     printf("  The config's [model] kind picks the model:\n"
            "    spatial   x is RGB video; CKPT a diffusers AutoencoderKL file or an Open-Sora pipeline file\n"
            "    temporal  x is the spatial latent x_z (B,4,T,h,w); CKPT an Open-Sora temporal VAE (bare keys or temporal_vae.*)\n"
@@ -62,6 +65,7 @@ static int parse_codec(int argc, char **argv, codec_args *a) {
         else if (!strcmp(o, "--mode")) a->mode = v;
         else if (!strcmp(o, "--seed")) a->seed = atol(v);
         else if (!strcmp(o, "--num-frames")) a->num_frames = atoi(v);
+        else if (!strcmp(o, "--precision")) a->precision = v;
         else if (!strcmp(o, "--set") && a->n_sets < 32) a->sets[a->n_sets++] = v;
         else { fprintf(stderr, "vaec: error: unknown option '%s' for vaec %s (see --help)\n", o, argv[0]); return -1; }
         i++;
@@ -140,6 +144,7 @@ static int run_codec(int argc, char **argv, int which /* 0 encode, 1 decode, 2 r
     config cfg;
     vaec_model m;
     load_model(&a, &cfg, &m);
+    precision_inference(&m, a.precision);   /* --precision bf16: weights in bf16, autocast on */
     ag_set_grad_enabled(false);
     tensor *in = video_load(a.input, which == 1 ? "z" : "x");
     if (!in) FATAL("%s", vaec_last_error());

@@ -20,12 +20,14 @@
  *   pad.h         op_pad (constant, per side)
  *   slice.h       op_slice, op_concat
  *   matmul.h      op_matmul, op_linear
+ *   cast.h        op_cast (float32 <-> bf16; autocast's casts, core/autocast.h)
  */
 #ifndef VAEC_OPS_H
 #define VAEC_OPS_H
 #include "core/ops/attention.h"
 #include "core/ops/batch_norm.h"
 #include "core/ops/binary.h"
+#include "core/ops/cast.h"
 #include "core/ops/conv.h"
 #include "core/ops/group_norm.h"
 #include "core/ops/leaky_relu.h"

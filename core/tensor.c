@@ -184,7 +184,15 @@ void tensor_retain(tensor *t) { if (t) t->refcount++; }
 void tensor_release(tensor *t) {
     if (!t) return;
     CHECK(t->refcount > 0, "tensor released more often than retained");
-    if (--t->refcount > 0) return;
+    if (--t->refcount > 0) {
+        /* only autograd nodes that need no values hold it now (a cast's input): nothing can read it again */
+        if (t->refcount == t->data_unused_refs && t->block) {
+            mem_block_release(t->block);
+            t->block = NULL;
+            t->data = NULL;
+        }
+        return;
+    }
     if (t->grad_fn) ag_node_forget_output(t->grad_fn, t);
     tensor_release(t->grad);
     mem_block_release(t->block);

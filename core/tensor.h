@@ -1,7 +1,7 @@
 /* tensor.h: vaec's N-dimensional tensor.
  *
  * A tensor is a contiguous row-major array of up to TENSOR_MAX_DIMS dims, on one device, with a dtype.
- * Compute is float32; bf16/f16 are storage dtypes (checkpoint I/O now, mixed precision on CUDA later).
+ * Compute is float32; bf16 also runs the products of mixed precision (core/autocast.h); f16 is a storage dtype.
  * Tensors that only reshape share their storage block (core/mem.h); every other op writes a new tensor.
  *
  * Layout: activations are CHANNELS-LAST everywhere in vaec, images (N,H,W,C) and video (B,T,H,W,C).
@@ -48,6 +48,8 @@ typedef struct tensor {
     struct tensor *grad;       /* accumulated gradient, same shape, f32 */
     struct ag_node *grad_fn;   /* the node that produced it; NULL for leaves */
     char *name;                /* optional, for messages and checkpoints */
+    int data_unused_refs;      /* references held by autograd nodes that never read the values (a cast's input,
+                                  ag_input_data_unused): once only those remain, the storage goes back early */
 } tensor;
 
 /* Build shapes inline: tensor_zeros(SHAPE(2, 3, 4)) passes (3, (int64_t[]){2,3,4}). */

@@ -145,6 +145,11 @@ void params_writer_add(st_writer *w, const param_list *pl, const char *file_pref
     for (int i = 0; i < pl->n; i++) {
         const param_entry *p = &pl->items[i];
         tensor *t = p->t->device == DEVICE_CPU ? p->t : tensor_to(p->t, DEVICE_CPU), *tmp = t != p->t ? t : NULL;
+        if (t->dtype != DTYPE_F32) {   /* a frozen weight held in bf16 (train/precision.h): widened, exactly */
+            t = tensor_to_dtype(t, DTYPE_F32);
+            tensor_release(tmp);
+            tmp = t;
+        }
         if (p->layout == PARAM_CONV) {
             t = conv_weight_to_torch(t);
             tensor_release(tmp);

@@ -4,6 +4,7 @@
 #include "autograd/autograd.h"   // defines: ag_backward, ag_zero_grad, ag_tape_clear
 #include "core/ops.h"            // defines: op_add
 #include "optim/clip.h"          // defines: clip_grad_norm
+#include "core/autocast.h"       // defines: autocast_set
 
 static tensor *add_term(tensor *total, tensor *term) { return total ? op_add(total, term) : term; }
 
@@ -12,6 +13,8 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     CHECK(c->use_real_rec_loss || c->use_z_rec_loss || c->use_image_identity_loss,
           "training: every loss is switched off (use_real_rec_loss, use_z_rec_loss, use_image_identity_loss)");
     step_result r = {0};
+    /* backward too: a checkpointed segment (LPIPS) is recomputed there and must compute as it did forward */
+    const bool prev_autocast = autocast_set(c->bf16);
     tensor_scope_begin();
     pipeline_encoded e = vae_pipeline_encode(p, x, rng);
     int64_t frames = e.x_z->shape[1];
@@ -45,6 +48,7 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     if (loss && isfinite(r.loss) && loss->requires_grad) ag_backward(loss);
     else ag_tape_clear();
     tensor_scope_end(NULL);
+    autocast_set(prev_autocast);
     return r;
 }
 

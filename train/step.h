@@ -22,6 +22,7 @@ typedef struct {
      * passed) whether or not use_real_rec_loss adds it to the loss. NULL return: no term this step. */
     tensor *(*extra_term)(void *ctx, tensor *x, tensor *x_rec, tensor *nll);
     void *extra_ctx;
+    bool bf16;                   /* [train] precision = bf16: forward and backward under autocast (core/autocast.h) */
 } step_config;
 
 typedef struct {

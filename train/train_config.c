@@ -4,6 +4,8 @@
 #include <string.h>
 #include "core/check.h"    // defines: CHECK
 #include "core/device.h"   // defines: device_cuda_available
+#include "core/autocast.h"   // defines: precision_is_bf16
+#include <stdio.h>
 #include "data/loader.h"   // defines: LOADER_DEFAULT_WORKERS, LOADER_MAX_WORKERS
 
 /* "8G", "512M", "64K" (binary units) or a byte count: the bytes; "0" or absent: 0 */
@@ -116,7 +118,9 @@ train_config train_config_from(const config *c) {
                "config %s: [train] device = cuda, but this build of vaec has no CUDA backend", p);
     CHECK_HINT(t.dev == DEVICE_CPU || device_cuda_available(), "check nvidia-smi and CUDA_VISIBLE_DEVICES, or train with "
                "--set train.device=cpu", "config %s: [train] device = cuda, but no GPU is visible to this process", p);
-    CHECK(!strcmp(t.precision, "fp32"), "config %s: [train] precision = '%s': this version trains in fp32", p, t.precision);
+    char where[4200];
+    snprintf(where, sizeof where, "config %s: [train] precision", p);
+    t.bf16 = precision_is_bf16(t.precision, where);
     CHECK(t.ckpt_every > 0 && t.log_every > 0, "config %s: [train] ckpt_every and log_every must be positive", p);
     t.schedule.lr = t.lr;
     t.schedule.total_steps = t.steps;

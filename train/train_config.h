@@ -22,6 +22,7 @@ typedef struct {
     long steps;
     uint64_t seed;
     const char *out_dir, *data_path, *device, *precision;
+    bool bf16;             /* precision = bf16: autocast compute, float32 master weights, frozen weights in bf16 */
     device_t dev;          /* device parsed: cpu or cuda (checked: compiled in and a GPU visible) */
     const char *lpips_path;   /* LPIPS weights (scripts/convert_lpips.py); read when perceptual_loss_weight > 0 */
     int ckpt_every, log_every, keep_ckpts;

@@ -29,6 +29,8 @@
 #include "train/metrics.h"         // defines: metric_psnr, metric_ssim
 #include "train/preview.h"         // defines: preview_write_png
 #include "train/train_config.h"    // defines: train_config
+#include "train/precision.h"       // defines: precision_hold_frozen_bf16, precision_report
+#include "core/autocast.h"         // defines: autocast_set
 #include "train/zero.h"            // defines: zero_new, zero_reduce, zero_apply, zero_gather_optimizer
 
 enum { ZERO_BUCKETS_IN_FLIGHT = 4 };   /* bucket buffers a rank may have in flight at once */
@@ -106,7 +108,7 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     loader *ld = loader_open(&lc);
     if (!ld) FATAL("[data] eval_path: %s", vaec_last_error());
     if (clips > loader_num_clips(ld)) clips = loader_num_clips(ld);
-    bool prev = ag_set_grad_enabled(false), sample = m->p.sample_posterior;
+    bool prev = ag_set_grad_enabled(false), sample = m->p.sample_posterior, prev_autocast = autocast_set(t->bf16);
     m->p.sample_posterior = false;
     double psnr = 0, ssim = 0;
     for (int i = 0; i < clips; i++) {
@@ -128,6 +130,7 @@ static void evaluate(vaec_model *m, const train_config *t, const char *path, int
     }
     m->p.sample_posterior = sample;
     ag_set_grad_enabled(prev);
+    autocast_set(prev_autocast);
     loader_close(ld);
     printf("held-out %s: PSNR %.2f dB, SSIM %.4f over %d clips of %s\n", when, psnr / clips, ssim / clips, clips, path);
     if (psnr_out) *psnr_out = psnr / clips;
@@ -300,7 +303,10 @@ int train_main(const train_args *a) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     step_config sc = {t.use_real_rec_loss, t.use_z_rec_loss, t.use_image_identity_loss, t.grad_clip};
+    sc.bf16 = t.bf16;
     if (gc.enabled) sc.extra_term = gan_generator_term, sc.extra_ctx = &gan;
+    if (t.bf16) precision_report(precision_hold_frozen_bf16(&m.p.spatial.vae.params) +
+                                 (loss.lpips ? precision_hold_frozen_bf16(&loss.lpips->params) : 0), t.dev);
     int64_t n_values = 0;
     for (int i = 0; i < opt->n; i++) n_values += opt->params[i]->numel;
     printf("training %lld parameters in %d tensors (%s) for %ld steps, batch %d x %d frames at %dx%d, out %s\n",
@@ -418,7 +424,11 @@ int train_main(const train_args *a) {
                 printf("\n");
             }
         }
-        if (gc.enabled) gan_discriminator_step(&gan, (float)lr, t.grad_clip, (size_t)(t.dist_bucket_mb * 1048576.0));
+        if (gc.enabled) {   /* the discriminator computes in the run's precision too, as upstream's booster does */
+            bool prev_autocast = autocast_set(t.bf16);
+            gan_discriminator_step(&gan, (float)lr, t.grad_clip, (size_t)(t.dist_bucket_mb * 1048576.0));
+            autocast_set(prev_autocast);
+        }
         if (avg && !r.skipped) ema_update(avg);
         done++;
         window_steps++;

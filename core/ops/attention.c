@@ -5,6 +5,9 @@
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/softmax.h"    // defines: softmax_row_cpu, softmax_backward_cpu
 #include "core/cpu/gemm.h"       // defines: gemm_f32
+#include "core/autocast.h"       // defines: autocast_on
+#include "core/ops/matmul.h"     // defines: op_matmul
+#include "core/ops/scalar.h"     // defines: op_mul_scalar
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/attention_cuda.h"   // defines: attention_forward_cuda, attention_backward_cuda
 #endif
@@ -96,6 +99,10 @@ tensor *op_attention(tensor *q, tensor *k, tensor *v, float scale) {
           "attention: sizes beyond cblas int dims: q %s k %s", qs, ks);
     CHECK_SAME_DEVICE("attention", q, k);
     CHECK_SAME_DEVICE("attention", q, v);
+    if (autocast_on()) {   /* as PyTorch's autocast: both products in bf16 (fp32 sums), the softmax in fp32 */
+        tensor *s = op_matmul(op_mul_scalar(q, scale), k, false, true);
+        return op_matmul(op_softmax(s), v, false, false);
+    }
     const int64_t N = q->shape[0], Lq = q->shape[1], Lk = k->shape[1], C = q->shape[2];
     tensor *out = tensor_new(SHAPE(N, Lq, C), DTYPE_F32, q->device);
     tensor *P = tensor_new(SHAPE(N, Lq, Lk), DTYPE_F32, q->device);

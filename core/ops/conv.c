@@ -3,13 +3,25 @@
 #include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu, conv_*_bf16_cpu
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
+#include "core/autocast.h"       // defines: autocast_on, autocast_operand
+#include "core/ops/cast.h"       // defines: op_cast, tensor_cast
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/conv_cuda.h"  // defines: conv_forward_cuda, conv_backward_cuda
 #endif
 
+/* Under autocast a float32 weight (and bias) is rounded to bf16 into a temporary for each kernel call instead of
+   through an op_cast node: the node keeps the float32 master weight it would hold anyway rather than a bf16
+   copy of every weight until backward, and its gradient goes to the weight directly (no pass-through copy).
+   Returns w itself when it already has x's dtype; the caller releases what it got when it differs. */
+static tensor *weight_as(const tensor *w, const tensor *x) {
+    if (!w || w->dtype == x->dtype) return (tensor *)w;
+    return tensor_cast(w, x->dtype);
+}
+
 static void conv_backward(ag_node *n) {
     const conv_geom *g = n->ctx;
-    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    tensor *x = n->inputs[0], *w_in = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    tensor *w = weight_as(w_in, x);        /* autocast: a float32 weight, rounded again for the products */
     tensor *gy = grad_f32(n->out->grad);   /* a bf16 conv may be handed a bf16 gradient */
     /* gradients are float32 whatever the dtype of x and w */
     tensor *gx = ag_needs_grad(n, 0) ? tensor_new(x->ndim, x->shape, DTYPE_F32, x->device) : NULL;
@@ -33,13 +45,15 @@ static void conv_backward(ag_node *n) {
         default: DEVICE_UNSUPPORTED("conv_backward", x->device);
     }
     tensor_release(gy);
+    if (w != w_in) tensor_release(w);
     if (gx) ag_grad_add_owned(x, gx);
-    if (gw) ag_grad_add_owned(w, gw);
+    if (gw) ag_grad_add_owned(w_in, gw);
     if (gb) ag_grad_add_owned(b, gb);
 }
 
-/* x, w are the caller's tensors (4-D or 5-D); g already holds the 5-D geometry */
-static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_geom *g, int out_ndim) {
+/* x, w are the caller's tensors (4-D or 5-D); g already holds the 5-D geometry. cast_weights (autocast only): a
+   float32 w and b with a bf16 x are rounded to bf16 for the kernels (weight_as) and stay float32 in the graph. */
+static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_geom *g, int out_ndim, bool cast_weights) {
     CHECK_SAME_DEVICE(op, x, w);
     if (b) CHECK_SAME_DEVICE(op, x, b);
     char sx[96], sw[96];
@@ -53,30 +67,34 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
     g->Ho = (hp - g->kh) / g->sh + 1;
     g->Wo = (wp - g->kw) / g->sw + 1;
     if (b) CHECK(b->ndim == 1 && b->shape[0] == g->cout, "%s: bias must be (%lld) for weight %s", op, (long long)g->cout, sw);
-    CHECK_HINT(x->dtype == w->dtype && (!b || b->dtype == x->dtype), "convert them to one dtype (tensor_to_dtype)",
+    const bool mixed = cast_weights && x->dtype == DTYPE_BF16;
+    CHECK_HINT(mixed || (x->dtype == w->dtype && (!b || b->dtype == x->dtype)), "convert them to one dtype (tensor_to_dtype)",
                "%s: x %s, w %s%s must share one dtype, got x %s, w %s%s%s", op, sx, sw, b ? " and b" : "",
                dtype_name(x->dtype), dtype_name(w->dtype), b ? ", b " : "", b ? dtype_name(b->dtype) : "");
     CHECK(x->dtype == DTYPE_F32 || x->dtype == DTYPE_BF16, "%s: dtype %s is not supported (float32 or bf16)", op,
           dtype_name(x->dtype));
     tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), x->dtype, x->device)
                               : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), x->dtype, x->device);
+    tensor *wk = mixed ? weight_as(w, x) : w, *bk = mixed ? weight_as(b, x) : b;   /* what the kernels take */
     switch (x->device) {
         case DEVICE_CPU:
-            if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, w->data, b ? b->data : NULL, y->data);
-            else conv_forward_cpu(g, tensor_f32(x), tensor_f32(w), b ? tensor_f32(b) : NULL, tensor_f32(y));
+            if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, wk->data, bk ? bk->data : NULL, y->data);
+            else conv_forward_cpu(g, tensor_f32(x), tensor_f32(wk), bk ? tensor_f32(bk) : NULL, tensor_f32(y));
             break;
 #ifdef VAEC_HAVE_CUDA
-        case DEVICE_CUDA: conv_forward_cuda(g, x->dtype == DTYPE_BF16, x->data, w->data, b ? b->data : NULL, y->data); break;
+        case DEVICE_CUDA: conv_forward_cuda(g, x->dtype == DTYPE_BF16, x->data, wk->data, bk ? bk->data : NULL, y->data); break;
 #endif
         default: DEVICE_UNSUPPORTED(op, x->device);
     }
+    if (wk != w) tensor_release(wk);
+    if (bk != b) tensor_release(bk);
     tensor *ins[3] = {x, w, b};
     ag_node *n = ag_record(op, conv_backward, y, b ? 3 : 2, ins);
     if (n) *(conv_geom *)ag_ctx(n, sizeof *g) = *g;
     return tensor_autorelease(y);
 }
 
-tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
+static tensor *conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a, bool cast_weights) {
     char sx[96], sw[96];
     tensor_shape_str(x, sx, sizeof sx);
     tensor_shape_str(w, sw, sizeof sw);
@@ -86,10 +104,10 @@ tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
     conv_geom g = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], x->shape[4], w->shape[0], w->shape[1], w->shape[2],
                    w->shape[3], a->stride[0], a->stride[1], a->stride[2],
                    {a->pad[0], a->pad[1], a->pad[2], a->pad[3], a->pad[4], a->pad[5]}, 0, 0, 0};
-    return conv_run("conv3d", x, w, b, &g, 5);
+    return conv_run("conv3d", x, w, b, &g, 5, cast_weights);
 }
 
-tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
+static tensor *conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a, bool cast_weights) {
     char sx[96], sw[96];
     tensor_shape_str(x, sx, sizeof sx);
     tensor_shape_str(w, sw, sizeof sw);
@@ -98,5 +116,16 @@ tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
           (long long)x->shape[3], sw, (long long)w->shape[3], sx);
     conv_geom g = {x->shape[0], 1, x->shape[1], x->shape[2], x->shape[3], w->shape[0], 1, w->shape[1], w->shape[2],
                    1, a->stride[0], a->stride[1], {0, 0, a->pad[0], a->pad[1], a->pad[2], a->pad[3]}, 0, 0, 0};
-    return conv_run("conv2d", x, w, b, &g, 4);
+    return conv_run("conv2d", x, w, b, &g, 4, cast_weights);
+}
+
+/* under autocast (core/autocast.h): x cast to bf16, the weights rounded per call (weight_as), a float32 result */
+tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
+    if (!autocast_on()) return conv3d(x, w, b, a, false);
+    return op_cast(conv3d(autocast_operand(x), w, b, a, true), DTYPE_F32);
+}
+
+tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
+    if (!autocast_on()) return conv2d(x, w, b, a, false);
+    return op_cast(conv2d(autocast_operand(x), w, b, a, true), DTYPE_F32);
 }

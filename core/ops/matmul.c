@@ -8,6 +8,8 @@
 #include "core/cpu/gemm_bf16.h"  // defines: gemm_bf16
 #include "core/cpu/bf16_cpu.h"   // defines: bf16_f32_scratch, bf16_round_array
 #include "core/bf16.h"           // defines: bf16_to_f32
+#include "core/autocast.h"       // defines: autocast_on, autocast_operand
+#include "core/ops/cast.h"       // defines: op_cast
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/linalg_cuda.h"   // defines: gemm_rm_cuda, gemm_rm_bf16_cuda, bias_set_cuda, colsum_cuda
 #endif
@@ -137,7 +139,7 @@ static void matmul_backward(ag_node *n) {
     tensor_release(gy);
 }
 
-tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
+static tensor *matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
     char sa[96], sb[96];
     tensor_shape_str(a, sa, sizeof sa);
     tensor_shape_str(b, sb, sizeof sb);
@@ -201,7 +203,7 @@ static void linear_backward(ag_node *n) {
     tensor_release(gy);
 }
 
-tensor *op_linear(tensor *x, tensor *w, tensor *b) {
+static tensor *linear(tensor *x, tensor *w, tensor *b) {
     char sx[96], sw[96];
     tensor_shape_str(x, sx, sizeof sx);
     tensor_shape_str(w, sw, sizeof sw);
@@ -235,4 +237,15 @@ tensor *op_linear(tensor *x, tensor *w, tensor *b) {
     tensor *ins[3] = {x, w, b};
     ag_record("linear", linear_backward, y, b ? 3 : 2, ins);
     return tensor_autorelease(y);
+}
+
+/* under autocast (core/autocast.h): bf16 operands, a float32 result */
+tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
+    if (!autocast_on()) return matmul(a, b, trans_a, trans_b);
+    return op_cast(matmul(autocast_operand(a), autocast_operand(b), trans_a, trans_b), DTYPE_F32);
+}
+
+tensor *op_linear(tensor *x, tensor *w, tensor *b) {
+    if (!autocast_on()) return linear(x, w, b);
+    return op_cast(linear(autocast_operand(x), autocast_operand(w), autocast_operand(b)), DTYPE_F32);
 }

@@ -1,0 +1,83 @@
+/* test_cli_precision.c: bf16 from the command line, as users run it: `vaec reconstruct --precision bf16`
+ * against fp32 (and a typo named), `vaec train` with [train] precision = bf16 (a typo named; a stage-1 run
+ * whose checkpoint is float32 under the upstream keys, frozen spatial VAE included, and loads back). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/safetensors.h"          // defines: st_open, st_find
+#include "tests/harness/gradcheck.h"   // defines: gc_input_scaled, rel_error
+#include "tests/harness/test.h"
+#include "train/video_io.h"            // defines: video_save, video_load
+
+TEST(test_cli_reconstruct_bf16_matches_fp32) {
+    char dir[128], cmd[4096], out[8192], path[3][256];
+    snprintf(dir, sizeof dir, "/tmp/vaec_prec_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    EXPECT(system(cmd) == 0, "mkdir");
+    const char *names[3] = {"x", "fp32", "bf16"};
+    for (int i = 0; i < 3; i++) snprintf(path[i], sizeof path[i], "%s/%s.safetensors", dir, names[i]);
+    tensor *x = gc_input_scaled(SHAPE(1, 3, 16, 16, 3), 3, 0.5f);
+    x->requires_grad = false;
+    EXPECT(video_save(path[0], "x", x) == 0, "write input: %s", vaec_last_error());
+    const char *src = test_source_dir();
+    char common[1024];
+    snprintf(common, sizeof common, "--config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors",
+             src, src);
+    for (int i = 1; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "%s/vaec reconstruct %s --input %s --output %s --precision %s", VAEC_BIN_DIR, common,
+                 path[0], path[i], names[i]);
+        EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "PSNR"), "reconstruct --precision %s:\n%s",
+               names[i], out);
+        EXPECT((i == 2) == (strstr(out, "precision: bf16") != NULL), "--precision %s: the bf16 line:\n%s", names[i], out);
+    }
+    tensor *a = video_load(path[1], "x"), *b = video_load(path[2], "x");
+    EXPECT(a && b && tensor_same_shape(a, b) && b->dtype == DTYPE_F32, "outputs: %s", vaec_last_error());
+    if (a && b) {
+        /* the whole spatial VAE (encode + decode, ~20 convolutions) in bf16: each rounding 2^-8 */
+        double e = rel_error(b, a);
+        printf("    reconstruct bf16 vs fp32: %.2e of the largest value\n", e);
+        EXPECT(e > 0 && e <= 5e-2, "bf16 reconstruction differs from fp32 by %.3g (expected a bf16 difference, <= 5e-2)", e);
+    }
+    snprintf(cmd, sizeof cmd, "%s/vaec encode %s --input %s --output %s/z.safetensors --precision bf61", VAEC_BIN_DIR, common,
+             path[0], dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "--precision = 'bf61': precision is fp32 or bf16"),
+           "a --precision typo must be named:\n%s", out);
+    tensor_release(a), tensor_release(b), tensor_release(x);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    EXPECT(system(cmd) == 0, "cleanup");
+}
+
+TEST(test_cli_train_bf16_checkpoint_is_fp32) {
+    char dir[128], cmd[4096], out[16384], path[512];
+    snprintf(dir, sizeof dir, "/tmp/vaec_train_bf16_%d", (int)getpid());
+    const char *src = test_source_dir();
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set train.precision=fp16 --out %s/typo",
+             VAEC_BIN_DIR, src, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "[train] precision = 'fp16': precision is fp32 or bf16"),
+           "a precision typo must be named with its file and key:\n%s", out);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 2 --out %s/d.h5 --size 16 --num-frames 5 && "
+             "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --set data.eval_path=%s/d.h5 --steps 1 "
+             "--set train.precision=bf16 --out %s/run",
+             dir, VAEC_BIN_DIR, dir, VAEC_BIN_DIR, src, dir, dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "precision: bf16") &&
+               strstr(out, "held-out PSNR change"), "bf16 training:\n%s", out);
+    snprintf(path, sizeof path, "%s/run/ckpt-000000001/model.safetensors", dir);
+    st_file *f = st_open(path);
+    EXPECT(f != NULL, "no checkpoint %s: %s", path, vaec_last_error());
+    if (f) {
+        const st_entry *sp = st_find(f, "spatial_vae.module.encoder.conv_in.weight");
+        const st_entry *tp = st_find(f, "temporal_vae.encoder.conv_in.conv.weight");
+        EXPECT(sp && tp && !strcmp(sp->dtype, "F32") && !strcmp(tp->dtype, "F32"),
+               "the checkpoint must hold float32 under the upstream keys (frozen spatial VAE %s, temporal %s)",
+               sp ? sp->dtype : "missing", tp ? tp->dtype : "missing");
+        for (int i = 0; i < f->n_entries; i++)
+            EXPECT(!strcmp(f->entries[i].dtype, "F32"), "%s is %s", f->entries[i].name, f->entries[i].dtype);
+        st_close(f);
+    }
+    /* and the run continues from it in bf16 (the frozen weights load as float32, then are held in bf16 again) */
+    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --steps 2 "
+             "--set train.precision=bf16 --out %s/run --resume auto", VAEC_BIN_DIR, src, dir, dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "bf16 resume:\n%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    EXPECT(system(cmd) == 0, "cleanup");
+}
