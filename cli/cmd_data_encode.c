@@ -324,17 +324,20 @@ static int prepare_parts(const encode_args *a, const char *settings) {
     return 0;
 }
 
-static void remove_parts(const char *out, int n) {
-    char path[4300];
-    for (int i = 0; i < n; i++) {
-        part_path(path, sizeof path, out, i);
+/* the parts folder once OUT is written: its parts, its settings and what killed writers left (*.tmp.*) */
+static void remove_parts(const char *out) {
+    char dir[4200], path[4500];
+    snprintf(dir, sizeof dir, "%s.parts", out);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        bool ours = !strncmp(e->d_name, "clip-", 5) || !strncmp(e->d_name, "settings.txt", 12);
+        if (!ours) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         unlink(path);
     }
-    snprintf(path, sizeof path, "%s.parts/settings.txt", out);
-    unlink(path);
-    snprintf(path, sizeof path, "%s.parts", out);
-    if (rmdir(path) != 0)
-        fprintf(stderr, "vaec: warning: '%s' could not be removed (%s): files other than vaec's are in it\n", path,
+    if (d) closedir(d);
+    if (rmdir(dir) != 0)
+        fprintf(stderr, "vaec: warning: '%s' could not be removed (%s): files other than vaec's are in it\n", dir,
                 strerror(errno));
 }
 
@@ -463,7 +466,7 @@ int cmd_data_encode(int argc, char **argv) {
                     a.out, a.out);
             rc = 1;
         } else {
-            remove_parts(a.out, src.n);
+            remove_parts(a.out);
             printf("wrote %s: latents of %d clips (--mode %s), %d encoded now, %d kept from an earlier run%s\n", a.out,
                    src.n, a.mode, encoded, mine - encoded, world > 1 ? " (rank 0's share)" : "");
         }
