@@ -172,3 +172,21 @@ TEST(test_cli_data_bench_csv_warns_once_per_skipped_video) {
     EXPECT(rc != 0 && strstr(out, "no 'path' column"), "rc %d:\n%s", rc, out);
     video_files_remove(dir);
 }
+
+TEST(test_cli_train_from_csv_list_and_resume) {
+    char dir[128], cmd[2048], out[32768];
+    if (!video_files_make(dir, sizeof dir, "train")) return;
+    const char *src = test_source_dir();
+    /* 2 steps, a checkpoint at step 2, then on to step 4 from it: the loader's position comes back */
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/list.csv "
+             "--set train.frame_interval=2 --out %s/run --steps 2", VAEC_BIN_DIR, src, dir, dir);
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc == 0, "train from list.csv: rc %d\n%s", rc, out);
+    EXPECT(strstr(out, "4 clips, 1 skipped") && strstr(out, "1 videos skipped as undecodable") &&
+               strstr(out, "skipping video 6 of"), "the trainer reports the skipped videos:\n%s", out);
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/list.csv "
+             "--set train.frame_interval=2 --out %s/run --steps 4 --resume auto", VAEC_BIN_DIR, src, dir, dir);
+    rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc == 0 && strstr(out, "resumed from") && strstr(out, "step 4/4"), "resume from list.csv: rc %d\n%s", rc, out);
+    video_files_remove(dir);
+}
