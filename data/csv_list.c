@@ -16,6 +16,7 @@ void csv_list_free(csv_list *l) {
     for (int i = 0; i < l->n; i++) free(l->paths[i]);
     free(l->paths);
     free(l->lines);
+    free(l->num_frames);
     memset(l, 0, sizeof *l);
 }
 
@@ -83,7 +84,7 @@ int csv_list_read(const char *path, csv_list *out) {
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
     row r = {0};
-    int line = 1, col = -1, rc = 0, header_cols = 0;
+    int line = 1, col = -1, frames_col = -1, rc = 0, header_cols = 0;
     int got = next_row(text, len, &pos, &line, &r);
     if (got <= 0) {
         rc = vaec_set_error("the video list '%s' is empty: it needs a header row with a 'path' column, then one "
@@ -91,7 +92,10 @@ int csv_list_read(const char *path, csv_list *out) {
         goto done;
     }
     header_cols = r.n;
-    for (int k = 0; k < r.n; k++) if (!strcmp(r.field[k], "path")) col = k;
+    for (int k = 0; k < r.n; k++) {
+        if (!strcmp(r.field[k], "path")) col = k;
+        if (!strcmp(r.field[k], "num_frames")) frames_col = k;
+    }
     if (col < 0) {
         char cols[512] = "";
         for (int k = 0; k < r.n && strlen(cols) < 400; k++)
@@ -124,7 +128,16 @@ int csv_list_read(const char *path, csv_list *out) {
             rows_cap = rows_cap ? 2 * rows_cap : 64;
             out->paths = xrealloc(out->paths, sizeof(char *) * (size_t)rows_cap);
             out->lines = xrealloc(out->lines, sizeof(int) * (size_t)rows_cap);
+            out->num_frames = xrealloc(out->num_frames, sizeof(long long) * (size_t)rows_cap);
         }
+        long long frames = 0;
+        if (frames_col >= 0 && frames_col < r.n) {
+            char *end;
+            errno = 0;
+            frames = strtoll(r.field[frames_col], &end, 10);
+            if (errno || *end || end == r.field[frames_col] || frames < 0) frames = 0;   /* not a count: probe */
+        }
+        out->num_frames[out->n] = frames;
         size_t plen = strlen(p), pre = p[0] == '/' ? 0 : dir_len;
         char *full = xmalloc(pre + plen + 1);
         memcpy(full, path, pre);

@@ -1,5 +1,6 @@
 /* csv_list.h: a list of video files in Open-Sora's CSV format (a header row naming the columns, one video a
- * row; the `path` column gives the file, other columns such as `text`, `num_frames`, `fps` are ignored).
+ * row; the `path` column gives the file, a `num_frames` column (when present, as Open-Sora's data tools write
+ * it) the frame count; other columns such as `text`, `fps` are ignored).
  *
  *   csv_list l;
  *   if (csv_list_read("data/train.csv", &l) != 0) FATAL("%s", vaec_last_error());
@@ -18,6 +19,7 @@ typedef struct {
     int n;
     char **paths;   /* n resolved paths */
     int *lines;     /* the line of the CSV each row starts on (1 = the header) */
+    long long *num_frames;   /* the row's `num_frames` when the CSV has that column and it is a positive integer, else 0 */
 } csv_list;
 
 bool path_is_csv(const char *path);   /* by its name: ends in .csv (any case) */

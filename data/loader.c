@@ -227,7 +227,8 @@ loader *loader_open(const loader_config *c) {
     for (int i = 0; i < n; i++) {
         int64_t T, H = c->size, W = c->size;
         if (!f) {   /* a video of the list: one warning each for those that cannot be decoded or are too short */
-            if (video_frames_count(videos.paths[i], &T) != 0) {
+            T = videos.num_frames[i];   /* the CSV's num_frames column, when it has one, spares the probe */
+            if (T <= 0 && video_frames_count(videos.paths[i], &T) != 0) {
                 fprintf(stderr, "vaec: warning: skipping video %d of '%s' (line %d): %s\n", i + 1, c->path,
                         videos.lines[i], vaec_last_error());
                 l->undecodable++;

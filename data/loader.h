@@ -10,8 +10,8 @@
  * docs/data.md); smaller ones, or shorter than the window, are skipped and counted (or an error). A clip that
  * cannot be read (a file truncated or damaged under the running loader) is reported once and passed over, its
  * place in the batch going to the next clip of the epoch's order (or, with stop_on_bad_clip, an error).
- * From a CSV list every video is probed once at open (its frame count); one that cannot be decoded or is shorter
- * than the window is skipped with one warning naming it, and counted. Workers decode the window's frames
+ * From a CSV list every video is probed once at open for its frame count (unless the CSV's num_frames column gives
+ * it); one that cannot be decoded or is shorter than the window is skipped with one warning naming it, and counted. Workers decode the window's frames
  * (decoding stops at its end) and resize each frame's short side to `size` then centre-crop (data/resize.h),
  * as the importer does; a video that fails later is passed over as an unreadable clip is.
  * Background worker threads (num_workers, default 2) read the next batches while the trainer computes,

@@ -38,6 +38,11 @@ TEST(test_csv_list_reads_open_sora_csv) {
                l.lines[1], l.lines[2]);
     }
     csv_list_free(&l);
+    /* a num_frames column gives the frame counts (0 where it is not a count: the loader probes those) */
+    write_file(path, "num_frames,path\n17,a.mp4\nx,b.mp4\n-3,c.mp4\n");
+    EXPECT(csv_list_read(path, &l) == 0 && l.n == 3 && l.num_frames[0] == 17 && l.num_frames[1] == 0 &&
+               l.num_frames[2] == 0, "num_frames column: %s", vaec_last_error());
+    csv_list_free(&l);
     /* errors name the file, the line and what is wrong */
     struct { const char *text, *needle; } bad[] = {
         {"file,text\na.mp4,x\n", "no 'path' column in its header (line 1 has 'file', 'text')"},
@@ -188,5 +193,34 @@ TEST(test_cli_train_from_csv_list_and_resume) {
              "--set train.frame_interval=2 --out %s/run --steps 4 --resume auto", VAEC_BIN_DIR, src, dir, dir);
     rc = test_run_command(cmd, out, sizeof out);
     EXPECT(rc == 0 && strstr(out, "resumed from") && strstr(out, "step 4/4"), "resume from list.csv: rc %d\n%s", rc, out);
+    video_files_remove(dir);
+}
+
+/* a row that gives num_frames is not probed: an undecodable video there is found when first read, reported
+ * once, counted, and its place goes to the next clip of the epoch's order, the same for any number of workers */
+TEST(test_loader_csv_undecodable_found_while_reading) {
+    char dir[128], csv[200];
+    if (!video_files_make(dir, sizeof dir, "lazy")) return;
+    snprintf(csv, sizeof csv, "%s/lazy.csv", dir);
+    write_file(csv, "path,num_frames\na.mp4,12\nbroken.mp4,12\nb.mp4,12\nsub/c.mp4,12\n");
+    float *ref = malloc(sizeof(float) * BATCH_FLOATS * 4);
+    for (int workers = 1; workers <= 2; workers++) {
+        loader *l = open_csv(csv, workers);
+        if (!l) break;
+        EXPECT(loader_num_clips(l) == 4 && loader_num_undecodable(l) == 0, "%d clips, %d undecodable at open",
+               loader_num_clips(l), loader_num_undecodable(l));
+        for (int b = 0; b < 4; b++) {
+            tensor *x = loader_next(l);
+            EXPECT(x != NULL, "batch %d: %s", b, vaec_last_error());
+            if (x && workers == 1) memcpy(ref + b * BATCH_FLOATS, tensor_f32(x), sizeof(float) * BATCH_FLOATS);
+            if (x && workers > 1)
+                EXPECT(!memcmp(tensor_f32(x), ref + b * BATCH_FLOATS, sizeof(float) * BATCH_FLOATS),
+                       "%d workers: batch %d differs from 1 worker's", workers, b);
+            tensor_release(x);
+        }
+        EXPECT(loader_num_bad(l) == 1, "%d videos found unreadable, expected 1 (broken.mp4)", loader_num_bad(l));
+        loader_close(l);
+    }
+    free(ref);
     video_files_remove(dir);
 }
