@@ -18,7 +18,6 @@
 #include <unistd.h>
 #include "autograd/autograd.h"    // defines: ag_set_grad_enabled
 #include "cli/commands.h"
-#include "core/cpu/threads.h"     // defines: cpu_threads_apply
 #include "core/ops.h"             // defines: op_permute, op_reshape, op_slice, op_concat
 #include "core/safetensors.h"     // defines: st_writer, st_open
 #include "data/csv_list.h"        // defines: csv_list_read, path_is_csv
@@ -385,7 +384,6 @@ int cmd_data_encode(int argc, char **argv) {
     if (parse_args(argc, argv, &a) != 0) return 2;
     dist_init(0, DEVICE_CPU);   /* no watchdog: ranks wait for each other only at the end, however long a clip takes */
     int rank = dist_rank(), world = dist_world();
-    cpu_threads_apply(0);
     clip_source src;
     if (open_source(a.input, &src) != 0) {
         fprintf(stderr, "vaec: error: --input: %s\n  (nothing written)\n", vaec_last_error());
