@@ -6,7 +6,8 @@
  * a function of g alone, so the stream is the same whatever the number of workers or their timing.
  * HDF5 is not thread-safe: workers take turns for the file read (`io`), and convert to float in parallel.
  * From a CSV list of videos (`videos`), workers decode with FFmpeg in parallel (each call its own decoder):
- * every clip is S x S after the resize, and its frame count comes from a probe of each file at open. */
+ * every clip is S x S after the resize, and its frame count comes from the CSV's num_frames column or from a
+ * probe of the file at open. */
 #include "data/loader.h"
 #include <pthread.h>
 #include <stdlib.h>
