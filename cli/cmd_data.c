@@ -1,5 +1,6 @@
 /* cmd_data.c: `vaec data make` (HDF5 datasets from video files, PNG/JPEG frame folders or synthetic
- * clips), `vaec data info [--verify]`; `vaec data bench` is in cmd_data_bench.c. Layout and import
+ * clips), `vaec data info [--verify]`; `vaec data bench` is in cmd_data_bench.c, `vaec data encode` in
+ * cmd_data_encode.c. Layout and import
  * rules: docs/data.md. */
 #include <errno.h>
 #include <signal.h>
@@ -163,11 +164,13 @@ int cmd_data(int argc, char **argv) {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: vaec data make ... (see `vaec data make --help`)\n"
                "       vaec data info FILE [--verify]   clips, frames, sizes; --verify reads every clip\n"
-               "       vaec data bench FILE ...         loader throughput (see `vaec data bench --help`)\n");
+               "       vaec data bench FILE ...         loader throughput (see `vaec data bench --help`)\n"
+               "       vaec data encode ...             latents of every clip (see `vaec data encode --help`)\n");
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "make")) return data_make(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_data_bench(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "encode")) return cmd_data_encode(argc - 1, argv + 1);
     if (argc >= 3 && !strcmp(argv[1], "info")) {
         const char *path = NULL;
         bool verify = false;
@@ -178,6 +181,7 @@ int cmd_data(int argc, char **argv) {
         }
         if (path) return data_info(path, verify);
     }
-    fprintf(stderr, "vaec: error: usage: vaec data make ... | vaec data info FILE [--verify] | vaec data bench FILE ...\n");
+    fprintf(stderr, "vaec: error: usage: vaec data make ... | vaec data info FILE [--verify] | vaec data bench FILE ... | "
+                    "vaec data encode ...\n");
     return 2;
 }

@@ -10,12 +10,13 @@
 #include "data/loader.h"   // defines: loader_open, loader_next
 
 static const char *BENCH_USAGE =
-    "usage: vaec data bench FILE.h5 [--num-frames 17] [--size 256] [--batch 1] [--workers 2] [--batches 100]\n"
+    "usage: vaec data bench FILE.h5|LIST.csv [--num-frames 17] [--size 256] [--batch 1] [--workers 2] [--batches 100]\n"
     "                      [--frame-interval 1]\n"
     "  Reads --batches batches of --batch clips (windows of --num-frames frames, --frame-interval apart,\n"
     "  centre-cropped to --size) with --workers prefetch threads, as training does, and prints clips/s and\n"
     "  MB/s (of uint8 clip pixels delivered). The first batch (start-up) is not timed. Clips shorter or\n"
-    "  smaller than the window are skipped, as in training.\n";
+    "  smaller than the window are skipped, as in training. LIST.csv: Open-Sora's CSV of videos (a 'path'\n"
+    "  column), decoded on the fly with FFmpeg and resized to --size as training does.\n";
 
 static double now_s(void) {
     struct timespec t;
@@ -80,8 +81,9 @@ int cmd_data_bench(int argc, char **argv) {
         return 1;
     }
     double clips = (double)batches * batch, mb = clips * frames * size * size * 3 / 1e6;
-    printf("%s: %d clips usable (%d skipped), window %lldx%lldx%lld, batch %lld, %d workers\n", path,
-           loader_num_clips(l), loader_num_skipped(l), frames, size, size, batch, loader_num_workers(l));
+    printf("%s: %d clips usable (%d skipped, %d undecodable), window %lldx%lldx%lld, batch %lld, %d workers\n", path,
+           loader_num_clips(l), loader_num_skipped(l), loader_num_undecodable(l), frames, size, size, batch,
+           loader_num_workers(l));
     printf("%lld batches in %.3f s: %.1f clips/s, %.1f MB/s\n", batches, dt, clips / dt, mb / dt);
     loader_close(l);
     return 0;

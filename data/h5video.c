@@ -10,24 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/check.h"   // defines: vaec_set_error, xmalloc
+#include "data/h5util.h"  // defines: h5_quiet, h5_detail, h5_write_attr, h5_write_str_attr
 
 #define CHUNK_MAX_BYTES (64ll << 20)   /* one chunk per clip up to this: a clip window is one chunked read */
-
-static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
-
-/* ---- the innermost message on HDF5's error stack, e.g. "truncated file: eof = ..." ---- */
-static herr_t keep_first(unsigned n, const H5E_error2_t *e, void *buf) {
-    if (n == 0 && e->desc) snprintf((char *)buf, 256, "%s", e->desc);
-    return 0;
-}
-static const char *h5_detail(void) {
-    static _Thread_local char buf[256];
-    buf[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_first, buf);
-    H5Eclear2(H5E_DEFAULT);
-    if (!buf[0]) snprintf(buf, sizeof buf, "HDF5 error");
-    return buf;
-}
 
 /* ================================ reading ================================ */
 
@@ -354,25 +339,6 @@ h5video_writer *h5video_create(const char *path, bool compress) {
 
 const char *h5video_tmp_path(const h5video_writer *w) { return w->tmp; }
 
-static int write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *val) {
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, mtype, val) : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(s);
-    return rc < 0 ? -1 : 0;
-}
-
-/* a variable-length UTF-8 string: h5py reads it back as str */
-static int write_str_attr(hid_t obj, const char *name, const char *val) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = write_attr(obj, name, t, t, &val);
-    H5Tclose(t);
-    return rc;
-}
-
 int h5video_append(h5video_writer *w, const uint8_t *frames, int64_t T, int64_t H, int64_t W, const char *source,
                    double fps) {
     if (T < 1 || H < 1 || W < 1 || !frames) {
@@ -391,8 +357,8 @@ int h5video_append(h5video_writer *w, const uint8_t *frames, int64_t T, int64_t 
     hid_t d = H5Dcreate2(w->clips, name, H5T_STD_U8LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int rc = d >= 0 ? 0 : -1;
     if (rc == 0) rc = H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, frames) < 0 ? -1 : 0;
-    if (rc == 0) rc = write_str_attr(d, "source", source ? source : "");
-    if (rc == 0) rc = write_attr(d, "fps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &fps);
+    if (rc == 0) rc = h5_write_str_attr(d, "source", source ? source : "");
+    if (rc == 0) rc = h5_write_attr(d, "fps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &fps);
     if (rc < 0)
         vaec_set_error("%s: clip %lld (%s): writing /clips/%s failed, disk full? (%s)", w->path, (long long)w->n_clips,
                        source ? source : "", name, h5_detail());
@@ -412,9 +378,9 @@ static void writer_free(h5video_writer *w) {
 }
 
 int h5video_finish(h5video_writer *w) {
-    int rc = write_str_attr(w->file, "vaec_format", H5VIDEO_FORMAT);
-    if (rc == 0) rc = write_attr(w->file, "num_clips", H5T_STD_I64LE, H5T_NATIVE_INT64, &w->n_clips);
-    if (rc == 0) rc = write_attr(w->file, "num_frames", H5T_STD_I64LE, H5T_NATIVE_INT64, &w->n_frames);
+    int rc = h5_write_str_attr(w->file, "vaec_format", H5VIDEO_FORMAT);
+    if (rc == 0) rc = h5_write_attr(w->file, "num_clips", H5T_STD_I64LE, H5T_NATIVE_INT64, &w->n_clips);
+    if (rc == 0) rc = h5_write_attr(w->file, "num_frames", H5T_STD_I64LE, H5T_NATIVE_INT64, &w->n_frames);
     if (rc < 0) vaec_set_error("%s: writing the root attributes failed (%s)", w->path, h5_detail());
     H5Gclose(w->clips);
     if (H5Fclose(w->file) < 0 && rc == 0) {

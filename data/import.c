@@ -10,9 +10,10 @@
 #include "core/check.h"           // defines: vaec_set_error, xmalloc
 #include "core/rng.h"             // defines: rng_seed
 #include "data/image_file.h"      // defines: image_load_rgb, image_is_frame_name
-#include "data/resize.h"          // defines: resize_crop_square
+#include "data/resize.h"          // defines: resize_crop_square (frame folders)
 #include "data/synthetic.h"       // defines: synthetic_clip
-#include "data/video_decode.h"    // defines: video_open, video_next
+#include "data/video_decode.h"    // defines: video_is_video_name, video_available
+#include "data/video_frames.h"    // defines: video_frames_read_all
 
 /* ---- progress: a bar redrawn in place on a terminal, a line every 100 clips otherwise ---- */
 static bool bar_open;
@@ -125,35 +126,6 @@ int import_frames(h5video_writer *w, const char *dir, const import_options *o, i
 
 /* ---- video files ---- */
 
-/* decodes one video into *buf (grown as needed): its frame count, or -1 + error naming the file */
-static int64_t decode_video(const char *path, const import_options *o, uint8_t **buf, size_t *cap, double *fps) {
-    video_reader *v = video_open(path);
-    if (!v) return -1;
-    size_t frame = (size_t)o->size * o->size * 3;
-    int64_t n = 0;
-    const uint8_t *rgb;
-    int w, h, row_bytes, rc = 0;
-    while ((o->max_frames <= 0 || n < o->max_frames) && (rc = video_next(v, &rgb, &w, &h, &row_bytes)) == 1) {
-        if ((size_t)(n + 1) * frame > *cap) {
-            *cap = *cap ? 2 * *cap : 64 * frame;
-            *buf = xrealloc(*buf, *cap);
-        }
-        resize_crop_square(rgb, w, h, row_bytes, o->size, *buf + (size_t)n * frame);
-        n++;
-    }
-    bool capped = o->max_frames > 0 && n >= o->max_frames;
-    int64_t expected = video_expected_frames(v);
-    *fps = video_fps(v);
-    video_close(v);
-    if (!capped && rc < 0) return -1;
-    if (n == 0) return vaec_set_error("%s: no frames could be decoded (truncated or corrupt?)", path);
-    /* a file cut short usually still demuxes cleanly up to the cut: compare with what the container declares */
-    if (!capped && expected > 0 && n + 1 < expected * 9 / 10)
-        return vaec_set_error("%s: decoded %lld of the %lld frames the file declares: truncated?", path, (long long)n,
-                              (long long)expected);
-    return n;
-}
-
 int import_videos(h5video_writer *w, const char *dir, const import_options *o, import_stats *s) {
     int n;
     char **files = list_dir(dir, false, video_is_video_name, &n, &s->ignored);
@@ -173,7 +145,7 @@ int import_videos(h5video_writer *w, const char *dir, const import_options *o, i
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         double fps = 0;
-        int64_t T = decode_video(files[i], o, &buf, &cap, &fps);
+        int64_t T = video_frames_read_all(files[i], o->max_frames, o->size, &buf, &cap, &fps);
         if (T < 0) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s", vaec_last_error());

@@ -4,14 +4,19 @@
  * slot g % depth of a ring (depth = number of workers): loader_next takes the slot of the next batch
  * and queues g + depth in its place, and each worker takes the lowest queued g. What a batch holds is
  * a function of g alone, so the stream is the same whatever the number of workers or their timing.
- * HDF5 is not thread-safe: workers take turns for the file read (`io`), and convert to float in parallel. */
+ * HDF5 is not thread-safe: workers take turns for the file read (`io`), and convert to float in parallel.
+ * From a CSV list of videos (`videos`), workers decode with FFmpeg in parallel (each call its own decoder):
+ * every clip is S x S after the resize, and its frame count comes from the CSV's num_frames column or from a
+ * probe of the file at open. */
 #include "data/loader.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/rng.h"         // defines: rng_next_u32
+#include "data/csv_list.h"    // defines: csv_list_read, path_is_csv
 #include "data/h5video.h"     // defines: h5video_open, h5video_read
+#include "data/video_frames.h"   // defines: video_frames_count, video_frames_read_window
 
 enum { SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
@@ -31,7 +36,9 @@ typedef struct {
 
 struct loader {
     loader_config cfg;
-    h5video *file;
+    h5video *file;                     /* an HDF5 dataset, or NULL when reading a CSV list of videos */
+    csv_list videos;
+    int undecodable;                   /* videos of the list skipped at open: cannot be decoded */
     pthread_mutex_t io;                /* one HDF5 call at a time */
     int *clips, n_clips, skipped;      /* eligible clip indices */
     int64_t *T, *H, *W;                /* shapes of the eligible clips */
@@ -92,15 +99,25 @@ static int read_clip(loader *l, worker *w, int64_t epoch, int64_t at, uint8_t **
         int64_t t0 = (int64_t)(rng_next_u32(&r) % (uint32_t)(T - span + 1));
         size_t need = (size_t)(span * H * W * 3);
         if (need > *cap) { free(*buf); *buf = xmalloc(need); *cap = need; }
+        int rc = -1;
+        if (!l->file) {   /* a video of the list: decoded outside the lock, in parallel; the window packed */
+            pthread_mutex_lock(&l->io);
+            bool known_bad = l->bad[e];
+            pthread_mutex_unlock(&l->io);
+            if (!known_bad)
+                rc = video_frames_read_window(l->videos.paths[clip], t0, c->num_frames, c->frame_interval, c->size,
+                                              *buf);
+        }
         pthread_mutex_lock(&l->io);
-        int rc = l->bad[e] ? -1 : h5video_read(l->file, clip, t0, span, *buf);
+        if (l->file) rc = l->bad[e] ? -1 : h5video_read(l->file, clip, t0, span, *buf);
         if (rc != 0 && !l->bad[e]) {   /* the message is per thread: kept before the lock is let go */
             snprintf(error, error_len, "%s", vaec_last_error());
             if (!c->stop_on_bad_clip) {
                 l->bad[e] = true;
                 l->n_bad++;
                 fprintf(stderr, "vaec: warning: skipping clip %d of '%s' from now on (%d unreadable so far; [data] "
-                        "on_bad_clip = stop makes it an error): %s\n", clip, c->path, l->n_bad, error);
+                        "on_bad_clip = stop makes it an error): %s\n", l->file ? clip : clip + 1, c->path, l->n_bad,
+                        error);
             }
         }
         pthread_mutex_unlock(&l->io);
@@ -129,10 +146,10 @@ static tensor *read_batch(loader *l, worker *w, int64_t g, char *error, size_t e
             tensor_release(out);
             return NULL;
         }
-        int64_t H = l->H[e], W = l->W[e];
+        int64_t H = l->H[e], W = l->W[e], step = l->file ? c->frame_interval : 1;   /* video windows come packed */
         int64_t y0 = (H - s) / 2, x0 = (W - s) / 2;   /* centre crop */
         for (int t = 0; t < c->num_frames; t++) {
-            const uint8_t *f = buf + (int64_t)t * c->frame_interval * H * W * 3;
+            const uint8_t *f = buf + (int64_t)t * step * H * W * 3;
             float *dst = o + (((int64_t)b * c->num_frames + t) * s * s) * 3;
             for (int64_t y = 0; y < s; y++) to_unit_range(f + ((y0 + y) * W + x0) * 3, dst + y * s * 3, s * 3);
         }
@@ -194,12 +211,14 @@ loader *loader_open(const loader_config *c) {
                        c->num_workers, LOADER_MAX_WORKERS);
         return NULL;
     }
-    h5video *f = h5video_open(c->path);
-    if (!f) return NULL;
+    csv_list videos = {0};
+    h5video *f = NULL;
+    if (path_is_csv(c->path) ? csv_list_read(c->path, &videos) != 0 : !(f = h5video_open(c->path))) return NULL;
     loader *l = xcalloc(1, sizeof *l);
     l->cfg = *c;
     l->file = f;
-    int n = h5video_num_clips(f);
+    l->videos = videos;
+    int n = f ? h5video_num_clips(f) : videos.n;
     l->clips = xcalloc((size_t)(n ? n : 1), sizeof(int));
     l->T = xcalloc((size_t)(n ? n : 1), sizeof(int64_t));
     l->H = xcalloc((size_t)(n ? n : 1), sizeof(int64_t));
@@ -207,8 +226,23 @@ loader *loader_open(const loader_config *c) {
     l->bad = xcalloc((size_t)(n ? n : 1), sizeof(bool));
     int64_t span = (int64_t)(c->num_frames - 1) * c->frame_interval + 1;
     for (int i = 0; i < n; i++) {
-        int64_t T, H, W;
-        if (h5video_clip_shape(f, i, &T, &H, &W) != 0) { loader_close(l); return NULL; }
+        int64_t T, H = c->size, W = c->size;
+        if (!f) {   /* a video of the list: one warning each for those that cannot be decoded or are too short */
+            T = videos.num_frames[i];   /* the CSV's num_frames column, when it has one, spares the probe */
+            if (T <= 0 && video_frames_count(videos.paths[i], &T) != 0) {
+                fprintf(stderr, "vaec: warning: skipping video %d of '%s' (line %d): %s\n", i + 1, c->path,
+                        videos.lines[i], vaec_last_error());
+                l->undecodable++;
+                continue;
+            }
+            if (T < span && !c->error_on_short)
+                fprintf(stderr, "vaec: warning: skipping video %d of '%s' (line %d): %s has %lld frames, shorter than "
+                        "the %lld-frame window (num_frames %d, frame_interval %d)\n", i + 1, c->path, videos.lines[i],
+                        videos.paths[i], (long long)T, (long long)span, c->num_frames, c->frame_interval);
+        } else if (h5video_clip_shape(f, i, &T, &H, &W) != 0) {
+            loader_close(l);
+            return NULL;
+        }
         if (T < span || H < c->size || W < c->size) {
             if (c->error_on_short) {
                 vaec_set_error("'%s' clip %d is %lldx%lldx%lld, shorter or smaller than the %lld-frame %dx%d window the "
@@ -226,9 +260,9 @@ loader *loader_open(const loader_config *c) {
         l->n_clips++;
     }
     if (l->n_clips < global_batch(l)) {
-        vaec_set_error("'%s': %d usable clips (%d skipped as shorter than %lld frames or smaller than %dx%d) cannot fill "
-                       "one global batch of %lld", c->path, l->n_clips, l->skipped, (long long)span, c->size, c->size,
-                       (long long)global_batch(l));
+        vaec_set_error("'%s': %d usable clips (%d skipped as shorter than %lld frames or smaller than %dx%d, %d videos "
+                       "that cannot be decoded) cannot fill one global batch of %lld", c->path, l->n_clips, l->skipped,
+                       (long long)span, c->size, c->size, l->undecodable, (long long)global_batch(l));
         loader_close(l);
         return NULL;
     }
@@ -302,6 +336,7 @@ void loader_seek(loader *l, const int64_t pos[2]) {
 
 int loader_num_clips(const loader *l) { return l->n_clips; }
 int loader_num_skipped(const loader *l) { return l->skipped; }
+int loader_num_undecodable(const loader *l) { return l->undecodable; }
 int loader_num_bad(loader *l) {
     pthread_mutex_lock(&l->io);
     int n = l->n_bad;
@@ -328,6 +363,7 @@ void loader_close(loader *l) {
         pthread_mutex_destroy(&l->io);
     }
     h5video_close(l->file);
+    csv_list_free(&l->videos);
     free(l->clips);
     free(l->T);
     free(l->H);

@@ -1,4 +1,5 @@
-/* loader.h: training batches from an HDF5 video dataset (data/h5video.h).
+/* loader.h: training batches from an HDF5 video dataset (data/h5video.h) or a CSV list of video files
+ * (data/csv_list.h, Open-Sora's format: `path` is a .csv file), decoded on the fly with FFmpeg.
  *
  * Every epoch visits the eligible clips in a seeded random order. Global batch g of an epoch is clips
  * [g*B*W, (g+1)*B*W) of that order (B per rank, W ranks): rank r takes its slice, so the clips of a step
@@ -9,6 +10,10 @@
  * docs/data.md); smaller ones, or shorter than the window, are skipped and counted (or an error). A clip that
  * cannot be read (a file truncated or damaged under the running loader) is reported once and passed over, its
  * place in the batch going to the next clip of the epoch's order (or, with stop_on_bad_clip, an error).
+ * From a CSV list every video is probed once at open for its frame count (unless the CSV's num_frames column gives
+ * it); one that cannot be decoded or is shorter than the window is skipped with one warning naming it, and counted. Workers decode the window's frames
+ * (decoding stops at its end) and resize each frame's short side to `size` then centre-crop (data/resize.h),
+ * as the importer does; a video that fails later is passed over as an unreadable clip is.
  * Background worker threads (num_workers, default 2) read the next batches while the trainer computes,
  * each its own batch: loader_next rarely waits, and the batches are the same for any number of workers. */
 #ifndef VAEC_DATA_LOADER_H
@@ -38,7 +43,8 @@ tensor *loader_next(loader *l);                   /* (B,T,S,S,3) float32 in [-1,
 void loader_position(const loader *l, int64_t pos[2]);   /* (epoch, batch index within the epoch) */
 void loader_seek(loader *l, const int64_t pos[2]);
 int loader_num_clips(const loader *l);            /* eligible clips */
-int loader_num_skipped(const loader *l);
+int loader_num_skipped(const loader *l);         /* too short or too small */
+int loader_num_undecodable(const loader *l);      /* videos of a CSV list that could not be decoded at open */
 int loader_num_bad(loader *l);                    /* clips found unreadable while reading (on_bad_clip = skip) */
 int loader_num_workers(const loader *l);
 double loader_wait_seconds(const loader *l);      /* total time loader_next waited for data */

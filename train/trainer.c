@@ -261,6 +261,9 @@ int train_main(const train_args *a) {
     if (loader_num_skipped(ld))
         printf("data: %s: %d clips, %d skipped (shorter than %d frames or smaller than %dx%d)\n", t.data_path,
                loader_num_clips(ld), loader_num_skipped(ld), t.num_frames, t.image_size, t.image_size);
+    if (loader_num_undecodable(ld))
+        printf("data: %s: %d videos skipped as undecodable (each named in a warning above)\n", t.data_path,
+               loader_num_undecodable(ld));
     rng_state rng = rng_seed(t.seed);
     long start = 0;
     char resume_dir[4096] = "";
