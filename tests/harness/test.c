@@ -190,3 +190,12 @@ bool test_tmp_left(const char *path) {
     globfree(&g);
     return rc != GLOB_NOMATCH;
 }
+
+bool test_have_mpirun(void) {
+#ifndef VAEC_HAVE_MPI
+    return false;
+#else
+    char out[256];
+    return test_run_command("command -v mpirun", out, sizeof out) == 0;
+#endif
+}

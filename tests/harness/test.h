@@ -39,6 +39,12 @@ int test_run_command(const char *cmd, char *out, size_t n);
    77 or 127 mean the Python lacks torch/diffusers/h5py or is absent: the caller reports itself skipped. */
 int test_run_python(const char *script, const char *args, char *out, size_t n);
 
+/* Whether this build has MPI and `mpirun` is on PATH: the multi-rank tests skip, loudly, without both. */
+bool test_have_mpirun(void);
+/* the environment every multi-rank test runs mpirun under: root allowed (CI runs as root), one thread a rank,
+   no leak report from the ranks (MPI's own allocations) */
+#define TEST_MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
+
 /* Whether a PATH.tmp.* file is left next to path: the trace of an atomic write that did not finish. */
 bool test_tmp_left(const char *path);
 

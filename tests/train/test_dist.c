@@ -18,7 +18,7 @@
 /* mpirun as the tests need it: root allowed (containers), 2 ranks on 2 cores, one thread each */
 /* make test-asan: OpenMPI keeps allocations in components it unloads at exit, which LeakSanitizer reports
  * from unknown modules (no suppression can name them): leaks are checked in the 1-process runs only */
-#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
+#define MPI_ENV TEST_MPI_ENV
 #define MPIRUN_2 "mpirun --oversubscribe --bind-to none -np 2 "
 #define MPIRUN MPI_ENV MPIRUN_2
 /* the tiny stage-1 run: z reconstruction + identity loss, video/image mixing, sampled posteriors; the
@@ -33,14 +33,6 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static bool can_run_mpi(void) {
-#ifndef VAEC_HAVE_MPI
-    return false;
-#else
-    char out[256];
-    return test_run_command("command -v mpirun", out, sizeof out) == 0;
-#endif
-}
 
 /* the folder with the data set and the 1-rank batch-2 reference run, made once for every test here */
 static char work[128];
@@ -124,7 +116,7 @@ static const char *two_rank_run(void) {
 }
 
 TEST(test_dist_two_ranks_train_as_one_rank_of_twice_the_batch) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI): run scripts/install-deps.sh and rebuild");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI): run scripts/install-deps.sh and rebuild");
     const char *out = two_rank_run();
     char run[256];
     snprintf(run, sizeof run, "%s/two", work);
@@ -138,7 +130,7 @@ TEST(test_dist_two_ranks_train_as_one_rank_of_twice_the_batch) {
 }
 
 TEST(test_dist_grad_accumulation_equals_twice_the_batch) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI: the reference run is shared with the 2-rank tests");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI: the reference run is shared with the 2-rank tests");
     const char *w = reference();
     char cmd[4096], out[16384], run[256];
     snprintf(run, sizeof run, "%s/accum", w);
@@ -150,7 +142,7 @@ TEST(test_dist_grad_accumulation_equals_twice_the_batch) {
 }
 
 TEST(test_dist_two_rank_checkpoint_resumes_on_one_rank) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     const char *w = reference();
     char cmd[4096], out[16384], run[256];
     snprintf(run, sizeof run, "%s/resumed", w);
@@ -177,17 +169,17 @@ static void expect_job_ends(const char *mode, const char *needle) {
 }
 
 TEST(test_dist_dead_rank_ends_the_job) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     expect_job_ends("exit", "rank 1 exits at step 3");
 }
 
 TEST(test_dist_hung_rank_times_out_on_every_rank) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     expect_job_ends("hang", "rank 0 of 2: the gradient");
 }
 
 TEST(test_dist_rank_variables_without_a_launcher) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     const char *w = reference();
     char cmd[4096], out[16384];
     /* torchrun-style variables for a 1-process world: a plain run */
@@ -272,7 +264,7 @@ TEST(test_dist_nccl_averages_device_buckets) {
 /* pre-emption under mpirun: SIGTERM reaches rank 1 alone at step 3; both ranks stop after that step, rank 0 writes
  * one checkpoint (ckpt-3), and a 1-rank run resumed from it ends as the reference does */
 TEST(test_dist_sigterm_on_one_rank_stops_all_and_resumes_on_one_rank) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     const char *w = reference();
     char cmd[4096], out[16384], run[256], path[320];
     snprintf(run, sizeof run, "%s/sigterm", w);

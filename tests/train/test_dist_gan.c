@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include "tests/harness/test.h"
 
-#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
+#define MPI_ENV TEST_MPI_ENV
 
 TEST(test_dist_gan_two_ranks_train_the_discriminator) {
 #ifndef VAEC_HAVE_MPI

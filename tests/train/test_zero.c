@@ -20,20 +20,12 @@
 #include "train/zero.h"          // defines: zero_new, zero_apply, zero_gather_optimizer
 #include "train/zero_plan.h"     // defines: zero_plan_build
 
-#define MPI_ENV "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 "
+#define MPI_ENV TEST_MPI_ENV
 #define MPIRUN(n) MPI_ENV "timeout 300 mpirun --oversubscribe --bind-to none -np " #n " "
 /* global batch 6 (2 x 3, 3 x 2, 1 x 6); buckets of 2621 values: 29 buckets, most holding parts of tensors */
 #define TRAIN " train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --set train.lr=1e-5 --steps 4 " \
               "--set train.dist_bucket_mb=0.01 "
 
-static bool can_run_mpi(void) {
-#ifndef VAEC_HAVE_MPI
-    return false;
-#else
-    char out[256];
-    return test_run_command("command -v mpirun", out, sizeof out) == 0;
-#endif
-}
 
 static char work[128];
 static void cleanup(void) {
@@ -96,7 +88,7 @@ static void expect_identical(const char *a, const char *b) {
 }
 
 TEST(test_zero_stages_1_and_2_match_stage_0_bit_for_bit_on_2_and_3_ranks) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI): run scripts/install-deps.sh and rebuild");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI): run scripts/install-deps.sh and rebuild");
     const char *out = run("np2-s2", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=2");
     EXPECT(strstr(out, "zero_stage 2 on 2 ranks") && strstr(out, "AdamW state"), "no memory report:\n%s", out);
     run("np2-s0", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=0");
@@ -111,7 +103,7 @@ TEST(test_zero_stages_1_and_2_match_stage_0_bit_for_bit_on_2_and_3_ranks) {
 /* gradient accumulation: the first micro-steps add up in .grad with the hook unarmed, the last one's backward
  * hands the buckets over; stage 2 still updates the bits of stage 0 */
 TEST(test_zero2_with_gradient_accumulation_matches_stage_0) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     run("np2-accum-s0", MPIRUN(2), "--set train.batch_size=1 --set train.grad_accum_steps=3 --set train.zero_stage=0");
     const char *out = run("np2-accum-s2", MPIRUN(2), "--set train.batch_size=1 --set train.grad_accum_steps=3 --set train.zero_stage=2");
     EXPECT(strstr(out, "3 micro-steps") && !strstr(out, "overlap: 0 of"), "accumulation with overlap:\n%s", out);
@@ -121,7 +113,7 @@ TEST(test_zero2_with_gradient_accumulation_matches_stage_0) {
 /* handed over during backward or after it, with or without MPI's progress thread: the same collectives in the
  * same order, so the same bits; the log says how many buckets left before backward ended */
 TEST(test_zero_overlapped_reduction_equals_the_reduction_after_backward) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     const char *on = run("np3-s2", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=2");
     const char *off = run("np3-s2-after", MPIRUN(3), "--set train.batch_size=2 --set train.zero_stage=2 --set train.dist_overlap=false");
     int early = -1, all = -1;
@@ -169,7 +161,7 @@ static void expect_continues(const char *name, const char *ref) {
 }
 
 TEST(test_zero2_checkpoint_of_2_ranks_resumes_on_3_ranks_and_on_1_rank) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     run("np2-s2", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=2");
     char extra[512];
     snprintf(extra, sizeof extra, "--set train.batch_size=2 --set train.zero_stage=1 --resume %s/np2-s2/ckpt-000000002", work);
@@ -190,7 +182,7 @@ TEST(test_zero2_checkpoint_of_2_ranks_resumes_on_3_ranks_and_on_1_rank) {
 /* a checkpoint whose optimizer state does not fit the run (one tensor cut short, checksums intact): every
  * rank stops at resume with the file and the tensor named, and the job exits non-zero */
 TEST(test_zero_resume_with_mismatched_optimizer_state_names_the_tensor) {
-    if (!can_run_mpi()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
+    if (!test_have_mpirun()) TEST_SKIP("no MPI (mpirun or a build with MPI)");
     run("np2-s2", MPIRUN(2), "--set train.batch_size=3 --set train.zero_stage=2");
     char src[300], dir[300], cmd[4096], out[16384];
     snprintf(src, sizeof src, "%s/np2-s2/ckpt-000000002", work);
