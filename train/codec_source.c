@@ -215,7 +215,8 @@ static int begin_clip(codec_source *s, int clip, codec_clip *c) {
         snprintf(c->name, sizeof c->name, "%s[clip %d]", s->path, idx);
         frame_size_after_resize(s, (int)W, (int)H, &c->w, &c->h);
         c->frames = T;
-        c->fps = 24;
+        c->fps = h5video_clip_fps(s->h5, idx);
+        if (c->fps <= 0) c->fps = 24;
         s->info = *c;
         s->info.video_w = W, s->info.video_h = H;
         return 0;
@@ -265,12 +266,16 @@ tensor *codec_source_read(codec_source *s, int64_t n) {
     if (s->type == SRC_HDF5 || s->type == SRC_FRAMES) {
         int64_t t0 = s->pos, t1 = t0 + n < c->frames ? t0 + n : c->frames;
         tensor *out = tensor_empty(SHAPE(1, t1 - t0, c->h, c->w, 3));
-        size_t need = (size_t)(vw * vh * 3);
-        if (need > s->frame_cap) s->frame = xrealloc(s->frame, s->frame_cap = need);
+        size_t need = (size_t)(vw * vh * 3), window = s->type == SRC_HDF5 ? (size_t)(t1 - t0) : 1;
+        if (need * window > s->frame_cap) s->frame = xrealloc(s->frame, s->frame_cap = need * window);
+        /* HDF5: the window in one read (one chunk holds the clip) */
+        if (s->type == SRC_HDF5 && t1 > t0 && h5video_read(s->h5, s->clip, t0, t1 - t0, s->frame) != 0) {
+            tensor_release(out);
+            return NULL;
+        }
         for (int64_t t = t0; t < t1; t++) {
-            if (s->type == SRC_HDF5) {
-                if (h5video_read(s->h5, s->clip, t, 1, s->frame) != 0) { tensor_release(out); return NULL; }
-            } else {
+            const uint8_t *rgb = s->frame + (s->type == SRC_HDF5 ? (size_t)(t - t0) * need : 0);
+            if (s->type == SRC_FRAMES) {
                 char p[4096];
                 snprintf(p, sizeof p, "%s/%s", s->path, s->names[t]);
                 int w, h;
@@ -286,7 +291,7 @@ tensor *codec_source_read(codec_source *s, int64_t n) {
                 memcpy(s->frame, img, need);
                 free(img);
             }
-            frame_to_float(s, s->frame, (int)vw, (int)vh, tensor_f32(out) + (t - t0) * frame);
+            frame_to_float(s, rgb, (int)vw, (int)vh, tensor_f32(out) + (t - t0) * frame);
         }
         s->pos = t1;
         return out;
