@@ -37,11 +37,12 @@ static void codec_usage(const char *cmd) {
            "                  blended seams); auto (default) tiles only when a frame would not fit --max-memory\n"
            "  --max-memory B  the budget of --tile auto, e.g. 8G or 512M (default: half the available memory)\n\n");
     if (!strcmp(cmd, "encode"))
-        printf("  encodes video x (B,3,T,H,W) in [-1,1] from IN (safetensors, tensor 'x') and writes latents 'z'\n"
-               "  (B,4,T,H/8,W/8) to OUT. --mode sample (default, as Open-Sora) draws from the posterior with\n"
+        printf("  encodes the video IN and writes latents 'z' (B,4,T',H/8,W/8) to OUT (.safetensors, with the video's\n"
+               "  frame count, size and fps in its metadata). --mode sample (default, as Open-Sora) draws from the posterior with\n"
                "  --seed (default 42); --mode mean takes its mean.\n");
     if (!strcmp(cmd, "decode"))
-        printf("  decodes latents 'z' from IN and writes 'x' to OUT (--num-frames: frames to decode to).\n");
+        printf("  decodes latents 'z' from IN (.safetensors) and writes the video to OUT (--num-frames: frames to decode\n"
+               "  to; default: the count in IN's metadata, else the smallest with that many latent frames, 5 -> 17).\n");
     if (!strcmp(cmd, "reconstruct"))
         printf("  encodes (posterior mean) and decodes 'x' from IN, writes the reconstruction 'x' to OUT and\n"
                "  prints PSNR and SSIM per clip and overall; --side-by-side writes input | reconstruction in one frame.\n");
@@ -52,7 +53,7 @@ static void codec_usage(const char *cmd) {
            "    spatial   x is RGB video; CKPT a diffusers AutoencoderKL file or an Open-Sora pipeline file\n"
            "    temporal  x is the spatial latent x_z (B,4,T,h,w); CKPT an Open-Sora temporal VAE (bare keys or temporal_vae.*)\n"
            "    pipeline  x is RGB video, z the normalised latent ((z - shift) / scale); CKPT an Open-Sora pipeline file\n"
-           "  decode without --num-frames decodes the smallest frame count with that many latent frames (5 -> 17).\n");
+           "  Details: docs/commands.md (file types, streaming, tiling), docs/video-vae.md (windows against upstream's chunks).\n");
 }
 
 static int parse_codec(int argc, char **argv, codec_args *a) {
