@@ -1,9 +1,11 @@
 /* cmd_codec.c: `vaec encode`, `vaec decode`, `vaec reconstruct` (interfaces.md): options, the model, and the
  * input and output by file type (train/codec_source.h, train/codec_sink.h); the windowed loop is cli/codec_run.c. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "autograd/autograd.h"      // defines: ag_set_grad_enabled
 #include "cli/codec_run.h"          // defines: codec_run
 #include "cli/commands.h"
@@ -156,6 +158,15 @@ static double seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Ctrl-C or a kill while writing: the temporary output goes with the process (async-signal-safe unlink) */
+static codec_sink *volatile g_sink;
+static void on_signal(int sig) {
+    const char *tmp = g_sink ? codec_sink_tmp_path(g_sink) : NULL;
+    if (tmp) unlink(tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static int run_codec(int argc, char **argv, codec_op op) {
     codec_args a;
     if (parse_codec(argc, argv, &a) != 0) return 2;
@@ -169,6 +180,9 @@ static int run_codec(int argc, char **argv, codec_op op) {
     if (!src) FATAL("%s", vaec_last_error());
     codec_sink *sink = codec_sink_open(a.output, op == CODEC_ENCODE, codec_source_num_clips(src));
     if (!sink) FATAL("%s", vaec_last_error());
+    g_sink = sink;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     /* tiles are chosen for the first clip's size (clips of an HDF5 dataset or a safetensors file share it) */
     codec_clip first;
     if (codec_source_begin(src, 0, &first) != 0) FATAL("%s", vaec_last_error());
@@ -178,11 +192,13 @@ static int run_codec(int argc, char **argv, codec_op op) {
     rng_state rng = rng_seed((uint64_t)a.seed);
     codec_run_options ro = {.op = op, .num_frames = a.num_frames, .side_by_side = a.side_by_side};
     if (codec_run(&m, src, sink, &ro, &rng) != 0) {
+        g_sink = NULL;
         codec_sink_abort(sink);   /* nothing half-written stays behind */
         FATAL("%s", vaec_last_error());
     }
     char what[160];
     snprintf(what, sizeof what, "%s", codec_sink_describe(sink));
+    g_sink = NULL;   /* finish renames the temporary file: nothing for the handler from here on */
     if (codec_sink_finish(sink) != 0) FATAL("%s", vaec_last_error());
     printf("written to %s (%s) in %.2f s\n", a.output, what, seconds() - t0);
     codec_source_close(src);

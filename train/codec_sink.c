@@ -336,3 +336,9 @@ void codec_sink_abort(codec_sink *k) {
 }
 
 const char *codec_sink_describe(const codec_sink *k) { return k->describe; }
+
+const char *codec_sink_tmp_path(const codec_sink *k) {
+    if (k->type == SINK_VIDEO) return k->video ? video_writer_tmp_path(k->video) : NULL;
+    if (k->type == SINK_HDF5) return k->h5 ? h5video_tmp_path(k->h5) : NULL;
+    return k->type == SINK_SAFETENSORS ? k->tmp : NULL;
+}
