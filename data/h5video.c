@@ -270,6 +270,21 @@ int h5video_clip_shape(const h5video *v, int clip, int64_t *T, int64_t *H, int64
     return 0;
 }
 
+double h5video_clip_fps(const h5video *v, int clip) {
+    int64_t dims[4];
+    hid_t d = open_clip(v, clip, dims);
+    if (d < 0) return 0;
+    double fps = 0;
+    if (H5Aexists(d, "fps") > 0) {
+        hid_t a = H5Aopen(d, "fps", H5P_DEFAULT);
+        if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &fps) < 0) fps = 0;
+        if (a >= 0) H5Aclose(a);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    H5Dclose(d);
+    return fps > 0 ? fps : 0;
+}
+
 int h5video_read(const h5video *v, int clip, int64_t t0, int64_t n, uint8_t *out) {
     int64_t dims[4];
     hid_t d = open_clip(v, clip, dims);

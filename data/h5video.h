@@ -23,6 +23,8 @@ void h5video_close(h5video *v);
 int h5video_num_clips(const h5video *v);
 /* 0, or -1 + error (clip out of range, not uint8, not (T,H,W,3)) */
 int h5video_clip_shape(const h5video *v, int clip, int64_t *T, int64_t *H, int64_t *W);
+/* the clip's fps attribute; 0 when absent or unreadable */
+double h5video_clip_fps(const h5video *v, int clip);
 /* reads frames [t0, t0+n) of a clip into out (n,H,W,3) uint8; 0 or -1 + error naming file and clip */
 int h5video_read(const h5video *v, int clip, int64_t t0, int64_t n, uint8_t *out);
 

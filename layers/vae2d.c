@@ -1,6 +1,7 @@
 /* vae2d.c: micro-batched per-frame spatial VAE over video (see vae2d.h). */
 #include "layers/vae2d.h"
-#include "core/ops.h"   // defines: op_reshape, op_slice, op_concat, op_mul_scalar
+#include "core/ops.h"               // defines: op_reshape, op_slice, op_concat, op_mul_scalar
+#include "layers/vae2d_tiling.h"   // defines: autoencoder_kl_encode_tiled, autoencoder_kl_decode_tiled
 
 /* runs f on chunks of `chunk` frames along dim 0 of frames (N,...) and concatenates the results */
 typedef tensor *(*frame_fn)(const vae2d *v, tensor *frames, bool sample, rng_state *rng);
@@ -20,12 +21,12 @@ static tensor *over_chunks(const vae2d *v, tensor *frames, frame_fn f, bool samp
 }
 
 static tensor *encode_frames(const vae2d *v, tensor *frames, bool sample, rng_state *rng) {
-    diag_gaussian p = posterior_from_moments(autoencoder_kl_encode(&v->vae, frames));
+    diag_gaussian p = posterior_from_moments(autoencoder_kl_encode_tiled(&v->vae, frames, v->tile_sample_size));
     return sample ? posterior_sample(&p, rng) : posterior_mode(&p);
 }
 
 static tensor *decode_frames(const vae2d *v, tensor *z, bool sample, rng_state *rng) {
-    return autoencoder_kl_decode(&v->vae, z);
+    return autoencoder_kl_decode_tiled(&v->vae, z, v->tile_sample_size);
 }
 
 tensor *vae2d_encode(const vae2d *v, tensor *x, bool sample, rng_state *rng) {

@@ -4,7 +4,8 @@
  *         posterior sample (or mean) * scaling_factor -> (B,T,H/8,W/8,4)
  * decode: z / scaling_factor -> micro batches -> decoder -> (B,T,H,W,3)
  * Micro batches are slices of one autograd graph, so in training gradients flow through every chunk
- * (upstream's wrapper could not train with micro batches). Channels-last: the (B*T) frame view is free. */
+ * (upstream's wrapper could not train with micro batches). Channels-last: the (B*T) frame view is free.
+ * tile_sample_size > 0 turns on diffusers-style spatial tiling (inference only, layers/vae2d_tiling.h). */
 #ifndef VAEC_LAYERS_VAE2D_H
 #define VAEC_LAYERS_VAE2D_H
 #include "layers/autoencoder_kl.h"   // defines: autoencoder_kl
@@ -13,6 +14,7 @@
 typedef struct {
     autoencoder_kl vae;
     int micro_batch_size;    /* frames per chunk; <= 0 means all at once */
+    int tile_sample_size;    /* > 0: frames larger than this are encoded/decoded in tiles (vae2d_tiling.h) */
 } vae2d;
 
 /* sample: true draws from the posterior with rng (Open-Sora's default), false uses its mean */

@@ -34,7 +34,7 @@ TEST(test_cli_encode_decode_reconstruct_spatial) {
     EXPECT(z && z->shape[0] == 1 && z->shape[1] == 3 && z->shape[2] == 8 && z->shape[4] == 4, "latent shape wrong: %s", vaec_last_error());
     /* the same numbers as the library: CLI adds only file I/O */
     if (z) {
-        vae2d v;
+        vae2d v = {0};
         autoencoder_kl_config c = autoencoder_kl_config_sdxl();
         c.n_blocks = 2, c.block_out_channels[0] = 32, c.block_out_channels[1] = 64, c.layers_per_block = 1, c.norm_num_groups = 8;
         autoencoder_kl_init(&v.vae, &c, 0);

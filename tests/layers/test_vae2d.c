@@ -66,7 +66,7 @@ TEST(test_vae2d_micro_batches_match_one_batch_with_gradients) {
 }
 
 TEST(test_vae2d_applies_scaling_factor_to_the_mean) {
-    vae2d v;
+    vae2d v = {0};
     small_vae(&v, 3);
     tensor *x = gc_input(SHAPE(1, 2, 8, 8, 3), 4);
     x->requires_grad = false;
