@@ -12,6 +12,7 @@
 #include "core/crc32c.h"        // defines: crc32c_update
 #include "data/h5video.h"       // defines: h5video_create, h5video_append
 #include "data/video_encode.h"  // defines: video_writer_open
+#include "train/checkpoint.h"    // defines: remove_tree
 
 typedef enum { SINK_VIDEO, SINK_PNG, SINK_HDF5, SINK_SAFETENSORS } sink_type;
 
@@ -282,20 +283,6 @@ static int finish_safetensors(codec_sink *k) {
     ok = (fclose(out) == 0) && ok;
     if (!ok) return vaec_set_error("output '%s': writing '%s' failed, disk full? (%s)", k->path, k->tmp, strerror(errno));
     return 0;
-}
-
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) { unlink(path); return; }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[4400];
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        remove_tree(p);
-    }
-    closedir(d);
-    rmdir(path);
 }
 
 static void sink_free(codec_sink *k) {

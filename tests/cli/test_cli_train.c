@@ -15,27 +15,6 @@
 #include "tests/harness/test.h"
 
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char *b = calloc(1, 1 << 20);
-    size_t n = fread(b, 1, (1 << 20) - 1, f);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
-/* the metrics line of `step` (without its trailing fields that do not matter) */
-static const char *line_of(const char *text, int step, char *buf, size_t n) {
-    char key[32];
-    snprintf(key, sizeof key, "{\"step\": %d,", step);
-    const char *s = text ? strstr(text, key) : NULL;
-    if (!s) return "";
-    size_t k = strcspn(s, "\n");
-    snprintf(buf, n, "%.*s", (int)k, s);
-    return buf;
-}
-
 /* with a learning-rate warm-up and an EMA of the weights, so that resume covers both (a cosine schedule would
  * differ between the 6-step run and the 4-step one: its length is train.steps) */
 #define SCHEDULE_AND_EMA "--set train.lr_schedule=warmup --set train.warmup_steps=4 --set train.ema_decay=0.9"
@@ -63,9 +42,9 @@ TEST(test_cli_train_resume_continues_exactly) {
     char p1[256], p2[256], a[512], b[512];
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
     snprintf(p2, sizeof p2, "%s/part/metrics.jsonl", dir);
-    char *full = slurp(p1), *part = slurp(p2);
+    char *full = test_read_text(p1), *part = test_read_text(p2);
     for (int s = 1; s <= 6; s++) {
-        const char *la = line_of(full, s, a, sizeof a), *lb = line_of(part, s, b, sizeof b);
+        const char *la = test_metrics_line(full, s, a, sizeof a), *lb = test_metrics_line(part, s, b, sizeof b);
         EXPECT(*la && !strcmp(la, lb), "step %d differs after resume:\n  %s\n  %s", s, la, lb);
     }
     free(full);
@@ -84,10 +63,10 @@ TEST(test_cli_train_resume_continues_exactly) {
     EXPECT(test_tensors_differing(p1, p2, first, sizeof first) > 0, "the EMA weights equal the weights: the average is not kept");
     /* the learning rate follows the schedule: a linear warm-up over 4 steps, then constant */
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
-    full = slurp(p1);
+    full = test_read_text(p1);
     double lr[7] = {0};
     for (int st = 1; st <= 6; st++) {
-        const char *l = strstr(line_of(full, st, a, sizeof a), "\"lr\": ");
+        const char *l = strstr(test_metrics_line(full, st, a, sizeof a), "\"lr\": ");
         lr[st] = l ? atof(l + 6) : -1;
     }
     free(full);

@@ -10,26 +10,6 @@
 #include "train/gan_config.h"      // defines: gan_config_from
 #include "train/train_config.h"    // defines: train_config_from
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    char *b = calloc(1, 1 << 20);
-    size_t n = fread(b, 1, (1 << 20) - 1, f);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
-static const char *line_of(const char *text, int step, char *buf, size_t n) {
-    char key[32];
-    snprintf(key, sizeof key, "{\"step\": %d,", step);
-    const char *s = text ? strstr(text, key) : NULL;
-    if (!s) return "";
-    size_t k = strcspn(s, "\n");
-    snprintf(buf, n, "%.*s", (int)k, s);
-    return buf;
-}
-
 static double field(const char *line, const char *name) {
     char key[64];
     snprintf(key, sizeof key, "\"%s\": ", name);
@@ -61,15 +41,15 @@ TEST(test_cli_train_gan_resume_continues_exactly) {
     char p1[256], p2[256], a[1024], b[1024], first[512];
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
     snprintf(p2, sizeof p2, "%s/part/metrics.jsonl", dir);
-    char *full = slurp(p1), *part = slurp(p2);
+    char *full = test_read_text(p1), *part = test_read_text(p2);
     for (int s = 1; s <= 6; s++) {
-        const char *la = line_of(full, s, a, sizeof a), *lb = line_of(part, s, b, sizeof b);
+        const char *la = test_metrics_line(full, s, a, sizeof a), *lb = test_metrics_line(part, s, b, sizeof b);
         EXPECT(*la && !strcmp(la, lb), "step %d differs after resume:\n  %s\n  %s", s, la, lb);
     }
     /* the adversarial term: none before discriminator_start (steps 1-2), then weighted; the LeCam EMAs move */
-    const char *l2 = line_of(full, 2, a, sizeof a);
+    const char *l2 = test_metrics_line(full, 2, a, sizeof a);
     EXPECT(field(l2, "adversarial_loss") == 0 && field(l2, "d_weight") == 0, "step 2 (before the start): %s", l2);
-    const char *l6 = line_of(full, 6, a, sizeof a);
+    const char *l6 = test_metrics_line(full, 6, a, sizeof a);
     EXPECT(field(l6, "adversarial_loss") != 0 && field(l6, "d_weight") > 0 && field(l6, "disc_loss") > 0 &&
                field(l6, "lecam_ema_real") != 0 && field(l6, "lecam_ema_fake") != 0 && strstr(l6, "\"disc_skipped\": false"),
            "step 6 lacks the adversarial fields: %s", l6);

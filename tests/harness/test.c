@@ -199,3 +199,23 @@ bool test_have_mpirun(void) {
     return test_run_command("command -v mpirun", out, sizeof out) == 0;
 #endif
 }
+
+char *test_read_text(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char *b = calloc(1, 1 << 20);
+    size_t n = b ? fread(b, 1, (1 << 20) - 1, f) : 0;
+    if (b) b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+const char *test_metrics_line(const char *text, int step, char *buf, size_t n) {
+    char key[32];
+    snprintf(key, sizeof key, "{\"step\": %d,", step);
+    const char *s = text ? strstr(text, key) : NULL;
+    if (!s) return "";
+    size_t k = strcspn(s, "\n");
+    snprintf(buf, n, "%.*s", (int)k, s);
+    return buf;
+}

@@ -39,6 +39,11 @@ int test_run_command(const char *cmd, char *out, size_t n);
    77 or 127 mean the Python lacks torch/diffusers/h5py or is absent: the caller reports itself skipped. */
 int test_run_python(const char *script, const char *args, char *out, size_t n);
 
+/* A text file's first MiB, NUL-terminated (caller frees); NULL if it cannot be opened. */
+char *test_read_text(const char *path);
+/* The metrics.jsonl line of `step` in text (up to its newline) copied into buf; "" when absent. */
+const char *test_metrics_line(const char *text, int step, char *buf, size_t n);
+
 /* Whether this build has MPI and `mpirun` is on PATH: the multi-rank tests skip, loudly, without both. */
 bool test_have_mpirun(void);
 /* the environment every multi-rank test runs mpirun under: root allowed (CI runs as root), one thread a rank,
