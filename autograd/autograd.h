@@ -93,6 +93,11 @@ bool ag_partial_skips(const tensor *t);
 bool ag_partial_active(void);
 void ag_partial_push_target(const tensor *t);
 void ag_partial_pop_targets(int n);
+/* autograd/partial.c: grad_of.c enters and leaves a partial walk; at most AG_PARTIAL_MAX_TARGETS targets at once */
+enum { AG_PARTIAL_MAX_TARGETS = 64 };
+void ag_partial_enter(void);
+void ag_partial_leave(void);
+int ag_partial_n_targets(void);
 
 /* activation checkpointing: run fn without recording; recompute with recording in backward */
 typedef tensor *(*ag_segment_fn)(void *ctx, tensor **inputs);

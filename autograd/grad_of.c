@@ -35,33 +35,12 @@ static void set_put(ptr_set *s, const tensor *t) {
     s->slots[i] = t;
 }
 
-/* ---- the walk's state, read by ag_grad_add (through ag_partial_skips) and by checkpoint recomputation ---- */
-#define MAX_TARGETS 64
-static _Thread_local const tensor *targets[MAX_TARGETS];
-static _Thread_local int n_targets, partial_depth;
-
-bool ag_partial_skips(const tensor *t) {
-    if (!partial_depth || t->grad_fn) return false;
-    for (int i = 0; i < n_targets; i++)
-        if (targets[i] == t) return false;
-    return true;
-}
-
-bool ag_partial_active(void) { return partial_depth > 0; }
-
-void ag_partial_push_target(const tensor *t) {
-    CHECK(n_targets < MAX_TARGETS, "ag_grad_of: more than %d tensors to differentiate (checkpoint inputs included)",
-          MAX_TARGETS);
-    targets[n_targets++] = t;
-}
-
-void ag_partial_pop_targets(int n) { n_targets -= n; }
-
 typedef struct { tensor *t; bool was; } flag_undo;
 
 void ag_grad_of(tensor *out, int n, tensor **wrt, tensor **grads) {
     CHECK(out->numel == 1, "ag_grad_of: needs a scalar, got %lld elements", (long long)out->numel);
-    CHECK(n >= 1 && n + n_targets <= MAX_TARGETS, "ag_grad_of: %d tensors to differentiate (1 to %d)", n, MAX_TARGETS);
+    CHECK(n >= 1 && n + ag_partial_n_targets() <= AG_PARTIAL_MAX_TARGETS, "ag_grad_of: %d tensors to differentiate (1 to %d)", n,
+          AG_PARTIAL_MAX_TARGETS);
     int n_nodes;
     ag_node **nodes = ag_tape_nodes(&n_nodes);
     ptr_set dep;
@@ -94,7 +73,7 @@ void ag_grad_of(tensor *out, int n, tensor **wrt, tensor **grads) {
         wrt[k]->grad = NULL;
         ag_partial_push_target(wrt[k]);
     }
-    partial_depth++;
+    ag_partial_enter();
     const bool prev = ag_set_grad_enabled(false);
     if (set_has(&dep, out)) {
         CHECK(out->grad == NULL || out->retain_grad, "ag_grad_of: the scalar already holds a gradient");
@@ -124,7 +103,7 @@ void ag_grad_of(tensor *out, int n, tensor **wrt, tensor **grads) {
         out->grad = saved_out_grad;
     }
     ag_set_grad_enabled(prev);
-    partial_depth--;
+    ag_partial_leave();
     ag_partial_pop_targets(n);
     for (int k = 0; k < n; k++) {
         tensor *g = captured[k] ? captured[k] : wrt[k]->grad;
