@@ -77,8 +77,9 @@ static int open_source(const char *input, clip_source *s) {
                 return rc;
             }
         }
-        s->videos = l.paths, s->n = l.n;
+        s->videos = l.paths, s->n = l.n;   /* the paths are kept; the rest of the list goes */
         free(l.lines);
+        free(l.num_frames);
         return 0;
     }
     if (path_is_dir(input)) {
