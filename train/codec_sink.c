@@ -10,11 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/crc32c.h"        // defines: crc32c_update
+#include "data/h5latents.h"     // defines: h5latents_create, h5latents_append
 #include "data/h5video.h"       // defines: h5video_create, h5video_append
 #include "data/video_encode.h"  // defines: video_writer_open
 #include "train/checkpoint.h"    // defines: remove_tree
 
-typedef enum { SINK_VIDEO, SINK_PNG, SINK_HDF5, SINK_SAFETENSORS } sink_type;
+typedef enum { SINK_VIDEO, SINK_PNG, SINK_HDF5, SINK_H5LATENTS, SINK_SAFETENSORS } sink_type;
 
 struct codec_sink {
     sink_type type;
@@ -28,6 +29,9 @@ struct codec_sink {
     uint8_t *rgb;            /* one 8-bit frame (video, PNG), or the whole clip (HDF5) */
     size_t rgb_cap;
     h5video_writer *h5;
+    h5latents_writer *h5z;   /* latents to .h5: the layout of `vaec data encode` */
+    float *z;                /* h5z: the clip's latents so far, (T,h,w,C) as they come */
+    size_t z_cap;
     FILE **spill;            /* safetensors: n_clips x C files of raw float32, channels-first */
 };
 
@@ -84,8 +88,7 @@ codec_sink *codec_sink_open(const char *path, bool latents, int n_clips) {
         k->type = SINK_SAFETENSORS;
         snprintf(k->describe, sizeof k->describe, "safetensors");
     } else if (has_ext(k->path, "h5") || has_ext(k->path, "hdf5")) {
-        k->type = SINK_HDF5;
-        if (latents) err = "latents go to a .safetensors file (HDF5 output holds video clips)";
+        k->type = latents ? SINK_H5LATENTS : SINK_HDF5;
     } else if (video_is_output_name(k->path)) {
         k->type = SINK_VIDEO;
         if (latents) err = "latents cannot be written as a video: name a .safetensors output";
@@ -104,7 +107,11 @@ codec_sink *codec_sink_open(const char *path, bool latents, int n_clips) {
         codec_sink_abort(k);
         return NULL;
     }
-    if (k->type == SINK_HDF5) {
+    if (k->type == SINK_H5LATENTS) {
+        snprintf(k->describe, sizeof k->describe, "HDF5 latents, %s", H5LATENTS_FORMAT);
+        k->h5z = h5latents_create(k->path, false);
+        if (!k->h5z) { codec_sink_abort(k); return NULL; }
+    } else if (k->type == SINK_HDF5) {
         snprintf(k->describe, sizeof k->describe, "HDF5 clips");
         k->h5 = h5video_create(k->path, false);
         if (!k->h5) { codec_sink_abort(k); return NULL; }
@@ -123,7 +130,7 @@ int codec_sink_begin(codec_sink *k, const codec_clip *info) {
     k->info = *info;
     k->frames = 0;
     if (k->clip == 0) k->first = *info;
-    if (k->type != SINK_SAFETENSORS && info->c != 3)
+    if (k->type != SINK_SAFETENSORS && k->type != SINK_H5LATENTS && info->c != 3)
         return vaec_set_error("output '%s': frames with %lld channels are not RGB: name a .safetensors output", k->path,
                               (long long)info->c);
     if (k->type == SINK_VIDEO) {
@@ -200,6 +207,13 @@ int codec_sink_write(codec_sink *k, const tensor *frames) {
         k->frames += n;
         return 0;
     }
+    if (k->type == SINK_H5LATENTS) {   /* kept as it comes; made channels-first when the clip ends */
+        size_t have = (size_t)k->frames * px * (size_t)C, add = (size_t)n * px * (size_t)C;
+        if (have + add > k->z_cap) k->z = xrealloc(k->z, (k->z_cap = 2 * (have + add)) * sizeof(float));
+        memcpy(k->z + have, x, add * sizeof(float));
+        k->frames += n;
+        return 0;
+    }
     size_t need = k->type == SINK_HDF5 ? (size_t)(k->frames + n) * px * 3 : px * 3;
     if (need > k->rgb_cap) k->rgb = xrealloc(k->rgb, k->rgb_cap = need + (k->type == SINK_HDF5 ? need / 2 : 0));
     for (int64_t t = 0; t < n; t++) {
@@ -217,6 +231,17 @@ int codec_sink_end(codec_sink *k, int64_t video_frames) {
     if (k->type == SINK_VIDEO) {
         int rc = video_writer_finish(k->video);   /* the one clip is in place now */
         k->video = NULL;
+        return rc;
+    }
+    if (k->type == SINK_H5LATENTS) {
+        const int64_t C = k->info.c, T = k->frames, px = k->info.h * k->info.w;
+        float *chw = xmalloc((size_t)(C * T * px) * sizeof(float));
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t i = 0; i < T * px; i++) chw[c * T * px + i] = k->z[i * C + c];
+        const int64_t shape[4] = {C, T, k->info.h, k->info.w};
+        int rc = h5latents_append(k->h5z, chw, NULL, shape, k->info.name, video_frames > 0 ? video_frames : T,
+                                  k->info.fps > 0 ? k->info.fps : 24);
+        free(chw);
         return rc;
     }
     if (k->type == SINK_HDF5)
@@ -289,6 +314,7 @@ static void sink_free(codec_sink *k) {
     if (k->spill) for (int i = 0; i < k->n_clips * k->first.c; i++) if (k->spill[i]) fclose(k->spill[i]);
     free(k->spill);
     free(k->rgb);
+    free(k->z);
     free(k->path);
     free(k->tmp);
     free(k);
@@ -299,6 +325,10 @@ int codec_sink_finish(codec_sink *k) {
     if (k->type == SINK_HDF5) {
         rc = h5video_finish(k->h5);
         k->h5 = NULL;
+    } else if (k->type == SINK_H5LATENTS) {
+        const char *key = "written_by", *value = "vaec encode";
+        rc = h5latents_finish(k->h5z, &key, &value, 1);
+        k->h5z = NULL;
     } else if (k->type != SINK_VIDEO) {
         if (k->type == SINK_SAFETENSORS) rc = finish_safetensors(k);
         struct stat sb;
@@ -318,6 +348,7 @@ void codec_sink_abort(codec_sink *k) {
     if (!k) return;
     if (k->video) video_writer_abort(k->video);
     if (k->h5) h5video_abort(k->h5);
+    if (k->h5z) h5latents_abort(k->h5z);
     if (k->tmp && (k->type == SINK_PNG || k->type == SINK_SAFETENSORS)) remove_tree(k->tmp);
     sink_free(k);
 }
@@ -327,5 +358,6 @@ const char *codec_sink_describe(const codec_sink *k) { return k->describe; }
 const char *codec_sink_tmp_path(const codec_sink *k) {
     if (k->type == SINK_VIDEO) return k->video ? video_writer_tmp_path(k->video) : NULL;
     if (k->type == SINK_HDF5) return k->h5 ? h5video_tmp_path(k->h5) : NULL;
+    if (k->type == SINK_H5LATENTS) return k->h5z ? k->tmp : NULL;   /* h5latents writes PATH.tmp.<pid> too */
     return k->type == SINK_SAFETENSORS ? k->tmp : NULL;
 }

@@ -3,13 +3,14 @@
  *
  *   NAME.mp4 / .mkv / .webm   one video clip (data/video_encode.h: H.264 when FFmpeg has libx264), fps kept
  *   NAME/ (or no extension)   a folder of PNG frames 000000.png, ...; several clips: clip000000/000000.png, ...
- *   NAME.h5 / .hdf5           vaec's HDF5 clip layout (data/h5video.h), one entry per clip with its fps
+ *   NAME.h5 / .hdf5           vaec's HDF5 clip layout (data/h5video.h), one entry per clip with its fps;
+ *                             latents: the video-latents-v1 layout of `vaec data encode` (data/h5latents.h)
  *   NAME.safetensors          tensor `x` or `z`, (B,C,T,H,W) float32, one row per clip (all one shape);
  *                             latents also carry vaec.frames, vaec.height, vaec.width and vaec.fps metadata
  *                             (the video they came from), which decode uses to restore length, size and fps
  *
  * safetensors and videos stream: every window goes to disk (a spill file per channel, since the file is
- * channels-first) and memory stays flat for any length. PNG folders write frame by frame. HDF5 holds a
+ * channels-first) and memory stays flat for any length. PNG folders write frame by frame. HDF5 (clips or latents) holds a
  * clip in memory until the clip ends (h5video writes whole clips).
  *
  *   codec_sink *k = codec_sink_open(path, latents, n_clips);   // NULL + error: bad name, missing folder, ...

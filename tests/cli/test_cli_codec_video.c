@@ -302,3 +302,54 @@ TEST(test_cli_encode_long_video_peak_memory_is_flat) {
     EXPECT(rss[1] > 0 && rss[1] - rss[0] < 8 * 1024, "peak RSS grew from %ld to %ld KiB with twice the length", rss[0], rss[1]);
     cleanup();
 }
+
+/* latents to .h5: the video-latents-v1 layout of `vaec data encode`, the same values as the .safetensors output */
+TEST(test_cli_encode_to_hdf5_latents_matches_safetensors) {
+    if (!have_ffmpeg()) return;
+    const char *d = tmpdir();
+    char args[1024], out[8192], path[512];
+    snprintf(args, sizeof args, "-f lavfi -i testsrc=size=36x28:rate=10 -frames:v 11 -c:v libvpx-vp9 %s/in.webm", d);
+    if (!ffmpeg(args)) { cleanup(); return; }
+    snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.safetensors --mode mean", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "encode to safetensors:\n%s", out);
+    snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.h5 --mode mean", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0 && strstr(out, "video-latents-v1"), "encode to .h5:\n%s", out);
+    snprintf(path, sizeof path, "%s/z.safetensors", d);
+    tensor *z = video_load(path, "z");
+    EXPECT(z != NULL, "cannot read %s", path);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    snprintf(path, sizeof path, "%s/z.h5", d);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    EXPECT(f >= 0, "cannot open %s", path);
+    if (z && f >= 0) {
+        hid_t ds = H5Dopen2(f, "/latents/000000", H5P_DEFAULT);
+        hsize_t dims[4] = {0};
+        if (ds >= 0) {
+            hid_t s = H5Dget_space(ds);
+            EXPECT(H5Sget_simple_extent_ndims(s) == 4, "/latents/000000 is not 4-D");
+            H5Sget_simple_extent_dims(s, dims, NULL);
+            H5Sclose(s);
+        }
+        /* video_load gives (1,T,h,w,C); the file is (C,T,h,w) */
+        EXPECT(ds >= 0 && (int64_t)dims[0] == z->shape[4] && (int64_t)dims[1] == z->shape[1] &&
+               (int64_t)dims[2] == z->shape[2] && (int64_t)dims[3] == z->shape[3],
+               "/latents/000000 is %llux%llux%llux%llu, the safetensors z (1,T,h,w,C) (1,%lld,%lld,%lld,%lld)", (unsigned long long)dims[0],
+               (unsigned long long)dims[1], (unsigned long long)dims[2], (unsigned long long)dims[3], (long long)z->shape[1],
+               (long long)z->shape[2], (long long)z->shape[3], (long long)z->shape[4]);
+        if (ds >= 0 && (int64_t)(dims[0] * dims[1] * dims[2] * dims[3]) == z->numel) {
+            float *buf = malloc(sizeof(float) * (size_t)z->numel);
+            EXPECT(H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "cannot read /latents/000000");
+            const float *ref = tensor_f32(z);
+            double worst = 0;
+            const int64_t C = z->shape[4], thw = z->numel / C;
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t i = 0; i < thw; i++) worst = fmax(worst, fabs((double)buf[c * thw + i] - ref[i * C + c]));
+            EXPECT(worst == 0, "the .h5 latents differ from the .safetensors ones by up to %g", worst);
+            free(buf);
+        }
+        if (ds >= 0) H5Dclose(ds);
+    }
+    if (f >= 0) H5Fclose(f);
+    tensor_release(z);
+    cleanup();
+}
