@@ -19,6 +19,7 @@
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
 #include "tests/harness/tiny_models.h"
+#include "tests/harness/video_files.h"   // defines: video_files_ffmpeg
 #include "train/video_io.h"
 
 static char g_dir[256];
@@ -45,13 +46,6 @@ static bool have_ffmpeg(void) {
     return video_available();
 }
 
-static bool ffmpeg(const char *args) {
-    char cmd[2048], out[4096];
-    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -v error -y %s", args);
-    int rc = test_run_command(cmd, out, sizeof out);
-    EXPECT(rc == 0, "%s failed:\n%s", cmd, out);
-    return rc == 0;
-}
 
 /* ffprobe's frames (counted by decoding), width, height and frame rate of a video file */
 static bool probe(const char *path, int *frames, int *w, int *h, double *fps) {
@@ -95,7 +89,7 @@ TEST(test_cli_reconstruct_mp4_webm_mkv_and_ffprobe_reads_them_back) {
     for (int i = 0; i < 3; i++) {
         snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=64x48:rate=%g -vf scale=%d:%d -frames:v %d %s %s/in.%s",
                  v[i].fps, v[i].w, v[i].h, v[i].frames, v[i].codec, d, v[i].ext);
-        if (!ffmpeg(args)) break;
+        if (!video_files_ffmpeg(args)) break;
         snprintf(args, sizeof args, "reconstruct --input %s/in.%s --output %s/rec.%s", d, v[i].ext, d, v[i].ext);
         EXPECT(vaec(args, out, sizeof out) == 0 && strstr(out, "PSNR") && strstr(out, "SSIM") && strstr(out, "overall:"),
                "reconstruct %s:\n%s", v[i].ext, out);
@@ -169,7 +163,7 @@ TEST(test_cli_codec_frame_folders_and_hdf5_in_and_out) {
     snprintf(args, sizeof args, "%s/frames", d);
     mkdir(args, 0777);
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=64x48:rate=8 -vf scale=45:31 -frames:v 7 %s/frames/f%%03d.png", d);
-    if (!ffmpeg(args)) return;
+    if (!video_files_ffmpeg(args)) return;
     /* a PNG folder of odd-sized frames -> HDF5 clips of the same size */
     snprintf(args, sizeof args, "reconstruct --input %s/frames --output %s/rec.h5", d, d);
     EXPECT(vaec(args, out, sizeof out) == 0 && strstr(out, "7 frames 45x31"), "frames -> h5:\n%s", out);
@@ -203,7 +197,7 @@ TEST(test_cli_codec_bad_input_names_the_file_and_leaves_nothing) {
     EXPECT(access(path, F_OK) != 0 && !test_tmp_left(path), "something was written for a failed run");
     /* an unsupported output type */
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=16x16:rate=5 -frames:v 3 -c:v ffv1 %s/ok.mkv", d);
-    if (!ffmpeg(args)) return;
+    if (!video_files_ffmpeg(args)) return;
     snprintf(args, sizeof args, "reconstruct --input %s/ok.mkv --output %s/o.gif", d, d);
     EXPECT(vaec(args, out, sizeof out) != 0 && strstr(out, "o.gif") && strstr(out, "unknown output type"), "unsupported output:\n%s", out);
     /* an output folder that does not exist */
@@ -211,7 +205,7 @@ TEST(test_cli_codec_bad_input_names_the_file_and_leaves_nothing) {
     EXPECT(vaec(args, out, sizeof out) != 0 && strstr(out, "does not exist") && strstr(out, "no/such/dir"), "missing folder:\n%s", out);
     /* frames smaller than 8 */
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=6x6:rate=5 -frames:v 3 -c:v ffv1 %s/tiny.mkv", d);
-    if (!ffmpeg(args)) return;
+    if (!video_files_ffmpeg(args)) return;
     snprintf(args, sizeof args, "reconstruct --input %s/tiny.mkv --output %s/o2.mp4", d, d);
     EXPECT(vaec(args, out, sizeof out) != 0 && strstr(out, "tiny.mkv") && strstr(out, "smaller than 8x8"), "6x6 frames:\n%s", out);
     snprintf(path, sizeof path, "%s/o2.mp4", d);
@@ -280,7 +274,7 @@ TEST(test_cli_encode_long_video_peak_memory_is_flat) {
         snprintf(z, sizeof z, "%s/long%d.safetensors", d, lengths[i]);
         snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=256x256:rate=24 -frames:v %d -c:v libx264 -preset ultrafast "
                  "-pix_fmt yuv420p %s", lengths[i], video);
-        if (!ffmpeg(args)) return;
+        if (!video_files_ffmpeg(args)) return;
         char bin[512];
         snprintf(bin, sizeof bin, "%s/vaec", VAEC_BIN_DIR);
         char *argv[] = {bin, "encode", "--config", cfg, "--ckpt", ckpt, "--input", video, "--output", z, "--mode", "mean",
@@ -309,7 +303,7 @@ TEST(test_cli_encode_to_hdf5_latents_matches_safetensors) {
     const char *d = tmpdir();
     char args[1024], out[8192], path[512];
     snprintf(args, sizeof args, "-f lavfi -i testsrc=size=36x28:rate=10 -frames:v 11 -c:v libvpx-vp9 %s/in.webm", d);
-    if (!ffmpeg(args)) { cleanup(); return; }
+    if (!video_files_ffmpeg(args)) { cleanup(); return; }
     snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.safetensors --mode mean", d, d);
     EXPECT(vaec(args, out, sizeof out) == 0, "encode to safetensors:\n%s", out);
     snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.h5 --mode mean", d, d);

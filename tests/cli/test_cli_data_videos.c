@@ -13,27 +13,7 @@
 #include "data/resize.h"
 #include "data/video_decode.h"
 #include "tests/harness/test.h"
-
-/* the ffmpeg command line and a build with FFmpeg's libraries, or a failure saying what to install */
-static bool need_ffmpeg(void) {
-    char out[256];
-    if (test_run_command("ffmpeg -hide_banner -version", out, sizeof out) != 0) {
-        EXPECT(false, "the ffmpeg command line is missing (the test encodes its videos with it): run "
-                      "scripts/install-deps.sh");
-        return false;
-    }
-    EXPECT(video_available(), "this build has no FFmpeg libraries: run scripts/install-deps.sh, then rebuild");
-    return video_available();
-}
-
-/* runs `ffmpeg -v error -y ARGS`; true on success */
-static bool ffmpeg(const char *args) {
-    char cmd[2048], out[4096];
-    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -v error -y %s", args);
-    int rc = test_run_command(cmd, out, sizeof out);
-    EXPECT(rc == 0, "%s failed:\n%s", cmd, out);
-    return rc == 0;
-}
+#include "tests/harness/video_files.h"   // defines: video_files_ffmpeg, video_files_need_ffmpeg
 
 /* H.264 when this ffmpeg has libx264, else MPEG-4 part 2 (always built in) */
 static const char *mp4_codec(void) {
@@ -77,7 +57,7 @@ static void expect_matches_ffmpeg(const char *h5, int clip, const char *video, i
     char raw[512], args[1200];
     snprintf(raw, sizeof raw, "%s.rgb", video);
     snprintf(args, sizeof args, "-i %s -f rawvideo -pix_fmt rgb24 %s", video, raw);
-    if (!ffmpeg(args)) return;
+    if (!video_files_ffmpeg(args)) return;
     size_t frame = (size_t)W * H * 3;
     uint8_t *ref = xmalloc(frame * T + 1), *want = xmalloc((size_t)S * S * 3), *got = xmalloc((size_t)T * S * S * 3);
     FILE *f = fopen(raw, "rb");
@@ -108,19 +88,19 @@ static void expect_matches_ffmpeg(const char *h5, int clip, const char *video, i
 }
 
 TEST(test_cli_data_make_videos_matches_ffmpeg) {
-    if (!need_ffmpeg()) return;
+    if (!video_files_need_ffmpeg()) return;
     char dir[256], path[300], args[1200], cmd[1500], out[8192];
     make_dir(dir, sizeof dir, "ok");
     snprintf(path, sizeof path, "%s.h5", dir);
     /* a: testsrc2 64x48, 9 frames at 8 fps (mp4); b: 40x30, 5 frames at 10 fps (webm, VP8);
      * c: one flat colour, to check the colour conversion against the source itself */
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=64x48:rate=8 -frames:v 9 -c:v %s %s/a.mp4", mp4_codec(), dir);
-    bool ok = ffmpeg(args);
+    bool ok = video_files_ffmpeg(args);
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=40x30:rate=10 -frames:v 5 -c:v libvpx -b:v 1M %s/b.webm", dir);
-    ok &= ffmpeg(args);
+    ok &= video_files_ffmpeg(args);
     snprintf(args, sizeof args, "-f lavfi -i color=c=0x3080C0:size=32x32:rate=4 -frames:v 3 -c:v %s %s/c.mkv",
              mp4_codec(), dir);
-    ok &= ffmpeg(args);
+    ok &= video_files_ffmpeg(args);
     if (!ok) { remove_all(dir); return; }
     snprintf(cmd, sizeof cmd, "%s/vaec data make --videos %s --out %s --size 24", VAEC_BIN_DIR, dir, path);
     EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "3 clips, 17 frames, 24x24"), "make:\n%s", out);
@@ -164,7 +144,7 @@ TEST(test_cli_data_make_videos_matches_ffmpeg) {
 static bool exists(const char *path) { return access(path, F_OK) == 0; }
 
 TEST(test_cli_data_make_videos_bad_input) {
-    if (!need_ffmpeg()) return;
+    if (!video_files_need_ffmpeg()) return;
     char dir[256], path[300], args[1200], cmd[1500], out[8192], file[512];
     make_dir(dir, sizeof dir, "bad");
     snprintf(path, sizeof path, "%s.h5", dir);
@@ -181,9 +161,9 @@ TEST(test_cli_data_make_videos_bad_input) {
     for (int i = 0; i < 4096; i++) fputc((i * 2654435761u) >> 13 & 255, f);
     fclose(f);
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=32x24:rate=8 -frames:v 40 -c:v libvpx -b:v 1M %s/full.webm", dir);
-    bool ok = ffmpeg(args);
+    bool ok = video_files_ffmpeg(args);
     snprintf(args, sizeof args, "-f lavfi -i testsrc2=size=32x24:rate=8 -frames:v 6 -c:v %s %s/c_good.mp4", mp4_codec(), dir);
-    ok &= ffmpeg(args);
+    ok &= video_files_ffmpeg(args);
     snprintf(cmd, sizeof cmd, "head -c $(( $(stat -c %%s %s/full.webm) / 2 )) %s/full.webm > %s/b_cut.webm && rm %s/full.webm "
              "&& echo notes > %s/readme.txt", dir, dir, dir, dir, dir);
     ok &= system(cmd) == 0;
