@@ -268,7 +268,8 @@ static int assemble(const encode_args *a, int n) {
                 if (!strcmp(f->meta_keys[k], "num_frames")) frames = f->meta_values[k];
                 if (!strcmp(f->meta_keys[k], "fps")) fps = f->meta_values[k];
             }
-            rc = h5latents_append(w, tensor_f32(z), lv ? tensor_f32(lv) : NULL, z->shape, src, atoll(frames), atof(fps));
+            h5latents_clip c = {src, atoll(frames), atof(fps), 0, 0};
+            rc = h5latents_append(w, tensor_f32(z), lv ? tensor_f32(lv) : NULL, z->shape, &c);
         }
         tensor_release(z);
         tensor_release(lv);

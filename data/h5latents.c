@@ -66,17 +66,20 @@ h5latents_writer *h5latents_create(const char *path, bool moments) {
     return w;
 }
 
-static int write_clip(hid_t g, const char *name, const float *data, const int64_t shape[4], const char *source,
-                      int64_t num_frames, double fps) {
+static int write_clip(hid_t g, const char *name, const float *data, const int64_t shape[4], const h5latents_clip *c) {
     hsize_t dims[4] = {(hsize_t)shape[0], (hsize_t)shape[1], (hsize_t)shape[2], (hsize_t)shape[3]};
     hid_t s = H5Screate_simple(4, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0);
     hid_t d = H5Dcreate2(g, name, H5T_IEEE_F32LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int rc = d >= 0 ? 0 : -1;
     if (rc == 0) rc = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0;
-    if (rc == 0) rc = h5_write_str_attr(d, "source", source ? source : "");
-    if (rc == 0) rc = h5_write_attr(d, "num_frames", H5T_STD_I64LE, H5T_NATIVE_INT64, &num_frames);
-    if (rc == 0) rc = h5_write_attr(d, "fps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &fps);
+    if (rc == 0) rc = h5_write_str_attr(d, "source", c->source ? c->source : "");
+    if (rc == 0) rc = h5_write_attr(d, "num_frames", H5T_STD_I64LE, H5T_NATIVE_INT64, &c->num_frames);
+    if (rc == 0) rc = h5_write_attr(d, "fps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &c->fps);
+    if (rc == 0 && c->height > 0 && c->width > 0) {
+        rc = h5_write_attr(d, "height", H5T_STD_I64LE, H5T_NATIVE_INT64, &c->height);
+        if (rc == 0) rc = h5_write_attr(d, "width", H5T_STD_I64LE, H5T_NATIVE_INT64, &c->width);
+    }
     if (d >= 0) H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(s);
@@ -84,14 +87,14 @@ static int write_clip(hid_t g, const char *name, const float *data, const int64_
 }
 
 int h5latents_append(h5latents_writer *w, const float *z, const float *logvar, const int64_t shape[4],
-                     const char *source, int64_t num_frames, double fps) {
+                     const h5latents_clip *clip) {
     char name[32];
     snprintf(name, sizeof name, "%06lld", (long long)w->n_clips);
-    int rc = write_clip(w->groups[0], name, z, shape, source, num_frames, fps);
-    if (rc == 0 && w->moments) rc = write_clip(w->groups[1], name, logvar, shape, source, num_frames, fps);
+    int rc = write_clip(w->groups[0], name, z, shape, clip);
+    if (rc == 0 && w->moments) rc = write_clip(w->groups[1], name, logvar, shape, clip);
     if (rc < 0)
         return vaec_set_error("%s: clip %lld (%s): writing its latents failed, disk full? (%s)", w->path,
-                              (long long)w->n_clips, source ? source : "", h5_detail());
+                              (long long)w->n_clips, clip->source ? clip->source : "", h5_detail());
     w->n_clips++;
     return 0;
 }

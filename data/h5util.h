@@ -1,14 +1,19 @@
 /* h5util.h: the few HDF5 helpers every vaec HDF5 file uses (data/h5video.c, data/h5latents.c): HDF5's own
  * error printing off, its innermost message for vaec errors, and scalar attributes h5py reads back as int,
- * float and str. */
+ * float and str, written and read. */
 #ifndef VAEC_DATA_H5UTIL_H
 #define VAEC_DATA_H5UTIL_H
 #include <hdf5.h>
+#include <stddef.h>
 
 void h5_quiet(void);                 /* no HDF5 error stack on stderr: failures come back as vaec errors */
 const char *h5_detail(void);         /* the innermost message on HDF5's error stack (clears it) */
 /* a scalar attribute of file type ftype from memory type mtype; 0 or -1 */
 int h5_write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *val);
 int h5_write_str_attr(hid_t obj, const char *name, const char *val);   /* variable-length UTF-8: h5py's str */
+/* a string attribute (fixed or variable length) into buf; 0, or -1 if absent or not a string */
+int h5_read_str_attr(hid_t obj, const char *name, char *buf, size_t n);
+/* a scalar attribute converted to memory type mtype; 0, or -1 if absent or not convertible */
+int h5_read_attr(hid_t obj, const char *name, hid_t mtype, void *val);
 
 #endif

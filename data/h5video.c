@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/check.h"   // defines: vaec_set_error, xmalloc
-#include "data/h5util.h"  // defines: h5_quiet, h5_detail, h5_write_attr, h5_write_str_attr
+#include "data/h5util.h"  // defines: h5_quiet, h5_detail, h5_write_attr, h5_read_str_attr
 
 #define CHUNK_MAX_BYTES (64ll << 20)   /* one chunk per clip up to this: a clip window is one chunked read */
 
@@ -22,40 +22,6 @@ struct h5video {
     int n;
     int64_t (*shape)[3];   /* T,H,W per clip; T = -1 until the clip is first looked at */
 };
-
-/* reads a string attribute (fixed or variable length) into buf; 0, or -1 if absent or not a string */
-static int read_str_attr(hid_t obj, const char *name, char *buf, size_t n) {
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = H5Aget_type(a);
-    int rc = -1;
-    if (a >= 0 && t >= 0 && H5Tget_class(t) == H5T_STRING) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        if (H5Tis_variable_str(t) > 0) {
-            char *s = NULL;
-            H5Tset_size(mt, H5T_VARIABLE);
-            if (H5Aread(a, mt, &s) >= 0 && s) {
-                snprintf(buf, n, "%s", s);
-                H5free_memory(s);
-                rc = 0;
-            }
-        } else {
-            size_t sz = H5Tget_size(t);
-            char *s = xmalloc(sz + 1);
-            H5Tset_size(mt, sz + 1);   /* one more byte: HDF5 null-terminates into the memory type */
-            if (H5Aread(a, mt, s) >= 0) {
-                s[sz] = 0;
-                snprintf(buf, n, "%s", s);
-                rc = 0;
-            }
-            free(s);
-        }
-        H5Tclose(mt);
-    }
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
-    H5Eclear2(H5E_DEFAULT);
-    return rc;
-}
 
 h5video *h5video_open(const char *path) {
     h5_quiet();
@@ -81,7 +47,7 @@ h5video *h5video_open(const char *path) {
     H5Pclose(fapl);   /* after the message: every HDF5 call clears the error stack */
     if (f < 0) return NULL;
     char fmt[64];
-    if (read_str_attr(f, "vaec_format", fmt, sizeof fmt) == 0 && strcmp(fmt, H5VIDEO_FORMAT) != 0) {
+    if (h5_read_str_attr(f, "vaec_format", fmt, sizeof fmt) == 0 && strcmp(fmt, H5VIDEO_FORMAT) != 0) {
         vaec_set_error("%s: vaec_format is '%s', this build reads '%s'", path, fmt, H5VIDEO_FORMAT);
         H5Fclose(f);
         return NULL;

@@ -239,8 +239,9 @@ int codec_sink_end(codec_sink *k, int64_t video_frames) {
         for (int64_t c = 0; c < C; c++)
             for (int64_t i = 0; i < T * px; i++) chw[c * T * px + i] = k->z[i * C + c];
         const int64_t shape[4] = {C, T, k->info.h, k->info.w};
-        int rc = h5latents_append(k->h5z, chw, NULL, shape, k->info.name, video_frames > 0 ? video_frames : T,
-                                  k->info.fps > 0 ? k->info.fps : 24);
+        h5latents_clip meta = {k->info.name, video_frames > 0 ? video_frames : T, k->info.fps > 0 ? k->info.fps : 24,
+                               k->info.video_h, k->info.video_w};
+        int rc = h5latents_append(k->h5z, chw, NULL, shape, &meta);
         free(chw);
         return rc;
     }

@@ -7,13 +7,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "core/safetensors.h"   // defines: st_open, st_load
+#include "data/h5latents.h"    // defines: h5latents_open, h5latents_read
 #include "data/h5video.h"       // defines: h5video_open, h5video_read
 #include "data/image_file.h"    // defines: image_load_rgb, image_is_frame_name
 #include "data/resize.h"        // defines: resize_crop_square
 #include "data/video_decode.h"  // defines: video_open, video_next
 #include "train/video_io.h"     // defines: channels_last_from_torch
 
-typedef enum { SRC_VIDEO, SRC_FRAMES, SRC_HDF5, SRC_SAFETENSORS } source_type;
+typedef enum { SRC_VIDEO, SRC_FRAMES, SRC_HDF5, SRC_SAFETENSORS, SRC_H5LATENTS } source_type;
 
 struct codec_source {
     source_type type;
@@ -29,7 +30,8 @@ struct codec_source {
     char **names;              /* frames folder: file names, sorted */
     int n_names;
     h5video *h5;
-    tensor *all;               /* safetensors: (B,T,H,W,C) */
+    h5latents_reader *h5z;
+    tensor *all;               /* safetensors: (B,T,H,W,C); HDF5 latents: the clip begun, (1,T,h,w,C) */
     double st_fps;
     int64_t st_frames, st_h, st_w;
     uint8_t *frame, *resized;  /* scratch for one 8-bit frame */
@@ -109,6 +111,11 @@ codec_source *codec_source_open(const char *path, const codec_source_options *op
     } else if (has_ext(path, st_ext)) {
         s->type = SRC_SAFETENSORS;
         rc = open_safetensors(s);
+    } else if ((has_ext(path, h5_ext) || starts_with_hdf5_signature(path)) && opt->latents) {
+        s->type = SRC_H5LATENTS;   /* `vaec data encode` / `vaec encode --output X.h5` */
+        s->h5z = h5latents_open(path);
+        rc = s->h5z ? 0 : -1;
+        if (s->h5z) s->n_clips = h5latents_num_clips(s->h5z);
     } else if (has_ext(path, h5_ext) || starts_with_hdf5_signature(path)) {
         s->type = SRC_HDF5;
         s->h5 = h5video_open(path);
@@ -128,12 +135,12 @@ codec_source *codec_source_open(const char *path, const codec_source_options *op
             rc = 0;
         }
     }
-    if (rc == 0 && s->opt.latents && (s->type == SRC_VIDEO || s->type == SRC_FRAMES || s->type == SRC_HDF5)) {
-        vaec_set_error("'%s': decode reads latents from a .safetensors file (tensor 'z'), not from a %s", path,
-                       codec_source_kind(s));
+    if (rc == 0 && s->opt.latents && (s->type == SRC_VIDEO || s->type == SRC_FRAMES)) {
+        vaec_set_error("'%s': decode reads latents from a .safetensors file (tensor 'z') or an HDF5 latents file, not "
+                       "from a %s", path, codec_source_kind(s));
         rc = -1;
     }
-    if (rc == 0 && s->opt.size > 0 && s->type == SRC_SAFETENSORS) {
+    if (rc == 0 && s->opt.size > 0 && (s->type == SRC_SAFETENSORS || s->type == SRC_H5LATENTS)) {
         vaec_set_error("'%s': --size resizes 8-bit frames (videos, frame folders, HDF5); this file holds float tensors",
                        path);
         rc = -1;
@@ -159,13 +166,38 @@ codec_source *codec_source_open(const char *path, const codec_source_options *op
 int codec_source_num_clips(const codec_source *s) { return s->n_clips; }
 
 const char *codec_source_kind(const codec_source *s) {
-    static const char *const names[] = {"video", "frames folder", "HDF5 dataset", "safetensors file"};
+    static const char *const names[] = {"video", "frames folder", "HDF5 dataset", "safetensors file", "HDF5 latents file"};
     return names[s->type];
 }
 
 static void frame_size_after_resize(const codec_source *s, int w, int h, int64_t *ow, int64_t *oh) {
     *ow = s->opt.size > 0 ? s->opt.size : w;
     *oh = s->opt.size > 0 ? s->opt.size : h;
+}
+
+/* HDF5 latents: clip idx, (C,T,h,w) in the file, into s->all as (1,T,h,w,C) */
+static int begin_h5latents(codec_source *s, int idx, codec_clip *c) {
+    int64_t shape[4];
+    h5latents_clip meta;
+    if (h5latents_clip_info(s->h5z, idx, shape, &meta) != 0) return -1;
+    const int64_t C = shape[0], thw = shape[1] * shape[2] * shape[3];
+    float *chw = xmalloc((size_t)(C * thw) * sizeof(float));
+    if (h5latents_read(s->h5z, idx, chw) != 0) {
+        free(chw);
+        return -1;
+    }
+    if (s->all) tensor_release(s->all);
+    s->all = tensor_empty(SHAPE(1, shape[1], shape[2], shape[3], C));
+    float *o = tensor_f32(s->all);
+    for (int64_t i = 0; i < thw; i++)
+        for (int64_t k = 0; k < C; k++) o[i * C + k] = chw[k * thw + i];
+    free(chw);
+    snprintf(c->name, sizeof c->name, "%s[/%s/%06d]", s->path, h5latents_group(s->h5z), idx);
+    c->frames = shape[1], c->h = shape[2], c->w = shape[3], c->c = C;
+    c->fps = meta.fps;
+    c->video_frames = meta.num_frames, c->video_h = meta.height, c->video_w = meta.width;
+    s->info = *c;
+    return 0;
 }
 
 static int begin_clip(codec_source *s, int clip, codec_clip *c) {
@@ -221,6 +253,7 @@ static int begin_clip(codec_source *s, int clip, codec_clip *c) {
         s->info.video_w = W, s->info.video_h = H;
         return 0;
     }
+    if (s->type == SRC_H5LATENTS) return begin_h5latents(s, idx, c);
     snprintf(c->name, sizeof c->name, "%s[%lld]", s->path, (long long)idx);
     c->frames = s->all->shape[1], c->h = s->all->shape[2], c->w = s->all->shape[3], c->c = s->all->shape[4];
     c->fps = s->st_fps;
@@ -253,11 +286,12 @@ static void frame_to_float(codec_source *s, const uint8_t *rgb, int w, int h, fl
 tensor *codec_source_read(codec_source *s, int64_t n) {
     codec_clip *c = &s->info;
     s->begun = false;
-    if (s->type == SRC_SAFETENSORS) {
+    if (s->type == SRC_SAFETENSORS || s->type == SRC_H5LATENTS) {
+        int64_t in_all = s->type == SRC_H5LATENTS ? 0 : s->clip;   /* HDF5 latents: only the clip begun is loaded */
         int64_t t0 = s->pos, t1 = t0 + n < c->frames ? t0 + n : c->frames;
         tensor *out = tensor_empty(SHAPE(1, t1 - t0, c->h, c->w, c->c));
         size_t frame = (size_t)(c->h * c->w * c->c);
-        memcpy(tensor_f32(out), tensor_f32(s->all) + ((size_t)s->clip * c->frames + t0) * frame,
+        memcpy(tensor_f32(out), tensor_f32(s->all) + ((size_t)in_all * c->frames + t0) * frame,
                (size_t)(t1 - t0) * frame * sizeof(float));
         s->pos = t1;
         return out;
@@ -332,6 +366,7 @@ void codec_source_close(codec_source *s) {
     for (int i = 0; i < s->n_names; i++) free(s->names[i]);
     free(s->names);
     if (s->h5) h5video_close(s->h5);
+    if (s->h5z) h5latents_close(s->h5z);
     if (s->all) tensor_release(s->all);
     free(s->frame);
     free(s->resized);

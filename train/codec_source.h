@@ -6,6 +6,8 @@
  *   an HDF5 dataset   vaec's clip layout (data/h5video.h): every clip, or only `clip`
  *   a safetensors     tensor `x` (pixels) or `z` (latents), (B,C,T,H,W) float32: B clips; latents written
  *                     by vaec carry the frame count, size and frame rate of their video in the metadata
+ *   HDF5 latents      (decode) vaec's video-latents-v1 layout (data/h5latents.h): /latents, or a moments
+ *                     file's /mean; each clip's num_frames, fps, height and width attributes kept
  *
  *   codec_source *s = codec_source_open(path, &opt);    // NULL + vaec_last_error() naming the file
  *   for (int i = 0; i < codec_source_num_clips(s); i++) {
@@ -40,7 +42,7 @@ typedef struct codec_source codec_source;
 
 codec_source *codec_source_open(const char *path, const codec_source_options *opt);
 int codec_source_num_clips(const codec_source *s);
-const char *codec_source_kind(const codec_source *s);   /* "video", "frames folder", "HDF5 dataset", "safetensors" */
+const char *codec_source_kind(const codec_source *s);   /* "video", "frames folder", "HDF5 dataset", "safetensors file", "HDF5 latents file" */
 int codec_source_begin(codec_source *s, int clip, codec_clip *info);   /* 0 or -1 + error */
 /* the next up-to-n frames of the clip begun, (1,n',H,W,C) float32 (CPU, owned by the caller); n' = 0 at the
    end; NULL + error naming the file and frame on a read failure */

@@ -347,3 +347,45 @@ TEST(test_cli_encode_to_hdf5_latents_matches_safetensors) {
     tensor_release(z);
     cleanup();
 }
+
+/* .h5 latents back in: decode gives the video's length, size (36x28, not the padded 40x32) and rate, and the
+   same frames as decoding the .safetensors latents; pixels or garbage where latents belong are named */
+TEST(test_cli_decode_reads_hdf5_latents) {
+    if (!have_ffmpeg()) return;
+    const char *d = tmpdir();
+    char args[1024], out[8192], path[512];
+    snprintf(args, sizeof args, "-f lavfi -i testsrc=size=36x28:rate=10 -frames:v 11 -c:v libvpx-vp9 %s/in.webm", d);
+    if (!video_files_ffmpeg(args)) { cleanup(); return; }
+    snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.safetensors --mode mean", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "encode to safetensors:\n%s", out);
+    snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.h5 --mode mean", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "encode to .h5:\n%s", out);
+    snprintf(args, sizeof args, "decode --input %s/z.h5 --output %s/dec.mp4", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "decode .h5 to mp4:\n%s", out);
+    snprintf(path, sizeof path, "%s/dec.mp4", d);
+    int frames, w, h;
+    double fps;
+    EXPECT(probe(path, &frames, &w, &h, &fps) && frames == 11 && w == 36 && h == 28 && fabs(fps - 10) < 1e-3,
+           "decode of .h5 latents: %d frames %dx%d at %g fps, want 11 36x28 at 10", frames, w, h, fps);
+    snprintf(args, sizeof args, "decode --input %s/z.h5 --output %s/a.safetensors", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "decode .h5 to safetensors:\n%s", out);
+    snprintf(args, sizeof args, "decode --input %s/z.safetensors --output %s/b.safetensors", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "decode safetensors:\n%s", out);
+    snprintf(path, sizeof path, "%s/a.safetensors", d);
+    tensor *a = video_load(path, "x");
+    snprintf(path, sizeof path, "%s/b.safetensors", d);
+    tensor *b = video_load(path, "x");
+    EXPECT(a && b && a->numel == b->numel && a->shape[1] == 11 && !memcmp(tensor_f32(a), tensor_f32(b), sizeof(float) * (size_t)a->numel),
+           "decoding the .h5 latents differs from decoding the .safetensors latents");
+    if (a) tensor_release(a);
+    if (b) tensor_release(b);
+    /* an HDF5 file of pixels is not latents: the message names the file and what it lacks */
+    snprintf(args, sizeof args, "reconstruct --input %s/in.webm --output %s/clips.h5", d, d);
+    EXPECT(vaec(args, out, sizeof out) == 0, "reconstruct to .h5:\n%s", out);
+    snprintf(args, sizeof args, "decode --input %s/clips.h5 --output %s/c.mp4", d, d);
+    EXPECT(vaec(args, out, sizeof out) != 0 && strstr(out, "clips.h5") && strstr(out, "video-latents-v1"),
+           "decode of an HDF5 video dataset:\n%s", out);
+    snprintf(path, sizeof path, "%s/c.mp4", d);
+    EXPECT(access(path, F_OK) != 0, "a failed decode left %s behind", path);
+    cleanup();
+}
