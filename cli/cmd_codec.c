@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include "autograd/autograd.h"      // defines: ag_set_grad_enabled
 #include "cli/codec_run.h"          // defines: codec_run
 #include "cli/commands.h"
@@ -162,11 +164,24 @@ static double seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Ctrl-C or a kill while writing: the temporary output goes with the process (async-signal-safe unlink) */
+/* Ctrl-C or a kill while writing: the temporary output goes with the process. A file is unlinked; a PNG
+   folder is removed by `rm -rf` in a child (fork, execv and waitpid are async-signal-safe; walking the
+   folder here is not) */
 static codec_sink *volatile g_sink;
 static void on_signal(int sig) {
     const char *tmp = g_sink ? codec_sink_tmp_path(g_sink) : NULL;
-    if (tmp) unlink(tmp);
+    struct stat st;
+    if (tmp && stat(tmp, &st) == 0 && S_ISDIR(st.st_mode)) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *const argv[] = {"rm", "-rf", (char *)tmp, NULL};
+            execv("/bin/rm", argv);
+            _exit(127);
+        }
+        if (pid > 0) waitpid(pid, NULL, 0);
+    } else if (tmp) {
+        unlink(tmp);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }

@@ -360,5 +360,5 @@ const char *codec_sink_tmp_path(const codec_sink *k) {
     if (k->type == SINK_VIDEO) return k->video ? video_writer_tmp_path(k->video) : NULL;
     if (k->type == SINK_HDF5) return k->h5 ? h5video_tmp_path(k->h5) : NULL;
     if (k->type == SINK_H5LATENTS) return k->h5z ? k->tmp : NULL;   /* h5latents writes PATH.tmp.<pid> too */
-    return k->type == SINK_SAFETENSORS ? k->tmp : NULL;
+    return k->type == SINK_SAFETENSORS || k->type == SINK_PNG ? k->tmp : NULL;   /* PNG: a folder */
 }

@@ -32,9 +32,9 @@ int codec_sink_write(codec_sink *k, const tensor *frames);   /* (1,n,H,W,C) floa
 int codec_sink_end(codec_sink *k, int64_t video_frames);
 int codec_sink_finish(codec_sink *k);   /* 0 or -1 + error (then everything is removed); frees k */
 void codec_sink_abort(codec_sink *k);   /* frees k */
-const char *codec_sink_describe(const codec_sink *k);
-/* the temporary file being written now (NULL if none), for a signal handler that must remove it: it only
-   reads fields, allocates nothing. A PNG folder's temporary folder is not covered (not one unlink). */
-const char *codec_sink_tmp_path(const codec_sink *k);   /* "video (H.264, libx264)", "PNG frames", ... */
+const char *codec_sink_describe(const codec_sink *k);   /* "video (H.264, libx264)", "PNG frames", ... */
+/* the temporary file (or, for PNG frames, folder) being written now (NULL if none), for a signal handler that
+   must remove it: it only reads fields, allocates nothing */
+const char *codec_sink_tmp_path(const codec_sink *k);
 
 #endif

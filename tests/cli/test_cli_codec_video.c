@@ -389,3 +389,44 @@ TEST(test_cli_decode_reads_hdf5_latents) {
     EXPECT(access(path, F_OK) != 0, "a failed decode left %s behind", path);
     cleanup();
 }
+
+/* a kill while PNG frames are being written takes the temporary folder with it (and no output appears) */
+TEST(test_cli_reconstruct_png_killed_leaves_nothing) {
+    if (!have_ffmpeg()) return;
+    const char *d = tmpdir();
+    char args[1024], bin[512], input[512], output[512], cfg[512], ckpt[512];
+    snprintf(args, sizeof args, "-f lavfi -i testsrc=size=64x64:rate=10 -frames:v 600 -c:v libvpx-vp9 %s/long.webm", d);
+    if (!video_files_ffmpeg(args)) { cleanup(); return; }
+    snprintf(bin, sizeof bin, "%s/vaec", VAEC_BIN_DIR);
+    snprintf(input, sizeof input, "%s/long.webm", d);
+    snprintf(output, sizeof output, "%s/frames", d);
+    snprintf(cfg, sizeof cfg, "%s/tests/data/pipeline_tiny.ini", test_source_dir());
+    snprintf(ckpt, sizeof ckpt, "%s/tests/golden/pipeline_tiny_model.safetensors", test_source_dir());
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(bin, bin, "reconstruct", "--input", input, "--output", output, "--config", cfg, "--ckpt", ckpt, "--set",
+              "train.threads=1", (char *)NULL);
+        _exit(127);
+    }
+    /* wait until the temporary folder holds a frame, then kill */
+    char tmp[600], frame[700];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", output, (int)pid);
+    snprintf(frame, sizeof frame, "%s/000000.png", tmp);
+    bool seen = false;
+    for (int i = 0; i < 3000 && !seen; i++) {
+        seen = access(frame, F_OK) == 0;
+        if (!seen) usleep(10000);
+    }
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT(seen, "no frame appeared in %s within 30 s", tmp);
+    EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "reconstruct did not die of the SIGTERM (status %d): it "
+           "finished 600 frames before the kill?", status);
+    EXPECT(access(tmp, F_OK) != 0, "the killed reconstruct left its temporary folder %s", tmp);
+    EXPECT(access(output, F_OK) != 0, "the killed reconstruct left an output folder %s", output);
+    cleanup();
+}
