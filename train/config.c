@@ -21,7 +21,7 @@ static const char *const known_keys[] = {
     "train.kl_loss_weight", "train.mixed_strategy", "train.mixed_image_ratio", "train.lr", "train.betas", "train.eps",
     "train.weight_decay", "train.grad_clip", "train.batch_size", "train.num_frames", "train.image_size", "train.steps",
     "train.seed", "train.out_dir", "train.ckpt_every", "train.log_every", "train.device", "train.precision",
-    "train.nan_policy", "train.keep_ckpts", "train.train_logvar", "train.lr_schedule", "train.warmup_steps",
+    "train.nan_policy", "train.keep_ckpts", "train.train_logvar", "train.rec_loss", "train.lr_schedule", "train.warmup_steps",
     "train.min_lr_ratio", "train.ema_decay", "train.optimizer", "train.eval_every", "train.lpips_path",
     "train.grad_accum_steps", "train.dist_timeout_s", "train.dist_bucket_mb", "train.frame_interval", "train.threads",
     "train.max_memory", "train.zero_stage", "train.dist_overlap",

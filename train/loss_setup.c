@@ -3,7 +3,7 @@
 #include <unistd.h>   // defines: access
 
 void train_loss_init(vae_loss *l, const train_config *t) {
-    vae_loss_init(l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, t->kl_loss_weight, t->train_logvar);
+    vae_loss_init(l, t->rec_l2 ? VAE_REC_L2 : VAE_REC_L1, VAE_REDUCE_UPSTREAM, t->kl_loss_weight, t->train_logvar);
     if (t->perceptual_loss_weight <= 0) return;
     CHECK_HINT(access(t->lpips_path, R_OK) == 0, "write the weights with scripts/convert_lpips.py (docs/training.md), "
                "or set [train] perceptual_loss_weight = 0", "[train] lpips_path = '%s': no such readable file (the LPIPS "

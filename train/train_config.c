@@ -74,6 +74,10 @@ train_config train_config_from(const config *c) {
     CHECK(!strcmp(nan, "skip") || !strcmp(nan, "stop"), "config %s: [train] nan_policy = '%s' (skip or stop)", p, nan);
     t.stop_on_nan = !strcmp(nan, "stop");
     t.train_logvar = config_bool(c, "train", "train_logvar", false);
+    const char *rec = config_str(c, "train", "rec_loss", "l1");
+    CHECK_HINT(!strcmp(rec, "l1") || !strcmp(rec, "l2"), "upstream's nll is l1", "config %s: [train] rec_loss = '%s' (l1 or l2)",
+               p, rec);
+    t.rec_l2 = !strcmp(rec, "l2");
     t.grad_accum_steps = config_int(c, "train", "grad_accum_steps", 1);
     t.dist_timeout_s = (float)config_float(c, "train", "dist_timeout_s", 600.0);
     t.dist_bucket_mb = (float)config_float(c, "train", "dist_bucket_mb", 25.0);

@@ -28,6 +28,7 @@ typedef struct {
     int ckpt_every, log_every, keep_ckpts;
     bool stop_on_nan;      /* nan_policy = stop; default skip */
     bool train_logvar;     /* upstream keeps the loss logvar frozen at 0 */
+    bool rec_l2;           /* [train] rec_loss = l2: squared error in the nll (upstream: l1) */
     int grad_accum_steps;  /* micro-steps a step (gradients summed, reduced across ranks on the last) */
     float dist_timeout_s;  /* a collective that takes longer ends every rank (docs/distributed.md) */
     float dist_bucket_mb;  /* gradient all-reduce bucket size */

@@ -3,6 +3,8 @@
 #include <unistd.h>
 #include "tests/harness/test.h"
 #include "train/config.h"
+#include "train/loss_setup.h"     // defines: train_loss_init
+#include "train/train_config.h"   // defines: train_config_from
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -68,5 +70,33 @@ TEST(test_config_malformed_value_names_key_and_value) {
     snprintf(path, sizeof path, "/tmp/vaec_cfg3_%d.ini", (int)getpid());
     write_file(path, "[train]\nsteps = ten\n");
     EXPECT(test_expect_fatal(bad_int, path, "line 2: [train] steps = 'ten' is not an integer"), "bad int");
+    unlink(path);
+}
+
+static void load_train_config(void *ctx) {
+    config c;
+    config_load(&c, ctx);
+    train_config_from(&c);
+}
+
+/* [train] rec_loss picks the nll's reconstruction term: l1 (upstream, the default) or l2; anything else is named */
+TEST(test_config_rec_loss_l1_l2_and_bad_value) {
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/vaec_cfg4_%d.ini", (int)getpid());
+    const char *texts[3] = {"[train]\nsteps = 1\n", "[train]\nrec_loss = l1\n", "[train]\nrec_loss = l2\n"};
+    for (int i = 0; i < 3; i++) {
+        write_file(path, texts[i]);
+        config c;
+        config_load(&c, path);
+        train_config t = train_config_from(&c);
+        EXPECT(t.rec_l2 == (i == 2), "%s: rec_l2 = %d", texts[i], (int)t.rec_l2);
+        vae_loss l;
+        train_loss_init(&l, &t);
+        EXPECT(l.rec == (i == 2 ? VAE_REC_L2 : VAE_REC_L1), "%s: the loss's reconstruction term is %d", texts[i], (int)l.rec);
+        vae_loss_free(&l);
+        config_free(&c);
+    }
+    write_file(path, "[train]\nrec_loss = mse\n");
+    EXPECT(test_expect_fatal(load_train_config, path, "[train] rec_loss = 'mse' (l1 or l2)"), "bad rec_loss");
     unlink(path);
 }
