@@ -298,16 +298,24 @@ TEST(test_cli_encode_long_video_peak_memory_is_flat) {
 }
 
 /* latents to .h5: the video-latents-v1 layout of `vaec data encode`, the same values as the .safetensors output */
-TEST(test_cli_encode_to_hdf5_latents_matches_safetensors) {
-    if (!have_ffmpeg()) return;
-    const char *d = tmpdir();
-    char args[1024], out[8192], path[512];
+/* D/in.webm (11 frames of 36x28 at 10 fps) and its mean latents in D/z.safetensors and D/z.h5; false (files
+   cleaned up) when ffmpeg cannot make the video */
+static bool encode_webm_both_ways(const char *d) {
+    char args[1024], out[8192];
     snprintf(args, sizeof args, "-f lavfi -i testsrc=size=36x28:rate=10 -frames:v 11 -c:v libvpx-vp9 %s/in.webm", d);
-    if (!video_files_ffmpeg(args)) { cleanup(); return; }
+    if (!video_files_ffmpeg(args)) { cleanup(); return false; }
     snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.safetensors --mode mean", d, d);
     EXPECT(vaec(args, out, sizeof out) == 0, "encode to safetensors:\n%s", out);
     snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.h5 --mode mean", d, d);
     EXPECT(vaec(args, out, sizeof out) == 0 && strstr(out, "video-latents-v1"), "encode to .h5:\n%s", out);
+    return true;
+}
+
+TEST(test_cli_encode_to_hdf5_latents_matches_safetensors) {
+    if (!have_ffmpeg()) return;
+    const char *d = tmpdir();
+    char path[512];
+    if (!encode_webm_both_ways(d)) return;
     snprintf(path, sizeof path, "%s/z.safetensors", d);
     tensor *z = video_load(path, "z");
     EXPECT(z != NULL, "cannot read %s", path);
@@ -354,12 +362,7 @@ TEST(test_cli_decode_reads_hdf5_latents) {
     if (!have_ffmpeg()) return;
     const char *d = tmpdir();
     char args[1024], out[8192], path[512];
-    snprintf(args, sizeof args, "-f lavfi -i testsrc=size=36x28:rate=10 -frames:v 11 -c:v libvpx-vp9 %s/in.webm", d);
-    if (!video_files_ffmpeg(args)) { cleanup(); return; }
-    snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.safetensors --mode mean", d, d);
-    EXPECT(vaec(args, out, sizeof out) == 0, "encode to safetensors:\n%s", out);
-    snprintf(args, sizeof args, "encode --input %s/in.webm --output %s/z.h5 --mode mean", d, d);
-    EXPECT(vaec(args, out, sizeof out) == 0, "encode to .h5:\n%s", out);
+    if (!encode_webm_both_ways(d)) return;
     snprintf(args, sizeof args, "decode --input %s/z.h5 --output %s/dec.mp4", d, d);
     EXPECT(vaec(args, out, sizeof out) == 0, "decode .h5 to mp4:\n%s", out);
     snprintf(path, sizeof path, "%s/dec.mp4", d);
