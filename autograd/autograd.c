@@ -22,6 +22,7 @@ ag_node *ag_record(const char *op, ag_backward_fn backward, tensor *out, int n_i
     for (int i = 0; i < n_inputs; i++) any |= inputs[i] && inputs[i]->requires_grad;
     if (!any) return NULL;
     CHECK(out->grad_fn == NULL, "op %s: output already has a producer", op);
+    tensor_set_grad_fn_release(ag_node_forget_output);   /* a freed output must not be left in its node */
     ag_node *n = xcalloc(1, sizeof *n);
     n->op = op;
     n->backward = backward;

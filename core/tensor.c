@@ -1,6 +1,5 @@
 /* tensor.c: tensor creation, lifetime, autorelease scopes and small helpers (see tensor.h). */
 #include "core/tensor.h"
-#include "autograd/autograd.h"   // defines: ag_node_forget_output
 #include "core/bf16.h"           // defines: bf16_from_f32, bf16_to_f32
 #include <math.h>
 #include <string.h>
@@ -181,6 +180,9 @@ tensor *tensor_to_dtype(const tensor *t, dtype_t dtype) {
 
 void tensor_retain(tensor *t) { if (t) t->refcount++; }
 
+static void (*grad_fn_release)(struct ag_node *node, tensor *t);
+void tensor_set_grad_fn_release(void (*detach)(struct ag_node *node, tensor *t)) { grad_fn_release = detach; }
+
 void tensor_release(tensor *t) {
     if (!t) return;
     CHECK(t->refcount > 0, "tensor released more often than retained");
@@ -193,7 +195,7 @@ void tensor_release(tensor *t) {
         }
         return;
     }
-    if (t->grad_fn) ag_node_forget_output(t->grad_fn, t);
+    if (t->grad_fn) grad_fn_release(t->grad_fn, t);   /* set: only autograd sets grad_fn */
     tensor_release(t->grad);
     mem_block_release(t->block);
     free(t->name);

@@ -77,6 +77,9 @@ tensor *tensor_to_dtype(const tensor *t, dtype_t dtype);               /* f32 <-
 
 void tensor_retain(tensor *t);
 void tensor_release(tensor *t);
+/* how a freed tensor detaches from the autograd node that produced it: autograd registers this when it
+   records its first node (core sits below autograd and calls up only through this pointer) */
+void tensor_set_grad_fn_release(void (*detach)(struct ag_node *node, tensor *t));
 void tensor_set_name(tensor *t, const char *name);
 
 /* autorelease scopes (see top of file) */
