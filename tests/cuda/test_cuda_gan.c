@@ -130,24 +130,12 @@ typedef struct { double loss, adv, d_weight, disc_loss; } step_values;
 /* three steps of the tiny pipeline with the discriminator of gen_gan.py's full step, on `dev`; returns the
  * weights of both models after them (CPU copies) */
 static int run_gan(device_t dev, step_values out[3], tensor **w) {
-    vae_pipeline p;
-    tiny_pipeline_init(&p, 17, 1);
-    tiny_pipeline_load_golden(&p);
-    p.freeze_vae_2d = true;
-    vae_pipeline_setup(&p);
-    params_to_device(&p.spatial.vae.params, dev);
-    params_to_device(&p.temporal.params, dev);
-    vae_loss l;
-    vae_loss_init(&l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, false);
-    tensor_move_(l.logvar, dev);
-    tensor *params[256];
-    int n = 0;
-    for (int i = 0; i < p.temporal.params.n; i++) params[n++] = p.temporal.params.items[i].t;
-    adamw *opt = adamw_new(params, n, (adamw_config){.lr = 1e-3f});
+    tiny_train t;
+    tiny_train_init(&t, dev);
     gan_trainer g;
     adversarial_config ac = {GAN_LOSS_HINGE, GAN_LOSS_HINGE, 0.5f, 1.0f, 0, 0.1f, 0.999f};
     gan_trainer_init(&g, &(disc_config){3, 4, 2, DISC_INIT_NORMAL}, &ac, (adamw_config){.lr = 1e-3f},
-                     p.temporal.dec_conv_out.conv.w, dev, 7);
+                     t.p.temporal.dec_conv_out.conv.w, dev, 7);
     char *path = test_path("tests/golden/gan.safetensors");
     EXPECT(disc_load(&g.disc, path, "step.disc.") == 0, "%s", vaec_last_error());
     free(path);
@@ -157,19 +145,17 @@ static int run_gan(device_t dev, step_values out[3], tensor **w) {
     tensor_move_(x, dev);
     for (int s = 0; s < 3; s++) {
         g.step = s;
-        step_result r = train_step(&p, &l, opt, &c, x, NULL);
+        step_result r = train_step(&t.p, &t.loss, t.opt, &c, x, NULL);
         gan_discriminator_step(&g, 1e-3f, 1.0f, 0);
         out[s] = (step_values){r.loss, g.adversarial_loss, g.d_weight, g.disc_loss};
     }
     tensor_release(x);
     golden_close(gf);
     int k = 0;
-    for (int i = 0; i < n; i++) w[k++] = tensor_to(params[i], DEVICE_CPU);
+    for (int i = 0; i < t.n; i++) w[k++] = tensor_to(t.params[i], DEVICE_CPU);
     for (int i = 0; i < g.disc.params.n; i++) w[k++] = tensor_to(g.disc.params.items[i].t, DEVICE_CPU);
     gan_trainer_free(&g);
-    adamw_free(opt);
-    vae_loss_free(&l);
-    tiny_pipeline_free(&p);
+    tiny_train_free(&t);
     return k;
 }
 

@@ -10,20 +10,8 @@
 #include "train/step.h"
 
 static int run(device_t dev, step_result out[5], tensor **final_weights) {   /* returns the weight count */
-    vae_pipeline p;
-    tiny_pipeline_init(&p, 17, 1);
-    tiny_pipeline_load_golden(&p);
-    p.freeze_vae_2d = true;
-    vae_pipeline_setup(&p);
-    params_to_device(&p.spatial.vae.params, dev);
-    params_to_device(&p.temporal.params, dev);
-    vae_loss l;
-    vae_loss_init(&l, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, false);
-    tensor_move_(l.logvar, dev);
-    tensor *params[256];
-    int n = 0;
-    for (int i = 0; i < p.temporal.params.n; i++) params[n++] = p.temporal.params.items[i].t;
-    adamw *opt = adamw_new(params, n, (adamw_config){.lr = 1e-3f});
+    tiny_train t;
+    tiny_train_init(&t, dev);
     step_config c = {.use_z_rec_loss = true, .use_image_identity_loss = true, .grad_clip = 1.0f};
     golden_file *g = golden_open("stage1");
     for (int s = 0; s < 5; s++) {
@@ -31,14 +19,13 @@ static int run(device_t dev, step_result out[5], tensor **final_weights) {   /* 
         snprintf(k, sizeof k, "x%d", s);
         tensor *x = golden_get(g, k);
         tensor_move_(x, dev);
-        out[s] = train_step(&p, &l, opt, &c, x, NULL);
+        out[s] = train_step(&t.p, &t.loss, t.opt, &c, x, NULL);
         tensor_release(x);
     }
     golden_close(g);
-    for (int i = 0; i < n; i++) final_weights[i] = tensor_to(params[i], DEVICE_CPU);
-    adamw_free(opt);
-    vae_loss_free(&l);
-    tiny_pipeline_free(&p);
+    for (int i = 0; i < t.n; i++) final_weights[i] = tensor_to(t.params[i], DEVICE_CPU);
+    int n = t.n;
+    tiny_train_free(&t);
     return n;
 }
 

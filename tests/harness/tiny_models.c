@@ -32,3 +32,23 @@ void tiny_pipeline_free(vae_pipeline *p) {
     autoencoder_kl_free(&p->spatial.vae);
     vae_temporal_free(&p->temporal);
 }
+
+void tiny_train_init(tiny_train *t, device_t dev) {
+    memset(t, 0, sizeof *t);
+    tiny_pipeline_init(&t->p, 17, 1);
+    tiny_pipeline_load_golden(&t->p);
+    t->p.freeze_vae_2d = true;
+    vae_pipeline_setup(&t->p);
+    params_to_device(&t->p.spatial.vae.params, dev);
+    params_to_device(&t->p.temporal.params, dev);
+    vae_loss_init(&t->loss, VAE_REC_L1, VAE_REDUCE_UPSTREAM, 1e-6f, false);
+    tensor_move_(t->loss.logvar, dev);
+    for (int i = 0; i < t->p.temporal.params.n; i++) t->params[t->n++] = t->p.temporal.params.items[i].t;
+    t->opt = adamw_new(t->params, t->n, (adamw_config){.lr = 1e-3f});
+}
+
+void tiny_train_free(tiny_train *t) {
+    adamw_free(t->opt);
+    vae_loss_free(&t->loss);
+    tiny_pipeline_free(&t->p);
+}
