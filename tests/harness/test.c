@@ -2,6 +2,7 @@
 #include "tests/harness/test.h"
 #include <glob.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -218,4 +219,18 @@ const char *test_metrics_line(const char *text, int step, char *buf, size_t n) {
     size_t k = strcspn(s, "\n");
     snprintf(buf, n, "%.*s", (int)k, s);
     return buf;
+}
+
+double test_metrics_loss(const char *path, int step) {
+    char key[32], line[1024];
+    snprintf(key, sizeof key, "{\"step\": %d,", step);
+    FILE *f = fopen(path, "r");
+    double v = NAN;
+    while (f && fgets(line, sizeof line, f))   /* the last line of the step: a resumed run may repeat one */
+        if (!strncmp(line, key, strlen(key))) {
+            const char *l = strstr(line, "\"loss\": ");
+            if (l) v = strtod(l + 8, NULL);
+        }
+    if (f) fclose(f);
+    return v;
 }

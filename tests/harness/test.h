@@ -43,6 +43,8 @@ int test_run_python(const char *script, const char *args, char *out, size_t n);
 char *test_read_text(const char *path);
 /* The metrics.jsonl line of `step` in text (up to its newline) copied into buf; "" when absent. */
 const char *test_metrics_line(const char *text, int step, char *buf, size_t n);
+/* the "loss" of `step` in the metrics.jsonl at path (its last line for the step), NAN if absent */
+double test_metrics_loss(const char *path, int step);
 
 /* Whether this build has MPI and `mpirun` is on PATH: the multi-rank tests skip, loudly, without both. */
 bool test_have_mpirun(void);

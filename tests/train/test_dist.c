@@ -57,18 +57,9 @@ static const char *reference(void) {
 
 /* the "loss" of `step` in run/metrics.jsonl, NAN if absent */
 static double loss_at(const char *run, int step) {
-    char path[256], key[32], line[1024];
+    char path[300];
     snprintf(path, sizeof path, "%s/metrics.jsonl", run);
-    snprintf(key, sizeof key, "{\"step\": %d,", step);
-    FILE *f = fopen(path, "r");
-    double v = NAN;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, strlen(key))) {
-            const char *l = strstr(line, "\"loss\": ");
-            if (l) v = strtod(l + 8, NULL);
-        }
-    if (f) fclose(f);
-    return v;
+    return test_metrics_loss(path, step);
 }
 
 /* losses of steps [from, 5] and the step-5 weights of run agree with the reference to 1e-6 relative

@@ -64,18 +64,9 @@ static bool same_file(const char *a, const char *b, const char *file) {
 
 /* the "loss" of `step` in WORK/name/metrics.jsonl, NAN if absent */
 static double loss_at(const char *name, int step) {
-    char path[256], key[32], line[1024];
+    char path[256];
     snprintf(path, sizeof path, "%s/%s/metrics.jsonl", work, name);
-    snprintf(key, sizeof key, "{\"step\": %d,", step);
-    FILE *f = fopen(path, "r");
-    double v = NAN;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, strlen(key))) {
-            const char *l = strstr(line, "\"loss\": ");
-            if (l) v = strtod(l + 8, NULL);
-        }
-    if (f) fclose(f);
-    return v;
+    return test_metrics_loss(path, step);
 }
 
 /* a and b: the same losses at every step and the same bits in the final weights and AdamW state */
