@@ -3,6 +3,7 @@
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/region.h"     // defines: region_copy (CPU or CUDA)
+#include "core/autocast.h"   // defines: autocast_f32
 
 typedef struct { int64_t before[TENSOR_MAX_DIMS]; } pad_ctx;
 
@@ -16,6 +17,7 @@ static void pad_backward(ag_node *n) {
 }
 
 tensor *op_pad(tensor *x, const int64_t *pads, float value) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     int64_t shape[TENSOR_MAX_DIMS];
     pad_ctx c;
     for (int d = 0; d < x->ndim; d++) {

@@ -2,6 +2,7 @@
 #include "core/ops/shape.h"
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/shape_cuda.h"   // defines: permute_cuda
 #endif
@@ -76,6 +77,7 @@ static void permute_backward(ag_node *n) {
 }
 
 tensor *op_permute(tensor *x, const int *perm) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     int seen[TENSOR_MAX_DIMS] = {0};
     int64_t shape[TENSOR_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) {

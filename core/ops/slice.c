@@ -3,6 +3,7 @@
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/region.h"     // defines: region_copy (CPU or CUDA)
+#include "core/autocast.h"   // defines: autocast_f32
 
 typedef struct { int dim; int64_t start; } slice_ctx;
 
@@ -17,6 +18,7 @@ static void slice_backward(ag_node *n) {
 }
 
 tensor *op_slice(tensor *x, int dim, int64_t start, int64_t end) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     int d = dim < 0 ? dim + x->ndim : dim;
     char s[96];
     tensor_shape_str(x, s, sizeof s);
@@ -52,8 +54,10 @@ static void concat_backward(ag_node *n) {
     }
 }
 
-tensor *op_concat(int n, tensor **xs, int dim) {
+tensor *op_concat(int n, tensor **parts, int dim) {
     CHECK(n >= 1, "concat of no tensors");
+    tensor *xs[n];   /* the parts, bf16 ones widened (core/autocast.h); the caller's array stays as it was */
+    for (int i = 0; i < n; i++) xs[i] = autocast_f32(parts[i]);
     int d = dim < 0 ? dim + xs[0]->ndim : dim;
     CHECK(d >= 0 && d < xs[0]->ndim, "concat: dim %d out of range for a %d-dim tensor", dim, xs[0]->ndim);
     int64_t shape[TENSOR_MAX_DIMS];
