@@ -42,7 +42,8 @@ static const bench_row rows[] = {
 
 /* the rows that also run as `<row>_bf16` (autocast; PyTorch: torch.autocast(dtype=torch.bfloat16)) */
 static bool has_bf16_twin(const char *name) {
-    return !strncmp(name, "conv", 4) || !strncmp(name, "attention", 9) || !strncmp(name, "stage1_step", 11);
+    return !strncmp(name, "conv", 4) || !strncmp(name, "attention", 9) || !strncmp(name, "stage1_step", 11) ||
+           !strncmp(name, "temporal_step", 13);
 }
 
 static void usage(FILE *f) {
