@@ -34,6 +34,7 @@ static const bench_row rows[] = {
     {"spatial_decode_256", bench_spatial_decode_256},
     {"temporal_step_tiny", bench_temporal_step_tiny},
     {"temporal_step_mid", bench_temporal_step_mid},
+    {"temporal_step_mid_17x32", bench_temporal_step_mid_17x32},
     {"stage1_step_9x64", bench_stage1_step_9x64},
     {"stage1_step_17x256", bench_stage1_step_17x256},   /* the full-size step of bench/gpu.sh: minutes a rep on a CPU */
     {"temporal_full_17x32x32", bench_temporal_full_17x32x32},   /* not in run.sh's default list: ~1 min a rep */

@@ -1,6 +1,7 @@
 /* bench_models.c: the model rows of vaec_bench (the PyTorch twins are in bench/torch_bench.py).
  *   spatial_encode_256 / spatial_decode_256: SDXL AutoencoderKL on one 256x256 frame, no grad.
- *   temporal_step_tiny / temporal_step_mid: one temporal VAE training step: encode, posterior mean,
+ *   temporal_step_tiny / temporal_step_mid / temporal_step_mid_17x32 (activations outweigh the weights and
+ *       AdamW state there): one temporal VAE training step: encode, posterior mean,
  *       decode, L1 nll (upstream reduction) + 1e-6 KL, backward, clip at 1.0, AdamW (a _bf16 twin: under
  *       autocast, float32 master weights, as [train] precision = bf16).
  *   stage1_step_9x64: one stage-1 step: frozen SDXL-size spatial VAE (micro batches of 4 frames), the
@@ -108,6 +109,7 @@ static void temporal_row(const bench_opts *o, const char *row, int filters, int 
 
 void bench_temporal_step_tiny(const bench_opts *o) { temporal_row(o, "temporal_step_tiny", 16, 1, 8, 9, 16); }
 void bench_temporal_step_mid(const bench_opts *o) { temporal_row(o, "temporal_step_mid", 64, 2, 32, 17, 16); }
+void bench_temporal_step_mid_17x32(const bench_opts *o) { temporal_row(o, "temporal_step_mid_17x32", 64, 2, 32, 17, 32); }
 
 /* ---- stage-1 pipeline training step ---- */
 typedef struct {
