@@ -9,7 +9,8 @@
  * op_attention) cast each float32 operand to bf16 (op_cast, a node of the graph), run their bf16 kernels
  * (oneDNN / cuDNN / cuBLAS: bf16 products, float32 accumulation) and return bf16, as torch.autocast does
  * (op_attention returns float32). Group norm takes a bf16 input as it is, computes its statistics in
- * float32 and keeps the bf16 input for backward; reshape carries bf16 through; every other op widens a
+ * float32 and keeps the bf16 input for backward; the shape ops (reshape, permute, slice, concat, zero pad)
+ * carry bf16 through where they can (core/ops/region.h: as 32-bit pairs); every other op widens a
  * bf16 operand to float32 on entry (autocast_f32, as torch promotes bf16 + float32 to float32) and
  * computes as it always does. Gradients are float32 everywhere: a cast's backward hands the float32
  * gradient through, so parameters (the float32 master weights) get float32 gradients, and AdamW and
