@@ -15,9 +15,10 @@
  * the tensors it touches and fails these. The losses are within 2e-2 (measured ~1e-4). The gradients
  * must be float32, the frozen weights bf16, and the step's activation peak is printed beside float32's.
  *   - what autograd holds between forward and backward (the allocator's count of activation bytes once the
- *     forward's scope has ended) in one temporal VAE step: bf16 must hold at most 0.85x float32's. The
- *     products' operands and the group norms' inputs are kept in bf16 (core/autocast.h): 0.75x in a ResNet
- *     block (docs/architecture.md), measured 0.79x over the model, whose posterior and losses stay float32. */
+ *     forward's scope has ended) in one temporal VAE step: bf16 must hold at most 0.8x float32's. The
+ *     products' operands and the group norms' inputs are kept in bf16 (core/autocast.h): 0.67x to 0.75x in
+ *     a ResNet block (docs/architecture.md), measured 0.71x over the model (0.88x before group norm took
+ *     bf16), whose posterior and losses stay float32. */
 #include <math.h>
 #include <string.h>
 #include "autograd/autograd.h"         // defines: ag_zero_grad
@@ -343,8 +344,8 @@ TEST(test_train_bf16_step_saves_smaller_activations) {
     const size_t saved16 = saved_by_forward(&m, &l, x, true, &loss16);
     printf("    temporal VAE step (filters 16, 1x9x16x16x4): held for backward fp32 %.1f KiB, bf16 %.1f KiB (%.3fx); "
            "loss %.6f / %.6f\n", saved32 / 1024.0, saved16 / 1024.0, (double)saved16 / (double)saved32, loss32, loss16);
-    EXPECT(saved32 > 0 && (double)saved16 <= 0.85 * (double)saved32,
-           "bf16 holds %zu activation bytes for backward, float32 %zu: expected at most 0.85x (bf16 operands and norm inputs)",
+    EXPECT(saved32 > 0 && (double)saved16 <= 0.8 * (double)saved32,
+           "bf16 holds %zu activation bytes for backward, float32 %zu: expected at most 0.8x (bf16 operands and norm inputs)",
            saved16, saved32);
     EXPECT(fabs(loss16 - loss32) <= TOL_STEP * fabs(loss32), "bf16 loss %.7g, float32 %.7g", loss16, loss32);
     for (int i = 0; i < m.params.n; i++) EXPECT(m.params.items[i].t->dtype == DTYPE_F32, "a trained weight must stay float32");
