@@ -2,13 +2,13 @@
  * both devices.
  *
  *   bool prev = autocast_set(true);     // the region: a training step's forward and backward, an inference
- *   tensor *y = op_conv3d(x, w, b, &a); // x, w, b float32 (or w held in bf16): computed in bf16, y float32
+ *   tensor *y = op_conv3d(x, w, b, &a); // x, w, b float32 (or w held in bf16): computed in bf16, y bf16
  *   autocast_set(prev);
  *
  * Inside a region the ops PyTorch's autocast runs in bf16 (op_conv2d, op_conv3d, op_matmul, op_linear,
  * op_attention) cast each float32 operand to bf16 (op_cast, a node of the graph), run their bf16 kernels
  * (oneDNN / cuDNN / cuBLAS: bf16 products, float32 accumulation) and return bf16, as torch.autocast does
- * (op_attention returns float32). Group norm takes a bf16 input as it is, computes its statistics in
+ * (op_attention through its second op_matmul). Group norm takes a bf16 input as it is, computes its statistics in
  * float32 and keeps the bf16 input for backward; the shape ops (reshape, permute, slice, concat, zero pad)
  * carry bf16 through where they can (core/ops/region.h: as 32-bit pairs); every other op widens a
  * bf16 operand to float32 on entry (autocast_f32, as torch promotes bf16 + float32 to float32) and
