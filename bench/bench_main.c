@@ -34,6 +34,7 @@ static const bench_row rows[] = {
     {"spatial_decode_256", bench_spatial_decode_256},
     {"temporal_step_tiny", bench_temporal_step_tiny},
     {"temporal_step_mid", bench_temporal_step_mid},
+    {"temporal_step_mid_17x32", bench_temporal_step_mid_17x32},
     {"stage1_step_9x64", bench_stage1_step_9x64},
     {"stage1_step_17x256", bench_stage1_step_17x256},   /* the full-size step of bench/gpu.sh: minutes a rep on a CPU */
     {"temporal_full_17x32x32", bench_temporal_full_17x32x32},   /* not in run.sh's default list: ~1 min a rep */
@@ -42,7 +43,8 @@ static const bench_row rows[] = {
 
 /* the rows that also run as `<row>_bf16` (autocast; PyTorch: torch.autocast(dtype=torch.bfloat16)) */
 static bool has_bf16_twin(const char *name) {
-    return !strncmp(name, "conv", 4) || !strncmp(name, "attention", 9) || !strncmp(name, "stage1_step", 11);
+    return !strncmp(name, "conv", 4) || !strncmp(name, "attention", 9) || !strncmp(name, "stage1_step", 11) ||
+           !strncmp(name, "temporal_step", 13);
 }
 
 static void usage(FILE *f) {

@@ -1,7 +1,9 @@
 /* bench_models.c: the model rows of vaec_bench (the PyTorch twins are in bench/torch_bench.py).
  *   spatial_encode_256 / spatial_decode_256: SDXL AutoencoderKL on one 256x256 frame, no grad.
- *   temporal_step_tiny / temporal_step_mid: one temporal VAE training step: encode, posterior mean,
- *       decode, L1 nll (upstream reduction) + 1e-6 KL, backward, clip at 1.0, AdamW.
+ *   temporal_step_tiny / temporal_step_mid / temporal_step_mid_17x32 (activations outweigh the weights and
+ *       AdamW state there): one temporal VAE training step: encode, posterior mean,
+ *       decode, L1 nll (upstream reduction) + 1e-6 KL, backward, clip at 1.0, AdamW (a _bf16 twin: under
+ *       autocast, float32 master weights, as [train] precision = bf16).
  *   stage1_step_9x64: one stage-1 step: frozen SDXL-size spatial VAE (micro batches of 4 frames), the
  *       309.7M temporal VAE trainable, z-reconstruction + identity losses, clip 1.0, AdamW, on 1x3x9x64x64;
  *   stage1_step_17x256: the same at the recipe's size, 1x3x17x256x256 (bench/gpu.sh).
@@ -18,6 +20,7 @@
 #include "optim/clip.h"          // defines: clip_grad_norm
 #include "train/step.h"          // defines: train_step
 #include "train/precision.h"     // defines: precision_hold_frozen_bf16
+#include "core/autocast.h"       // defines: autocast_set
 
 /* ---- spatial VAE, no grad ---- */
 typedef struct {
@@ -66,6 +69,7 @@ typedef struct {
 static double temporal_iter(void *p, double *loss) {
     temporal_ctx *c = p;
     double t0 = bench_now();
+    const bool prev_autocast = autocast_set(bench_bf16);   /* a _bf16 row: forward and backward, as train/step.c */
     tensor_scope_begin();
     diag_gaussian post = posterior_from_moments(vae_temporal_encode(&c->m, c->x));
     tensor *x_rec = vae_temporal_decode(&c->m, posterior_mode(&post), c->x->shape[1]);
@@ -73,6 +77,7 @@ static double temporal_iter(void *p, double *loss) {
     *loss = tensor_item(l);
     ag_backward(l);
     tensor_scope_end(NULL);
+    autocast_set(prev_autocast);
     clip_grad_norm(c->opt->params, c->opt->n, 1.0);
     adamw_step(c->opt);
     ag_zero_grad(c->opt->params, c->opt->n);
@@ -104,6 +109,7 @@ static void temporal_row(const bench_opts *o, const char *row, int filters, int 
 
 void bench_temporal_step_tiny(const bench_opts *o) { temporal_row(o, "temporal_step_tiny", 16, 1, 8, 9, 16); }
 void bench_temporal_step_mid(const bench_opts *o) { temporal_row(o, "temporal_step_mid", 64, 2, 32, 17, 16); }
+void bench_temporal_step_mid_17x32(const bench_opts *o) { temporal_row(o, "temporal_step_mid_17x32", 64, 2, 32, 17, 32); }
 
 /* ---- stage-1 pipeline training step ---- */
 typedef struct {

@@ -21,6 +21,7 @@ void bench_spatial_encode_256(const bench_opts *o);
 void bench_spatial_decode_256(const bench_opts *o);
 void bench_temporal_step_tiny(const bench_opts *o);
 void bench_temporal_step_mid(const bench_opts *o);
+void bench_temporal_step_mid_17x32(const bench_opts *o);
 void bench_stage1_step_9x64(const bench_opts *o);
 void bench_stage1_step_17x256(const bench_opts *o);
 void bench_temporal_full_17x32x32(const bench_opts *o);

@@ -56,12 +56,17 @@ bool bench_bf16;
 void bench_print(const char *row, const bench_result *r) {
     mem_stats s;
     mem_get_stats(bench_device, &s);   /* the allocator's peak on the device the row ran on */
+    /* activations (forward results, what autograd saves) apart from the state a step keeps whatever the
+       precision: weights, gradients, AdamW moments (their peaks: the step frees gradients at its end) */
+    const double fixed_mib = (double)(s.peak[MEM_PARAMS] + s.peak[MEM_GRADS] + s.peak[MEM_OPTIMIZER]) / 1048576.0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"row\": \"%s%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
-           "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\", \"conv\": \"%s\"}\n",
+           "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_act_mib\": %.1f, \"fixed_mib\": %.1f, \"peak_rss_mib\": %.1f, "
+           "\"isa\": \"%s\", \"conv\": \"%s\"}\n",
            row, bench_bf16 ? "_bf16" : "", omp_get_max_threads(), r->reps, r->median_ms, r->min_ms, r->loss, (double)s.peak_total / 1048576.0,
-           (double)ru.ru_maxrss / 1024.0, dnnl_isa_name(), conv_backend_name());
+           (double)s.peak[MEM_ACTIVATIONS] / 1048576.0, fixed_mib, (double)ru.ru_maxrss / 1024.0, dnnl_isa_name(),
+           conv_backend_name());
     fflush(stdout);
 }
 

@@ -236,6 +236,7 @@ def make_row(row, dev):
         "spatial_decode_256": lambda: spatial_row(True, dev),
         "temporal_step_tiny": lambda: temporal_row(16, 1, 8, 9, 16, dev),
         "temporal_step_mid": lambda: temporal_row(64, 2, 32, 17, 16, dev),
+        "temporal_step_mid_17x32": lambda: temporal_row(64, 2, 32, 17, 32, dev),
         "stage1_step_9x64": lambda: stage1_row(dev),
         "stage1_step_17x256": lambda: stage1_row(dev, t=17, hw=256),
         "temporal_full_17x32x32": lambda: temporal_full_row(dev),

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/ops.h"             // defines: op_clamp, op_concat
 #include "train/metrics.h"        // defines: metric_ssim
+#include "core/autocast.h"        // defines: autocast_f32
 
 #define SPATIAL_WINDOW 17   /* frames per window for the per-frame spatial VAE: any count is exact */
 
@@ -43,11 +44,12 @@ static tensor *encode_window(const vaec_model *m, tensor *x, rng_state *rng) {
     }
 }
 
+/* float32 frames: under --precision bf16 a decoder's last conv returns bf16 (core/autocast.h), widened here */
 static tensor *decode_window(const vaec_model *m, tensor *z, int64_t frames) {
     switch (m->kind) {
-        case MODEL_SPATIAL: return vae2d_decode(&m->p.spatial, z);
-        case MODEL_TEMPORAL: return vae_temporal_decode(&m->p.temporal, z, frames);
-        default: return vae_pipeline_decode(&m->p, z, frames, NULL);
+        case MODEL_SPATIAL: return autocast_f32(vae2d_decode(&m->p.spatial, z));
+        case MODEL_TEMPORAL: return autocast_f32(vae_temporal_decode(&m->p.temporal, z, frames));
+        default: return autocast_f32(vae_pipeline_decode(&m->p, z, frames, NULL));
     }
 }
 

@@ -15,6 +15,8 @@ bool autocast_on(void) { return enabled; }
 
 tensor *autocast_operand(tensor *t) { return t && t->dtype == DTYPE_F32 ? op_cast(t, DTYPE_BF16) : t; }
 
+tensor *autocast_f32(tensor *t) { return t && t->dtype == DTYPE_BF16 ? op_cast(t, DTYPE_F32) : t; }
+
 bool precision_is_bf16(const char *value, const char *where) {
     CHECK_HINT(value && (!strcmp(value, "fp32") || !strcmp(value, "bf16")),
                "fp32 trains and runs in float32; bf16 computes convolutions, matmuls and attention in bf16 with "

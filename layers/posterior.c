@@ -2,12 +2,16 @@
 #include "layers/posterior.h"
 #include <math.h>
 #include "core/ops.h"   // defines: op_slice, op_clamp, op_reparam_sample, ...
+#include "core/autocast.h"   // defines: autocast_f32
 
 diag_gaussian posterior_from_moments(tensor *moments) {
     int64_t c = moments->shape[moments->ndim - 1];
     char s[96];
     tensor_shape_str(moments, s, sizeof s);
     CHECK(c % 2 == 0, "posterior: moments %s need an even channel count (mean | logvar)", s);
+    /* float32 statistics under autocast too: the KL and the sampling compute in float32, and the latent z
+       (a posterior's mean or sample) leaves the model as float32; latent-sized, so the widening is small */
+    moments = autocast_f32(moments);
     diag_gaussian p;
     p.mean = op_slice(moments, -1, 0, c / 2);
     p.logvar = op_clamp(op_slice(moments, -1, c / 2, c), -30.0f, 20.0f);

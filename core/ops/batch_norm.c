@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_save, ag_ctx, ag_grad_add_owned
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/batch_norm_cuda.h"  // defines: batch_norm_forward_cuda, batch_norm_backward_cuda
 #endif
@@ -150,6 +151,7 @@ static void check_channel_vector(const char *what, const tensor *p, const tensor
 
 tensor *op_batch_norm(tensor *x, tensor *weight, tensor *bias, tensor *running_mean, tensor *running_var,
                       bool training, float momentum, float eps) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     char xs[96];
     tensor_shape_str(x, xs, sizeof xs);
     CHECK(x->ndim >= 2, "batch_norm: x must be (N, ..., C), got %s", xs);

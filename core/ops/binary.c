@@ -2,8 +2,11 @@
 #include "core/ops/binary.h"
 #include "autograd/autograd.h"      // defines: ag_record, ag_grad_add_owned
 #include "core/ops/broadcast.h"     // defines: bcast_plan, sum_to_shape
+#include "core/ops/pointwise.h"     // defines: pointwise_forward_cpu (PW_NEG)
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/binary_cuda.h"   // defines: binary_forward_cuda, binary_full_grad_cuda
+#include "core/ops/pointwise_cuda.h"   // defines: pointwise_forward_cuda (PW_NEG)
 #endif
 
 static const char *binary_names[] = {"add", "sub", "mul", "div"};
@@ -37,9 +40,23 @@ void binary_forward_cpu(binary_kind k, const bcast_plan *p, const float *a, cons
 
 typedef struct { binary_kind kind; } binary_ctx;
 
+/* add and sub: the gradient is gy or -gy, no input value read (their storage may be gone: ag_input_data_unused) */
+static tensor *pass_grad(binary_kind k, int which, const tensor *gy) {
+    tensor *g = tensor_clone(gy);
+    if (k == BINARY_SUB && which) switch (g->device) {
+            case DEVICE_CPU: pointwise_forward_cpu(PW_NEG, tensor_f32(g), tensor_f32(g), g->numel, 0, 0); break;
+#ifdef VAEC_HAVE_CUDA
+            case DEVICE_CUDA: pointwise_forward_cuda(PW_NEG, tensor_f32(g), tensor_f32(g), g->numel, 0, 0); break;
+#endif
+            default: DEVICE_UNSUPPORTED("sub_backward", g->device);
+        }
+    return g;
+}
+
 /* gradient of the result with respect to a or b, in the result's shape */
 static tensor *full_grad(binary_kind k, int which, const bcast_plan *p, const tensor *a, const tensor *b,
                          const tensor *gy) {
+    if (k == BINARY_ADD || k == BINARY_SUB) return pass_grad(k, which, gy);
     tensor *g = tensor_new(p->ndim, p->shape, DTYPE_F32, gy->device);
 #ifdef VAEC_HAVE_CUDA
     if (gy->device == DEVICE_CUDA) {
@@ -85,6 +102,7 @@ static void binary_backward(ag_node *n) {
 }
 
 static tensor *binary(binary_kind k, tensor *a, tensor *b) {
+    a = autocast_f32(a), b = autocast_f32(b);   /* bf16 + float32 -> float32, as torch promotes (core/autocast.h) */
     CHECK_SAME_DEVICE(binary_names[k], a, b);
     bcast_plan p;
     bcast_plan_init(&p, a, b, binary_names[k]);
@@ -98,6 +116,10 @@ static tensor *binary(binary_kind k, tensor *a, tensor *b) {
     }
     ag_node *n = ag_record(binary_names[k], binary_backward, y, 2, (tensor *[]){a, b});
     if (n) ((binary_ctx *)ag_ctx(n, sizeof(binary_ctx)))->kind = k;
+    if (n && (k == BINARY_ADD || k == BINARY_SUB)) {   /* their backward reads shapes only: a residual's storage may go */
+        ag_input_data_unused(n, 0);
+        if (b != a) ag_input_data_unused(n, 1);
+    }
     return tensor_autorelease(y);
 }
 

@@ -54,11 +54,19 @@ void tensor_cast_(tensor *t, dtype_t dtype) {
     t->grad = NULL;
 }
 
-/* the gradient of either dtype's tensor is float32: handed on as a copy */
+/* the gradient of either dtype's tensor is float32: handed on as it came. A float32 gradient is the tensor
+   itself, taken from the output (nothing reads it after its producer has run, run_tape_backward), so a
+   conv's input gradient reaches the op before the cast without a copy; kept and copied when retain_grad. */
 static void cast_backward(ag_node *n) {
-    tensor *g = grad_f32(n->out->grad);
-    tensor *gx = tensor_clone(g);
-    tensor_release(g);
+    tensor *out = n->out, *gy = out->grad;
+    if (gy->dtype == DTYPE_F32 && !out->retain_grad) {
+        out->grad = NULL;
+        ag_grad_add_owned(n->inputs[0], gy);
+        return;
+    }
+    tensor *g = grad_f32(gy);
+    tensor *gx = g == gy ? tensor_clone(g) : g;
+    if (g == gy) tensor_release(g);
     ag_grad_add_owned(n->inputs[0], gx);
 }
 

@@ -119,13 +119,14 @@ static tensor *conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a, boo
     return conv_run("conv2d", x, w, b, &g, 4, cast_weights);
 }
 
-/* under autocast (core/autocast.h): x cast to bf16, the weights rounded per call (weight_as), a float32 result */
+/* under autocast (core/autocast.h): x cast to bf16, the weights rounded per call (weight_as), a bf16 result
+   (as torch.autocast returns); the ops after it take bf16 or widen it on entry (autocast_f32) */
 tensor *op_conv3d(tensor *x, tensor *w, tensor *b, const conv3d_args *a) {
     if (!autocast_on()) return conv3d(x, w, b, a, false);
-    return op_cast(conv3d(autocast_operand(x), w, b, a, true), DTYPE_F32);
+    return conv3d(autocast_operand(x), w, b, a, true);
 }
 
 tensor *op_conv2d(tensor *x, tensor *w, tensor *b, const conv2d_args *a) {
     if (!autocast_on()) return conv2d(x, w, b, a, false);
-    return op_cast(conv2d(autocast_operand(x), w, b, a, true), DTYPE_F32);
+    return conv2d(autocast_operand(x), w, b, a, true);
 }

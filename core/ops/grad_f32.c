@@ -22,3 +22,9 @@ tensor *grad_f32(tensor *gy) {
         default: DEVICE_UNSUPPORTED("grad_f32", gy->device);
     }
 }
+
+tensor *grad_new_like(const tensor *t, bool zero) {
+    tensor *g = tensor_new(t->ndim, t->shape, DTYPE_F32, t->device);
+    if (zero) device_memset0(g->device, g->data, (size_t)g->numel * sizeof(float));
+    return g;
+}

@@ -2,6 +2,8 @@
 #include "core/ops/group_norm.h"
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/ops/cast.h"       // defines: tensor_cast
+#include "core/ops/grad_f32.h"   // defines: grad_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/group_norm_cuda.h"   // defines: group_norm_forward_cuda, group_norm_backward_cuda
 #endif
@@ -167,12 +169,24 @@ void group_norm_backward_cpu(const float *x, const float *weight, const float *s
 
 typedef struct { int groups; } group_norm_ctx;
 
+/* x as the float32 kernels read it: x itself, or (a bf16 input under autocast) a widened copy that lives for
+   one kernel call only, so what the node keeps for backward is the bf16 x. bf16 -> float32 is exact: the
+   statistics are those of the values x holds, accumulated in double as for float32. */
+static tensor *x_f32(tensor *x) {
+    if (x->dtype == DTYPE_F32) {
+        tensor_retain(x);
+        return x;
+    }
+    CHECK(x->dtype == DTYPE_BF16, "group_norm: x of dtype %s (float32 or bf16)", dtype_name(x->dtype));
+    return tensor_cast(x, DTYPE_F32);
+}
+
 static void group_norm_backward(ag_node *n) {
-    tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->inputs[2], *stats = n->saved[0];
-    tensor *gy = n->out->grad;
+    tensor *x_in = n->inputs[0], *w = n->inputs[1], *b = n->inputs[2], *stats = n->saved[0];
+    tensor *x = x_f32(x_in), *gy = grad_f32(n->out->grad);
     const group_norm_ctx *ctx = n->ctx;
     const int64_t N = x->shape[0], C = x->shape[x->ndim - 1], S = x->numel / (N * C);
-    tensor *gx = ag_needs_grad(n, 0) ? tensor_empty_like(x) : NULL;
+    tensor *gx = ag_needs_grad(n, 0) ? tensor_empty_like(x) : NULL;   /* float32 for a bf16 x too */
     tensor *gw = ag_needs_grad(n, 1) ? tensor_empty_like(w) : NULL;
     tensor *gb = ag_needs_grad(n, 2) ? tensor_empty_like(b) : NULL;
     switch (x->device) {
@@ -191,7 +205,9 @@ static void group_norm_backward(ag_node *n) {
 #endif
         default: DEVICE_UNSUPPORTED("group_norm_backward", x->device);
     }
-    if (gx) ag_grad_add_owned(x, gx);
+    tensor_release(x);
+    tensor_release(gy);
+    if (gx) ag_grad_add_owned(x_in, gx);
     if (gw) ag_grad_add_owned(w, gw);
     if (gb) ag_grad_add_owned(b, gb);
 }
@@ -206,7 +222,10 @@ static void check_affine(const char *what, const tensor *p, const tensor *x, int
     CHECK_SAME_DEVICE("group_norm", x, p);
 }
 
-tensor *op_group_norm(tensor *x, tensor *weight, tensor *bias, int groups, float eps) {
+/* x float32 or bf16 (a conv's result under autocast): the result is float32 either way, as torch's autocast
+   runs group_norm in float32; a bf16 x is what the node keeps, half the bytes */
+tensor *op_group_norm(tensor *x_in, tensor *weight, tensor *bias, int groups, float eps) {
+    tensor *x = x_f32(x_in);
     char xs[96];
     tensor_shape_str(x, xs, sizeof xs);
     CHECK(x->ndim >= 2, "group_norm: x must be (N, ..., C), got %s", xs);
@@ -217,7 +236,7 @@ tensor *op_group_norm(tensor *x, tensor *weight, tensor *bias, int groups, float
     check_affine("weight", weight, x, C);
     check_affine("bias", bias, x, C);
     const int64_t S = N * C > 0 ? x->numel / (N * C) : 0;
-    tensor *y = tensor_empty_like(x);
+    tensor *y = tensor_empty_like(x);   /* float32 */
     tensor *stats = tensor_new(SHAPE(N, groups, 2), DTYPE_F32, x->device);
     switch (x->device) {
         case DEVICE_CPU:
@@ -232,7 +251,8 @@ tensor *op_group_norm(tensor *x, tensor *weight, tensor *bias, int groups, float
 #endif
         default: DEVICE_UNSUPPORTED("group_norm", x->device);
     }
-    ag_node *n = ag_record("group_norm", group_norm_backward, y, 3, (tensor *[]){x, weight, bias});
+    tensor_release(x);
+    ag_node *n = ag_record("group_norm", group_norm_backward, y, 3, (tensor *[]){x_in, weight, bias});
     if (n) {
         ag_save(n, stats);
         group_norm_ctx *ctx = ag_ctx(n, sizeof *ctx);

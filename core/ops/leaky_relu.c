@@ -1,6 +1,7 @@
 /* leaky_relu.c: LeakyReLU forward and backward (see leaky_relu.h). */
 #include "core/ops/leaky_relu.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_ctx, ag_grad_add_owned
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/leaky_relu_cuda.h"  // defines: leaky_relu_forward_cuda, leaky_relu_backward_cuda
 #endif
@@ -32,6 +33,7 @@ static void leaky_relu_backward(ag_node *n) {
 }
 
 tensor *op_leaky_relu(tensor *x, float slope) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: leaky_relu_forward_cpu(tensor_f32(x), tensor_f32(y), x->numel, slope); break;

@@ -239,13 +239,13 @@ static tensor *linear(tensor *x, tensor *w, tensor *b) {
     return tensor_autorelease(y);
 }
 
-/* under autocast (core/autocast.h): bf16 operands, a float32 result */
+/* under autocast (core/autocast.h): bf16 operands, a bf16 result (as torch.autocast returns) */
 tensor *op_matmul(tensor *a, tensor *b, bool trans_a, bool trans_b) {
     if (!autocast_on()) return matmul(a, b, trans_a, trans_b);
-    return op_cast(matmul(autocast_operand(a), autocast_operand(b), trans_a, trans_b), DTYPE_F32);
+    return matmul(autocast_operand(a), autocast_operand(b), trans_a, trans_b);
 }
 
 tensor *op_linear(tensor *x, tensor *w, tensor *b) {
     if (!autocast_on()) return linear(x, w, b);
-    return op_cast(linear(autocast_operand(x), autocast_operand(w), autocast_operand(b)), DTYPE_F32);
+    return linear(autocast_operand(x), autocast_operand(w), autocast_operand(b));
 }

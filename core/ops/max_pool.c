@@ -4,6 +4,7 @@
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/max_pool_math.h"  // defines: max_pool_window_argmax
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/max_pool_cuda.h"  // defines: max_pool2d_forward_cuda, max_pool2d_backward_cuda
 #endif
@@ -57,6 +58,7 @@ static void max_pool2d_backward(ag_node *n) {
 }
 
 tensor *op_max_pool2d(tensor *x) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     char xs[96];
     tensor_shape_str(x, xs, sizeof xs);
     CHECK(x->ndim == 4 && x->shape[1] >= 2 && x->shape[2] >= 2,

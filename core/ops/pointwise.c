@@ -2,6 +2,7 @@
 #include "core/ops/pointwise.h"
 #include "autograd/autograd.h"          // defines: ag_record, ag_grad_add_owned
 #include "core/ops/pointwise_math.h"    // defines: pw_forward, pw_derivative
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/pointwise_cuda.h"    // defines: pointwise_forward_cuda, pointwise_backward_cuda
 #endif
@@ -44,6 +45,7 @@ static void pointwise_backward(ag_node *n) {
 }
 
 tensor *pointwise_op(pointwise_kind k, tensor *x, float p0, float p1) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: pointwise_forward_cpu(k, tensor_f32(x), tensor_f32(y), x->numel, p0, p1); break;

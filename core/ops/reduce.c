@@ -3,6 +3,7 @@
 #include <string.h>
 #include "autograd/autograd.h"     // defines: ag_record, ag_grad_add_owned
 #include "core/ops/broadcast.h"    // defines: sum_to_shape, bcast_plan
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/reduce_cuda.h"  // defines: sum_all_cuda, divide_by_count_cuda, reduce_backward_cuda
 #endif
@@ -60,6 +61,7 @@ static void reduce_backward(ag_node *n) {
 }
 
 static tensor *reduce(tensor *x, int n_dims, const int *dims, bool keepdim, bool mean, const char *name) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     bool red[TENSOR_MAX_DIMS] = {0};
     for (int i = 0; i < n_dims; i++) {
         int d = dims[i] < 0 ? dims[i] + x->ndim : dims[i];

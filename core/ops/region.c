@@ -41,3 +41,25 @@ void region_copy(device_t dev, const float *src, const int64_t *sshape, const in
         default: DEVICE_UNSUPPORTED("region copy", dev);
     }
 }
+
+bool region_pairs_ok(const int64_t *sshape, const int64_t *src_off, const int64_t *dshape, const int64_t *dst_off,
+                     const int64_t *count, int ndim) {
+    if (ndim == 0) return false;
+    const int l = ndim - 1;
+    return sshape[l] % 2 == 0 && dshape[l] % 2 == 0 && src_off[l] % 2 == 0 && dst_off[l] % 2 == 0 && count[l] % 2 == 0;
+}
+
+void region_copy_pairs(device_t dev, const uint16_t *src, const int64_t *sshape, const int64_t *src_off, uint16_t *dst,
+                       const int64_t *dshape, const int64_t *dst_off, const int64_t *count, int ndim) {
+    CHECK(region_pairs_ok(sshape, src_off, dshape, dst_off, count, ndim),
+          "region copy of 16-bit elements: the last dim's extents and offsets must be even (the caller checks "
+          "region_pairs_ok)");
+    int64_t s2[TENSOR_MAX_DIMS], so2[TENSOR_MAX_DIMS], d2[TENSOR_MAX_DIMS], do2[TENSOR_MAX_DIMS], c2[TENSOR_MAX_DIMS];
+    memcpy(s2, sshape, (size_t)ndim * sizeof *s2), memcpy(so2, src_off, (size_t)ndim * sizeof *so2);
+    memcpy(d2, dshape, (size_t)ndim * sizeof *d2), memcpy(do2, dst_off, (size_t)ndim * sizeof *do2);
+    memcpy(c2, count, (size_t)ndim * sizeof *c2);
+    const int l = ndim - 1;
+    s2[l] /= 2, so2[l] /= 2, d2[l] /= 2, do2[l] /= 2, c2[l] /= 2;
+    /* tensors' storage is allocator-aligned and every offset even: each pair is an aligned 32-bit word */
+    region_copy(dev, (const float *)(const void *)src, s2, so2, (float *)(void *)dst, d2, do2, c2, ndim);
+}

@@ -1,6 +1,7 @@
 /* relu.c: ReLU forward and backward (see relu.h). */
 #include "core/ops/relu.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/relu_cuda.h"  // defines: relu_forward_cuda, relu_backward_cuda
 #endif
@@ -29,6 +30,7 @@ static void relu_backward(ag_node *n) {
 }
 
 tensor *op_relu(tensor *x) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: relu_forward_cpu(tensor_f32(x), tensor_f32(y), x->numel); break;

@@ -2,6 +2,7 @@
 #include "core/ops/reparam.h"
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/reparam_cuda.h"   // defines: reparam_forward_cuda, reparam_backward_cuda
 #endif
@@ -42,6 +43,7 @@ static void reparam_backward(ag_node *n) {
 }
 
 tensor *op_reparam_sample_eps(tensor *mean, tensor *logvar, tensor *eps) {
+    mean = autocast_f32(mean), logvar = autocast_f32(logvar);   /* bf16 moments: widened (core/autocast.h) */
     char a[96], b[96], c[96];
     tensor_shape_str(mean, a, sizeof a);
     tensor_shape_str(logvar, b, sizeof b);
@@ -68,6 +70,7 @@ tensor *op_reparam_sample_eps(tensor *mean, tensor *logvar, tensor *eps) {
 }
 
 tensor *op_reparam_sample(tensor *mean, tensor *logvar, rng_state *rng) {
+    mean = autocast_f32(mean), logvar = autocast_f32(logvar);
     tensor *eps = tensor_empty(mean->ndim, mean->shape);
     rng_fill_normal(rng, tensor_f32(eps), eps->numel, 0.0f, 1.0f);
     if (mean->device != DEVICE_CPU) {   /* the same numbers on every device */

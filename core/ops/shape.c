@@ -1,7 +1,10 @@
-/* shape.c: reshape, permute and depth-to-time, forward and backward. */
+/* shape.c: reshape, permute and depth-to-time, forward and backward. reshape and permute carry bf16 (a bf16
+ * op's result under autocast) through; their gradients are float32. */
 #include "core/ops/shape.h"
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add
+#include "core/ops/grad_f32.h"   // defines: grad_f32, grad_new_like
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/shape_cuda.h"   // defines: permute_cuda
 #endif
@@ -51,14 +54,36 @@ void permute_cpu(const float *x, const int64_t *shape, int ndim, const int *perm
     }
 }
 
+/* permute_cpu for 16-bit elements (bf16), where the last dim moves: one element at a time */
+static void permute_u16_cpu(const uint16_t *x, const int64_t *shape, int ndim, const int *perm, uint16_t *y) {
+    int64_t istride[TENSOR_MAX_DIMS] = {0}, oshape[TENSOR_MAX_DIMS] = {0}, ostride_in[TENSOR_MAX_DIMS] = {0}, n = 1;
+    istride[ndim - 1] = 1;
+    for (int d = ndim - 2; d >= 0; d--) istride[d] = istride[d + 1] * shape[d + 1];
+    for (int d = 0; d < ndim; d++) { oshape[d] = shape[perm[d]]; ostride_in[d] = istride[perm[d]]; n *= oshape[d]; }
+    int64_t inner = oshape[ndim - 1], rows = inner ? n / inner : 0, sin = ostride_in[ndim - 1];
+#pragma omp parallel for if (n > 32768) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t off = 0, rem = r;
+        for (int d = ndim - 2; d >= 0; d--) { off += (rem % oshape[d]) * ostride_in[d]; rem /= oshape[d]; }
+        uint16_t *yr = y + r * inner;
+        for (int64_t j = 0; j < inner; j++) yr[j] = x[off + j * sin];
+    }
+}
+
+/* A bf16 permute that keeps the last dim last with an even extent moves pairs of elements as 32-bit words
+   through the float32 kernels (either device); the CPU does any other bf16 permute element by element. */
+static bool permute_pairs(const tensor *x, const int *perm) {
+    return x->ndim > 0 && perm[x->ndim - 1] == x->ndim - 1 && x->shape[x->ndim - 1] % 2 == 0;
+}
+
 typedef struct { int perm[TENSOR_MAX_DIMS]; } permute_ctx;
 
 static void permute_backward(ag_node *n) {
     permute_ctx *c = n->ctx;
-    tensor *x = n->inputs[0], *gy = n->out->grad;
+    tensor *x = n->inputs[0], *gy = grad_f32(n->out->grad);
     int inv[TENSOR_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) inv[c->perm[d]] = d;
-    tensor *gx = tensor_empty_like(x);
+    tensor *gx = grad_new_like(x, false);   /* float32 for a bf16 x too */
     switch (x->device) {
         case DEVICE_CPU:
             if (x->ndim) permute_cpu(tensor_f32(gy), gy->shape, gy->ndim, inv, tensor_f32(gx));
@@ -72,6 +97,7 @@ static void permute_backward(ag_node *n) {
 #endif
         default: DEVICE_UNSUPPORTED("permute_backward", x->device);
     }
+    tensor_release(gy);
     ag_grad_add_owned(x, gx);
 }
 
@@ -84,16 +110,25 @@ tensor *op_permute(tensor *x, const int *perm) {
         seen[perm[d]] = 1;
         shape[d] = x->shape[perm[d]];
     }
-    tensor *y = tensor_new(x->ndim, shape, DTYPE_F32, x->device);
+    /* bf16 (a bf16 op's result under autocast) stays bf16 on the CPU, and on CUDA where it goes as pairs */
+    if (x->dtype == DTYPE_BF16 && !permute_pairs(x, perm) && x->device != DEVICE_CPU) x = autocast_f32(x);
+    tensor *y = tensor_new(x->ndim, shape, x->dtype, x->device);
+    const bool pairs = x->dtype == DTYPE_BF16 && permute_pairs(x, perm);
+    int64_t half[TENSOR_MAX_DIMS];   /* the shape in 32-bit pairs */
+    memcpy(half, x->shape, (size_t)x->ndim * sizeof *half);
+    if (pairs) half[x->ndim - 1] /= 2;
     switch (x->device) {
         case DEVICE_CPU:
-            if (x->ndim) permute_cpu(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
-            else tensor_copy_(y, x);
+            if (!x->ndim) tensor_copy_(y, x);
+            else if (pairs) permute_cpu((const float *)x->data, half, x->ndim, perm, (float *)y->data);
+            else if (x->dtype == DTYPE_BF16) permute_u16_cpu(x->data, x->shape, x->ndim, perm, y->data);
+            else permute_cpu(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
             break;
 #ifdef VAEC_HAVE_CUDA
         case DEVICE_CUDA:
-            if (x->ndim) permute_cuda(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
-            else tensor_copy_(y, x);
+            if (!x->ndim) tensor_copy_(y, x);
+            else if (pairs) permute_cuda((const float *)x->data, half, x->ndim, perm, (float *)y->data);
+            else permute_cuda(tensor_f32(x), x->shape, x->ndim, perm, tensor_f32(y));
             break;
 #endif
         default: DEVICE_UNSUPPORTED("permute", x->device);

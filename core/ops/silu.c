@@ -5,6 +5,7 @@
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/cpu/exp_vec.h"    // defines: exp8, exp1
 #include "core/cpu/vec8.h"       // defines: v8f, v8i, LD8, ST8
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/silu_cuda.h"  // defines: silu_forward_cuda, silu_backward_cuda
 #endif
@@ -71,6 +72,7 @@ static void silu_backward(ag_node *n) {
 }
 
 tensor *op_silu(tensor *x) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     tensor *y = tensor_empty_like(x);
     switch (x->device) {
         case DEVICE_CPU: silu_forward_cpu(tensor_f32(x), tensor_f32(y), x->numel); break;

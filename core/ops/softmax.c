@@ -5,6 +5,7 @@
 #include "core/cpu/exp_vec.h"     // defines: exp8, exp1
 #include "core/cpu/vec8.h"        // defines: v8f, v8i, LD8, ST8
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/softmax_cuda.h"   // defines: softmax_forward_cuda, softmax_backward_cuda
 #endif
@@ -87,6 +88,7 @@ static void softmax_backward(ag_node *n) {
 }
 
 tensor *op_softmax(tensor *x) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     CHECK(x->ndim >= 1, "softmax: x must have at least one dim, got a 0-d tensor");
     const int64_t D = x->shape[x->ndim - 1], rows = D ? x->numel / D : 0;
     tensor *y = tensor_empty_like(x);

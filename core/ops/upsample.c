@@ -2,6 +2,7 @@
 #include "core/ops/upsample.h"
 #include <string.h>
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
+#include "core/autocast.h"   // defines: autocast_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/upsample_cuda.h"   // defines: upsample_nearest2x_forward_cuda, ..._backward_cuda
 #endif
@@ -60,6 +61,7 @@ static void upsample_backward(ag_node *n) {
 }
 
 tensor *op_upsample_nearest2x(tensor *x) {
+    x = autocast_f32(x);   /* a bf16 op's result: widened, as torch promotes (core/autocast.h) */
     char xs[96];
     tensor_shape_str(x, xs, sizeof xs);
     CHECK(x->ndim == 4 || x->ndim == 5, "upsample_nearest2x: x must be (N,H,W,C) or (B,T,H,W,C), got %s", xs);

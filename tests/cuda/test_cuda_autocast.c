@@ -21,14 +21,15 @@
 
 static tensor *cast_round_trip(void *c, tensor **in) { return op_cast(op_cast(in[0], DTYPE_BF16), DTYPE_F32); }
 
-/* f under autocast: the closure switches it on for its own run on each device */
+/* f under autocast: the closure switches it on for its own run on each device; f's bf16 result (as
+   torch.autocast returns) is widened so that the twins compare float32 */
 typedef struct { gc_fn f; void *ctx; } autocast_closure;
 static tensor *under_autocast(void *c, tensor **in) {
     const autocast_closure *a = c;
     bool prev = autocast_set(true);
     tensor *y = a->f(a->ctx, in);
     autocast_set(prev);
-    return y;
+    return op_cast(y, DTYPE_F32);
 }
 
 static tensor *matmul_nt(void *c, tensor **in) { return op_matmul(in[0], in[1], false, true); }

@@ -1,7 +1,9 @@
 /* test_cuda_norm_reduce.c: group_norm (4-D and 5-D, with and without affine), softmax and sum/mean on
  * CUDA against the CPU (output and every gradient, fp32 relative error < 1e-5); skipped loudly without
- * a GPU. Sizes are chosen to reach the multi-chunk paths of the deterministic reductions. */
+ * a GPU. Sizes are chosen to reach the multi-chunk paths of the deterministic reductions. group_norm of a
+ * bf16 x (autocast hands it a conv's bf16 result) too: both devices widen the same bf16 values. */
 #include "core/ops/group_norm.h"
+#include "core/ops/cast.h"   // defines: op_cast
 #include "core/ops/reduce.h"
 #include "core/ops/softmax.h"
 #include "tests/harness/cuda_twin.h"
@@ -13,6 +15,22 @@ typedef struct { int groups; int affine; } gn_case;
 static tensor *gn_fn(void *ctx, tensor **in) {
     const gn_case *c = ctx;
     return op_group_norm(in[0], c->affine ? in[1] : NULL, c->affine ? in[2] : NULL, c->groups, 1e-6f);
+}
+
+/* x rounded to bf16 on each device first, as a bf16 conv result reaches the norm under autocast */
+static tensor *gn_bf16_fn(void *ctx, tensor **in) {
+    const gn_case *c = ctx;
+    return op_group_norm(op_cast(in[0], DTYPE_BF16), in[1], in[2], c->groups, 1e-6f);
+}
+
+TEST(test_cuda_group_norm_bf16_input_matches_cpu) {
+    CUDA_TWIN_REQUIRE_GPU();
+    const int64_t shape[5] = {1, 5, 48, 48, 32};
+    gn_case c = {8, 1};
+    tensor *x = gc_input_scaled(5, shape, 930, 2.0f);
+    tensor *w = gc_input(SHAPE(32), 931), *b = gc_input(SHAPE(32), 932);
+    cuda_twin_check("cuda_group_norm.bf16_x", gn_bf16_fn, &c, 3, (tensor *[]){x, w, b}, NULL);
+    tensor_release(x), tensor_release(w), tensor_release(b);
 }
 
 TEST(test_cuda_group_norm_matches_cpu) {

@@ -1,6 +1,7 @@
 /* test_cuda_shape.c: pad, slice, concat, reshape, permute, depth_to_time and upsample_nearest2x on CUDA
  * against the CPU (output and every gradient; these only move data, so the match is exact); skipped
- * loudly without a GPU. */
+ * loudly without a GPU. The same on bf16 inputs (tests/harness/shape_bf16_cases.h): carried through as
+ * bf16 or widened, the values and float32 gradients must match the CPU's bit for bit. */
 #include "core/ops/pad.h"
 #include "core/ops/shape.h"
 #include "core/ops/silu.h"
@@ -9,6 +10,8 @@
 #include "tests/harness/cuda_twin.h"
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
+#include "tests/harness/shape_bf16_cases.h"   // defines: shape_bf16_cases
+#include "core/ops/cast.h"                    // defines: op_cast
 
 static const cuda_twin_opts exact = {.tol = 1e-30};   /* data movement: bit for bit */
 
@@ -97,4 +100,25 @@ TEST(test_cuda_upsample_nearest2x_matches_cpu) {
     cuda_twin_check("cuda_upsample.video", up_fn, NULL, 1, &v, &exact);
     tensor_release(im);
     tensor_release(v);
+}
+
+/* a case on its inputs rounded to bf16 on each device; the result widened so that the twins compare float32 */
+static tensor *bf16_case(void *ctx, tensor **in) {
+    const shape_bf16_case *c = ctx;
+    tensor *x[2];
+    for (int i = 0; i < c->n; i++) x[i] = op_cast(in[i], DTYPE_BF16);
+    return op_cast(c->f(x), DTYPE_F32);
+}
+
+TEST(test_cuda_shape_ops_bf16_match_cpu) {
+    CUDA_TWIN_REQUIRE_GPU();
+    for (int k = 0; k < N_SHAPE_BF16_CASES; k++) {
+        const shape_bf16_case *c = &shape_bf16_cases[k];
+        tensor *in[2];
+        for (int i = 0; i < c->n; i++) in[i] = gc_input(c->ndim, c->shape[i], 1100 + 2 * k + i);
+        char label[64];
+        snprintf(label, sizeof label, "cuda_shape_bf16.%s", c->name);
+        cuda_twin_check(label, bf16_case, (void *)c, c->n, in, &exact);
+        for (int i = 0; i < c->n; i++) tensor_release(in[i]);
+    }
 }

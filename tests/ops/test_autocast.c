@@ -6,7 +6,7 @@
  * once, the output gradient once for the products, and attention chains two products through a softmax,
  * so up to ~4 roundings of 2^-8 can meet in one value (1.6e-2); the sums themselves are float32. The
  * outputs must also differ from float32 by more than 1e-6, so a run that silently stayed in float32 fails.
- * Outside a region nothing changes: the same bits as before. */
+ * Inside a region each op returns bf16, as torch.autocast does; outside, nothing changes: the same bits as before. */
 #include <string.h>
 #include "autograd/autograd.h"         // defines: ag_backward_with_grad
 #include "core/autocast.h"             // defines: autocast_set, precision_is_bf16
@@ -76,9 +76,10 @@ static void run_case(int i, tensor **in, int n, bool bf16, tensor **gy, tensor *
     const bool prev = autocast_set(bf16);
     tensor_scope_begin();
     tensor *y = case_run(i, x);
-    EXPECT(y->dtype == DTYPE_F32, "%s: returned %s under autocast = %d (float32 expected)", case_name(i),
-           dtype_name(y->dtype), bf16);
-    out[0] = tensor_clone(y);
+    /* as torch.autocast: a bf16 result inside the region; the float32 gradient seeds it all the same */
+    EXPECT(y->dtype == (bf16 ? DTYPE_BF16 : DTYPE_F32), "%s: returned %s under autocast = %d (%s expected)",
+           case_name(i), dtype_name(y->dtype), bf16, bf16 ? "bf16" : "float32");
+    out[0] = tensor_cast(y, DTYPE_F32);
     if (!*gy) {
         *gy = tensor_empty(y->ndim, y->shape);
         rng_state s = rng_seed(6000 + i);

@@ -1,10 +1,12 @@
 /* test_group_norm.c: op_group_norm gradient checks (4-D and 5-D, groups 1..C, with and without affine),
-   PyTorch goldens, numerical stability under a large offset, and argument errors. */
+   PyTorch goldens, numerical stability under a large offset, a bf16 input (autocast) against float32, and
+   argument errors. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 #include "autograd/autograd.h"
 #include "core/ops/group_norm.h"
+#include "core/ops/cast.h"   // defines: tensor_cast
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
 
@@ -142,4 +144,47 @@ TEST(test_group_norm_indivisible_groups_is_fatal) {
            "C=6 with 4 groups did not stop with a clear message");
     EXPECT(test_expect_fatal(gn_bad_weight, NULL, "weight must be (C)"),
            "a (5) weight for C=6 did not stop with a clear message");
+}
+
+/* under autocast a conv hands group norm its bf16 result: the statistics come from the values the bf16
+ * tensor holds, so group norm on bf16 x must equal, bit for bit, group norm on x widened to float32 first
+ * (widening is exact) -- output and every gradient; the result and x's gradient are float32 */
+static void gn_bf16_run(tensor *x, tensor *w, tensor *b, const tensor *gy, tensor *out[4]) {
+    x->requires_grad = w->requires_grad = b->requires_grad = true;
+    tensor_scope_begin();
+    tensor *y = op_group_norm(x, w, b, 4, 1e-6f);
+    EXPECT(y->dtype == DTYPE_F32, "group norm of a %s x returned %s (float32 expected)", dtype_name(x->dtype),
+           dtype_name(y->dtype));
+    out[0] = tensor_clone(y);
+    ag_backward_with_grad(y, gy);
+    tensor_scope_end(NULL);
+    tensor *ins[3] = {x, w, b};
+    for (int i = 0; i < 3; i++) {
+        EXPECT(ins[i]->grad && ins[i]->grad->dtype == DTYPE_F32, "input %d of a %s group norm: gradient missing or "
+               "not float32", i, dtype_name(x->dtype));
+        out[i + 1] = ins[i]->grad;
+        ins[i]->grad = NULL;
+    }
+}
+
+TEST(test_group_norm_bf16_input_matches_f32) {
+    const int64_t shape[5] = {2, 3, 5, 6, 16};
+    tensor *x = gc_input_scaled(5, shape, 77, 2.0f);
+    for (int64_t i = 0; i < x->numel; i++) tensor_f32(x)[i] += 3.0f;   /* an offset, as conv outputs have */
+    tensor *xb = tensor_cast(x, DTYPE_BF16), *xw = tensor_cast(xb, DTYPE_F32);
+    tensor *w = gc_input(SHAPE(16), 78), *b = gc_input(SHAPE(16), 79), *gy = gc_input(5, shape, 80);
+    gy->requires_grad = false;
+    tensor *got[4], *ref[4];
+    gn_bf16_run(xb, w, b, gy, got);
+    gn_bf16_run(xw, w, b, gy, ref);
+    const char *what[4] = {"output", "x gradient", "weight gradient", "bias gradient"};
+    for (int k = 0; k < 4; k++) {
+        EXPECT(got[k] && ref[k] && got[k]->numel == ref[k]->numel &&
+                   memcmp(got[k]->data, ref[k]->data, (size_t)ref[k]->numel * sizeof(float)) == 0,
+               "group norm on bf16 x: the %s differs from group norm on x widened first", what[k]);
+        tensor_release(got[k]);
+        tensor_release(ref[k]);
+    }
+    tensor_release(x), tensor_release(xb), tensor_release(xw);
+    tensor_release(w), tensor_release(b), tensor_release(gy);
 }
