@@ -289,11 +289,12 @@ TEST(test_cli_encode_long_video_peak_memory_is_flat) {
         if (lat) tensor_release(lat);
     }
     /* the bound: 512 MiB for the process (the libraries vaec links, the model, one 17-frame window and its
-       activations; measured 435 MiB with 8 channels); twice the length adds under 8 MiB (measured: the same to
-       within 4 MiB) */
+       activations; measured 435 MiB with 8 channels); twice the length adds under 32 MiB. One length's peak
+       varies by up to 15 MiB from run to run (measured 398-413 MiB at both lengths, on 2 threads), while
+       holding the video would add 200 x 256 x 256 x 3 bytes = 37.5 MiB even as 8-bit frames (150 MiB as floats) */
     printf("  peak RSS: %ld KiB at 200 frames, %ld KiB at 400 frames (256x256)\n", rss[0], rss[1]);
     EXPECT(rss[0] > 0 && rss[0] < 512 * 1024, "peak RSS at 200 frames %ld KiB, over the 512 MiB bound", rss[0]);
-    EXPECT(rss[1] > 0 && rss[1] - rss[0] < 8 * 1024, "peak RSS grew from %ld to %ld KiB with twice the length", rss[0], rss[1]);
+    EXPECT(rss[1] > 0 && rss[1] - rss[0] < 32 * 1024, "peak RSS grew from %ld to %ld KiB with twice the length", rss[0], rss[1]);
     cleanup();
 }
 
