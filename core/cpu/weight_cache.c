@@ -59,28 +59,24 @@ static void forget_block(const mem_block *b) {
 
 static void install_hook(void) { mem_set_derived_release_hook(forget_block); }
 
-/* room for `bytes` more within the limit, least recently used copies dropped first; false if it cannot fit */
-static bool make_room_locked(size_t bytes, const entry *keep) {
-    if (bytes > limit_bytes()) return false;
-    while (held + bytes > limit_bytes()) {
-        entry *lru = NULL;
-        for (int i = 0; i < MAX_ENTRIES; i++)
-            if (table[i].copy && &table[i] != keep && (!lru || table[i].last_use < lru->last_use)) lru = &table[i];
-        if (!lru) return false;
-        drop_copy_locked(lru);
-    }
-    return true;
-}
+/* room for `bytes` more within the limit. Copies already kept stay: a model runs its layers in the same order
+   every call, and dropping the least recently used copy to make room would drop the one the next call needs
+   first (a cycle longer than the limit would then never hit); the weights that fit are served, the rest
+   reordered every call as before. */
+static bool room_locked(size_t bytes) { return held + bytes <= limit_bytes(); }
 
+/* the entry of (w, to), else a new one: a free entry, else the least recently used one without a copy, else
+   the least recently used one */
 static entry *find_or_add_locked(const void *w, const dnnl_memory_desc_t *to) {
-    entry *free_e = NULL, *lru = NULL;
+    entry *free_e = NULL, *lru = NULL, *lru_bare = NULL;
     for (int i = 0; i < MAX_ENTRIES; i++) {
         entry *e = &table[i];
         if (!e->w) { if (!free_e) free_e = e; continue; }
         if (e->w == w && dnnl_memory_desc_equal(&e->to, to)) return e;
         if (!lru || e->last_use < lru->last_use) lru = e;
+        if (!e->copy && (!lru_bare || e->last_use < lru_bare->last_use)) lru_bare = e;
     }
-    entry *e = free_e ? free_e : lru;
+    entry *e = free_e ? free_e : lru_bare ? lru_bare : lru;
     forget_locked(e);
     e->w = w;
     e->to = *to;
@@ -114,7 +110,7 @@ const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_m
         /* a copy from an older version is refilled in place; a second call with one version makes one */
         const bool second = e->version == version;
         e->version = version;
-        if (e->copy || (second && make_room_locked(bytes, e))) {
+        if (e->copy || (second && room_locked(bytes))) {
             if (!e->copy) {
                 e->copy = mem_alloc_tagged(bytes, DEVICE_CPU, MEM_WORKSPACE);
                 held += e->copy->requested;
@@ -145,9 +141,7 @@ void weight_cache_set_limit(size_t bytes) {
     pthread_mutex_lock(&lock);
     limit = bytes;
     limit_set = true;
-    for (int i = 0; i < MAX_ENTRIES; i++)
-        if (!bytes) forget_locked(&table[i]);
-    make_room_locked(0, NULL);
+    for (int i = 0; i < MAX_ENTRIES && held > bytes; i++) drop_copy_locked(&table[i]);   /* within the new limit */
     pthread_mutex_unlock(&lock);
 }
 

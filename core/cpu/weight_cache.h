@@ -10,8 +10,10 @@
  * A copy is kept from the second call that asks for the same (pointer, version, layout): a trained weight
  * that a step reorders once per layout takes no memory, a frozen one (the spatial VAE's micro-batches in
  * stage 1, every step; inference windows) is reordered once. Copies come from vaec's allocator (tag
- * workspace), at most VAEC_WEIGHT_CACHE_MIB in all (default 512; 0 turns the cache off), least recently
- * used dropped first, and go back when the weight's storage is freed.
+ * workspace), at most VAEC_WEIGHT_CACHE_MIB in all (default 512; 0 turns the cache off), and go back when the
+ * weight's storage is freed. Past the limit no copy is made and none dropped: layers run in the same order
+ * every call, so the weights that fit are served and the rest reordered as before (dropping the least
+ * recently used would drop the next one needed, and a cycle longer than the limit would never hit).
  *
  *   mem_block *hold;
  *   const void *wk = weight_cache_reordered(w, version, &user_md, &lib_md, rprim, rpd, &hold);

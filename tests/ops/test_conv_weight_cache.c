@@ -54,6 +54,8 @@ static void check_case(const char *name, int ndim) {
     tensor *y0[3], *g0[3], *y1[3], *g1[3];
     conv_set_algorithm(CONV_ALGO_DNNL);
     weight_cache_set_limit(0);
+    weight_cache_stats start;   /* other tests' parameters may still be alive: compare with this */
+    weight_cache_get_stats(&start);
     run3(x, w, b, y0, g0);
     weight_cache_set_limit((size_t)64 << 20);
     weight_cache_stats before, after;
@@ -69,8 +71,9 @@ static void check_case(const char *name, int ndim) {
     }
     tensor_release(x), tensor_release(w), tensor_release(b);
     weight_cache_get_stats(&after);
-    EXPECT(after.bytes == 0 && after.entries == 0, "%s: the freed weight left %zu bytes in %d entries", name,
-           after.bytes, after.entries);
+    EXPECT(after.bytes == start.bytes && after.entries == start.entries,
+           "%s: the freed weight left %zu bytes in %d entries (%zu and %d before it)", name, after.bytes, after.entries,
+           start.bytes, start.entries);
     conv_set_algorithm(CONV_ALGO_AUTO);
 }
 
@@ -90,6 +93,27 @@ TEST(test_conv_weight_cache_skips_non_parameters) {
     EXPECT(b.hits == a.hits && b.bytes == 0, "an activation-tagged weight was cached (%zu bytes)", b.bytes);
     ag_set_grad_enabled(prev);
     tensor_release(x), tensor_release(w);
+    conv_set_algorithm(CONV_ALGO_AUTO);
+}
+
+/* a limit smaller than one copy: nothing kept, nothing served, the same results */
+TEST(test_conv_weight_cache_limit_holds) {
+    conv_set_algorithm(CONV_ALGO_DNNL);
+    weight_cache_set_limit(1024);
+    tensor *x = gc_input(SHAPE(1, 8, 8, 32), 1), *w = param(SHAPE(32, 3, 3, 32), 2);
+    bool prev = ag_set_grad_enabled(false);
+    weight_cache_stats a, b;
+    weight_cache_get_stats(&a);
+    tensor_scope_begin();
+    tensor *y0 = conv(x, w, NULL), *y1 = conv(x, w, NULL), *y2 = conv(x, w, NULL);
+    weight_cache_get_stats(&b);
+    EXPECT(b.hits == a.hits && b.bytes == 0, "a 1 KiB cache kept %zu bytes and served %llu calls", b.bytes,
+           (unsigned long long)(b.hits - a.hits));
+    EXPECT(same_bits(y0, y1) && same_bits(y0, y2), "the results differ from call to call");
+    tensor_scope_end(NULL);
+    ag_set_grad_enabled(prev);
+    tensor_release(x), tensor_release(w);
+    weight_cache_set_limit((size_t)64 << 20);
     conv_set_algorithm(CONV_ALGO_AUTO);
 }
 
