@@ -39,8 +39,8 @@ TEST(test_attention_grad_v_only) {
     tensor_release(v);
 }
 
-/* enough keys for several blocks of query rows and a short last one (attention.c: 1 MiB of scores a block,
-   64 rows at 4096 keys): the forward with a gradient to come (P kept) and without (P never written out) give
+/* enough keys for several blocks of query rows and a short last one (attention.c: 512 KiB of scores a block,
+   32 rows at 4096 keys): the forward with a gradient to come (P kept) and without (P never written out) give
    the same bits, and both match softmax(q k^T s) v summed in double */
 TEST(test_attention_blocked_rows_match_reference) {
     const int64_t N = 2, Lq = 150, Lk = 4096, C = 8;
