@@ -1,6 +1,6 @@
 /* bench_main.c: `vaec_bench ROW [--reps N] [--warmup W] [--device cpu|cuda]`: times one row and prints
  * one line of JSON (row, median ms, first loss, allocator peak, peak RSS); VAEC_MEM_REPORT=1 adds the
- * allocator's table (per tag, cache hits, bytes handed back) on stderr. `vaec_bench --list` prints the
+ * allocator's table (per tag, cache hits, bytes handed back) and the oneDNN weight-reorder counts on stderr. `vaec_bench --list` prints the
  * rows. bench/run.sh runs every row beside its PyTorch twin (bench/torch_bench.py) and prints the table;
  * threads come from OMP_NUM_THREADS. */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "bench/bench_rows.h"   // defines: every bench_<row>
 #include "bench/bench_util.h"   // defines: bench_device
 #include "core/check.h"         // defines: CHECK_HINT
+#include "core/cpu/weight_cache.h"   // defines: weight_cache_get_stats
 
 typedef struct {
     const char *name;
@@ -99,7 +100,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_ROWS; i++)
         if (!strcmp(base, rows[i].name)) {
             rows[i].run(&o);
-            if (getenv("VAEC_MEM_REPORT")) mem_report(stderr);   /* the allocator's table after the row */
+            if (getenv("VAEC_MEM_REPORT")) {   /* the allocator's table after the row, and the weight-reorder cache */
+                mem_report(stderr);
+                weight_cache_stats w;
+                weight_cache_get_stats(&w);
+                fprintf(stderr, "oneDNN weight reorders: %llu, served from kept copies: %llu; %.1f MiB kept for %d weights x layouts\n",
+                        (unsigned long long)w.reorders, (unsigned long long)w.hits, (double)w.bytes / 1048576.0, w.entries);
+            }
             return 0;
         }
     CHECK_HINT(false, "vaec_bench --list prints the rows", "vaec_bench: unknown row '%s'", argv[1]);

@@ -18,6 +18,10 @@ static dev_cache caches[NDEV];
 static mem_block *spare_blocks;     /* recycled block headers: no malloc per tensor either */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local mem_tag current_tag = MEM_ACTIVATIONS;
+static uint64_t version_counter;    /* mem_block.version: never repeats, so a reused block never matches a stale copy */
+static void (*derived_release_hook)(const mem_block *b);
+
+static uint64_t next_version(void) { return __atomic_add_fetch(&version_counter, 1, __ATOMIC_RELAXED); }
 
 static const char *tag_names[MEM_NTAGS] = {"activations", "parameters", "gradients", "optimizer",
                                            "workspace", "data"};
@@ -119,6 +123,8 @@ mem_block *mem_try_alloc(size_t bytes, device_t device) {
     b->tag = current_tag;
     b->refcount = 1;
     b->next_free = NULL;
+    b->version = next_version();
+    b->has_derived = 0;
     mem_stats *s = &c->stats;
     s->in_use[b->tag] += b->bytes;
     s->in_use_total += b->bytes;
@@ -153,9 +159,20 @@ void mem_block_retain(mem_block *b) {
     __atomic_add_fetch(&b->refcount, 1, __ATOMIC_RELAXED);
 }
 
+uint64_t mem_block_mark_written(mem_block *b) {
+    uint64_t v = next_version();
+    __atomic_store_n(&b->version, v, __ATOMIC_RELAXED);
+    return v;
+}
+
+void mem_block_note_derived(mem_block *b) { __atomic_store_n(&b->has_derived, 1, __ATOMIC_RELAXED); }
+
+void mem_set_derived_release_hook(void (*hook)(const mem_block *b)) { derived_release_hook = hook; }
+
 void mem_block_release(mem_block *b) {
     if (!b) return;
     if (__atomic_sub_fetch(&b->refcount, 1, __ATOMIC_ACQ_REL) > 0) return;
+    if (b->has_derived && derived_release_hook) derived_release_hook(b);   /* outside the lock: the hook frees blocks */
     pthread_mutex_lock(&lock);
     dev_cache *c = &caches[b->device];
     c->stats.in_use[b->tag] -= b->bytes;

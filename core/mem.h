@@ -38,6 +38,10 @@ typedef struct mem_block {
     int bin;
     int refcount;
     struct mem_block *next_free;
+    uint64_t version;      /* write generation: a fresh number (one counter for all blocks) when the block is handed
+                              out and at every write (mem_block_mark_written); a copy derived from the bytes (oneDNN's
+                              reordered conv weights) is valid while it is unchanged */
+    int has_derived;       /* such a copy exists: mem_block_release calls the derived-release hook at refcount 0 */
 } mem_block;
 
 mem_block *mem_alloc(size_t bytes, device_t device);   /* tagged with the current tag; fatal past the limit */
@@ -52,6 +56,12 @@ size_t mem_get_limit(device_t device);
 void mem_usage_str(device_t device, char *buf, size_t n);
 void mem_block_retain(mem_block *b);
 void mem_block_release(mem_block *b);                   /* back to the cache at refcount 0 */
+/* the bytes changed (or may change through a pointer just handed out): a new version; returns it */
+uint64_t mem_block_mark_written(mem_block *b);
+/* derived copies of blocks: b has one (conv weights, core/cpu/weight_cache.c); the hook drops them when b goes
+ * back to the cache (one hook, set once) */
+void mem_block_note_derived(mem_block *b);
+void mem_set_derived_release_hook(void (*hook)(const mem_block *b));
 
 mem_tag mem_set_tag(mem_tag tag);                       /* returns the previous tag */
 mem_tag mem_get_tag(void);

@@ -245,8 +245,18 @@ tensor *tensor_scope_end(tensor *keep) {
     return tensor_autorelease(keep);  /* the enclosing scope (or the caller) owns it now */
 }
 
+const float *tensor_f32_read(const tensor *t) {
+    CHECK(t->dtype == DTYPE_F32, "expected a float32 tensor, got %s", dtype_name(t->dtype));
+    return (const float *)t->data;
+}
+
+void tensor_mark_written(const tensor *t) {
+    if (t->block) mem_block_mark_written(t->block);
+}
+
 float *tensor_f32(const tensor *t) {
     CHECK(t->dtype == DTYPE_F32, "expected a float32 tensor, got %s", dtype_name(t->dtype));
+    tensor_mark_written(t);
     return (float *)t->data;
 }
 
@@ -275,6 +285,7 @@ void tensor_fill(tensor *t, float value) {
 void tensor_copy_(tensor *dst, const tensor *src) {
     CHECK(dst->numel == src->numel && dst->dtype == src->dtype, "tensor_copy_: %lld vs %lld elements",
           (long long)dst->numel, (long long)src->numel);
+    tensor_mark_written(dst);
     device_memcpy(dst->data, dst->device, src->data, src->device, (size_t)src->numel * dtype_size(src->dtype));
 }
 

@@ -88,8 +88,15 @@ void tensor_scope_begin(void);
 tensor *tensor_scope_end(tensor *keep);     /* keep may be NULL */
 int tensor_scope_depth(void);
 
-/* the float32 data of a tensor, checked */
+/* the float32 data of a tensor, checked. It counts as a write (tensor_mark_written): whoever may write
+ * through it gets a pointer after the storage's version changed, so copies derived from the old bytes
+ * (oneDNN's reordered conv weights, core/cpu/weight_cache.h) are not used again. */
 float *tensor_f32(const tensor *t);
+/* the same for reading only: the version stays (kernels reading weights, so cached copies stay valid) */
+const float *tensor_f32_read(const tensor *t);
+/* code that keeps a data pointer and writes through it later (finite differences in tests) says so after each
+ * write; tensor_f32, tensor_copy_, tensor_fill, checkpoint loads and the optimizers do it themselves */
+void tensor_mark_written(const tensor *t);
 
 bool tensor_same_shape(const tensor *a, const tensor *b);
 void tensor_shape_str(const tensor *t, char *buf, size_t n);   /* "(2,3,4)" */

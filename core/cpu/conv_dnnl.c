@@ -4,7 +4,8 @@
  * Activations go to oneDNN as nhwc / ndhwc with vaec's own pointers: no copy in or out. Per-side pads map
  * to oneDNN's padding_l / padding_r, so CausalConv3d's front-only time pad and Downsample2D's (0,1,0,1)
  * run as they are. Weights are handed over as ohwi / odhwi and reordered into the layout oneDNN's kernel
- * wants (as PyTorch's mkldnn path does every call); the weight gradient comes back the same way.
+ * wants; the reordered copy is kept while the weights are unchanged (weight_cache.h: PyTorch's mkldnn path
+ * reorders every call). The weight gradient comes back through a reorder too.
  * A conv with one frame in and out and no time pad (every conv2d, and 1x1x1 temporal convs) runs as a
  * 2-D conv over B*T images: oneDNN's 2-D kernels are its best tuned.
  *
@@ -20,6 +21,7 @@
 #include "core/cpu/cpu.h"
 #include "core/cpu/prim_cache.h"  // defines: prim_cache_get, prim_cache_done
 #include "core/cpu/dnnl_util.h"   // defines: DNNL_CHECK, dnnl_run, dnnl_md_*
+#include "core/cpu/weight_cache.h"   // defines: weight_cache_reordered
 #include "core/ops/conv.h"        // defines: conv_geom
 
 typedef enum { KIND_FWD, KIND_BWD_DATA, KIND_BWD_WEIGHTS } conv_kind;
@@ -141,21 +143,19 @@ static void release(conv_prim *e) {
 /* distinct conv shapes x kinds x dtypes x thread counts of a training step fit */
 static prim_cache cache = PRIM_CACHE_INIT(conv_key, conv_prim, 512, build, release);
 
-/* the weights in the kernel's layout: w itself, or a reordered copy in *blk */
-static const void *weights_for_kernel(conv_prim *e, const void *w, mem_block **blk) {
+/* the weights in the kernel's layout: w itself, or a reordered copy (kept between calls while the float32
+   weights keep their version: weight_cache.h) held in *blk */
+static const void *weights_for_kernel(conv_prim *e, const void *w, uint64_t version, mem_block **blk) {
     *blk = NULL;
     if (!e->reorder_w) return w;
-    *blk = mem_alloc_tagged(dnnl_memory_desc_get_size(&e->lib_w), DEVICE_CPU, MEM_WORKSPACE);
-    dnnl_arg a[2] = {{DNNL_ARG_FROM, &e->user_w, w}, {DNNL_ARG_TO, &e->lib_w, (*blk)->ptr}};
-    dnnl_run(e->rprim, e->rpd, 2, a, "weight reorder");
-    return (*blk)->ptr;
+    return weight_cache_reordered(w, version, &e->user_w, &e->lib_w, e->rprim, e->rpd, blk);
 }
 
 static void forward(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *w, const void *b, void *y) {
     conv_key k = make_key(g, KIND_FWD, b != NULL, dt, dt, dt);
     conv_prim *e = prim_cache_get(&cache, &k);
     mem_block *wb;
-    const void *wk = weights_for_kernel(e, w, &wb);
+    const void *wk = weights_for_kernel(e, w, dt == dnnl_f32 ? g->w_version : 0, &wb);
     dnnl_arg a[4] = {{DNNL_ARG_SRC, &e->src, x}, {DNNL_ARG_WEIGHTS, &e->lib_w, wk}, {DNNL_ARG_DST, &e->dst, y},
                      {DNNL_ARG_BIAS, &e->bias, b}};
     dnnl_run(e->prim, e->pd, b ? 4 : 3, a, "conv forward");
@@ -168,7 +168,7 @@ static void backward_data(const conv_geom *g, dnnl_data_type_t dt, const void *w
     conv_key k = make_key(g, KIND_BWD_DATA, false, dnnl_f32, dt, dt);
     conv_prim *e = prim_cache_get(&cache, &k);
     mem_block *wb;
-    const void *wk = weights_for_kernel(e, w, &wb);
+    const void *wk = weights_for_kernel(e, w, dt == dnnl_f32 ? g->w_version : 0, &wb);
     dnnl_arg a[3] = {{DNNL_ARG_DIFF_DST, &e->dst, gy}, {DNNL_ARG_WEIGHTS, &e->lib_w, wk}, {DNNL_ARG_DIFF_SRC, &e->src, gx}};
     dnnl_run(e->prim, e->pd, 3, a, "conv backward data");
     mem_block_release(wb);

@@ -9,6 +9,7 @@
  *                    vaec's im2col + GEMM and col2im where oneDNN does not run
  *   conv_choice.c    which kernel runs a conv (conv_uses_dnnl, conv_current_algorithm; VAEC_CONV_ALGO)
  *   conv_dnnl.c      conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
+ *   weight_cache.c   oneDNN's reordered conv weights kept while the parameters are unchanged weight_cache.h
  *   conv_bf16_cpu.c  conv_forward_bf16_cpu / conv_backward_bf16_cpu: oneDNN's bf16 kernels, or widen to
  *                    float32, run the float32 conv and round (CPUs without avx512_core)
  *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)

@@ -18,10 +18,23 @@ static tensor *weight_as(const tensor *w, const tensor *x) {
     return tensor_cast(w, x->dtype);
 }
 
+/* the version oneDNN's reordered copy of a float32 CPU weight is kept under (core/cpu/weight_cache.h); 0 for
+   anything else. Only model parameters (tag MEM_PARAMS): they are written by the optimizers, checkpoint loads
+   and tensor_f32 / tensor_copy_, each of which changes the version, while any tensor could be written through a
+   pointer kept from before (a test's finite differences). The kernels read the weights through tensor_f32_read,
+   which leaves the version as it is. */
+static uint64_t weight_version(const tensor *w) {
+    if (w->device != DEVICE_CPU || w->dtype != DTYPE_F32 || !w->block || w->block->tag != MEM_PARAMS) return 0;
+    mem_block_note_derived(w->block);
+    return w->block->version;
+}
+
 static void conv_backward(ag_node *n) {
-    const conv_geom *g = n->ctx;
+    conv_geom gv = *(const conv_geom *)n->ctx;
+    const conv_geom *g = &gv;
     tensor *x = n->inputs[0], *w_in = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
     tensor *w = weight_as(w_in, x);        /* autocast: a float32 weight, rounded again for the products */
+    gv.w_version = x->dtype == DTYPE_F32 ? weight_version(w) : 0;
     tensor *gy = grad_f32(n->out->grad);   /* a bf16 conv may be handed a bf16 gradient */
     /* gradients are float32 whatever the dtype of x and w */
     tensor *gx = ag_needs_grad(n, 0) ? tensor_new(x->ndim, x->shape, DTYPE_F32, x->device) : NULL;
@@ -33,7 +46,7 @@ static void conv_backward(ag_node *n) {
                 conv_backward_bf16_cpu(g, x->data, w->data, tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
                                        gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
             else
-                conv_backward_cpu(g, tensor_f32(x), tensor_f32(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                conv_backward_cpu(g, tensor_f32_read(x), tensor_f32_read(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
                                   gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
             break;
 #ifdef VAEC_HAVE_CUDA
@@ -76,10 +89,11 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
     tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), x->dtype, x->device)
                               : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), x->dtype, x->device);
     tensor *wk = mixed ? weight_as(w, x) : w, *bk = mixed ? weight_as(b, x) : b;   /* what the kernels take */
+    g->w_version = x->dtype == DTYPE_F32 ? weight_version(wk) : 0;
     switch (x->device) {
         case DEVICE_CPU:
             if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, wk->data, bk ? bk->data : NULL, y->data);
-            else conv_forward_cpu(g, tensor_f32(x), tensor_f32(wk), bk ? tensor_f32(bk) : NULL, tensor_f32(y));
+            else conv_forward_cpu(g, tensor_f32_read(x), tensor_f32_read(wk), bk ? tensor_f32_read(bk) : NULL, tensor_f32(y));
             break;
 #ifdef VAEC_HAVE_CUDA
         case DEVICE_CUDA: conv_forward_cuda(g, x->dtype == DTYPE_BF16, x->data, wk->data, bk ? bk->data : NULL, y->data); break;

@@ -28,6 +28,8 @@ typedef struct {
     int64_t B, T, H, W, cin, cout, kt, kh, kw;
     int st, sh, sw, pad[6];
     int64_t To, Ho, Wo;
+    uint64_t w_version;   /* float32 weights: their storage's version (mem_block.version), so oneDNN's reordered copy
+                             can be kept (core/cpu/weight_cache.h); 0: unknown or temporary weights, never cached */
 } conv_geom;
 
 /* Which CPU kernel runs a conv (the kernels: core/cpu/cpu.h). AUTO: oneDNN on CPUs with AVX-512 unless

@@ -64,10 +64,13 @@ TEST(test_grad_of_matches_finite_differences) {
         for (int64_t i = 0; i < targets[t]->numel; i += 3) {
             const float keep = p[i];
             p[i] = keep + 1e-2f;
+            tensor_mark_written(targets[t]);   /* p was taken once: each write says so (cached conv weights) */
             double up = scalar_at(&n);
             p[i] = keep - 1e-2f;
+            tensor_mark_written(targets[t]);
             double down = scalar_at(&n);
             p[i] = keep;
+            tensor_mark_written(targets[t]);
             double fd = (up - down) / 2e-2;
             worst = fmax(worst, fabs(fd - g[i]) / (scale + 1e-12));
         }

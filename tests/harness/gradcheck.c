@@ -73,11 +73,14 @@ int gradcheck(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inpu
             float orig = xd[k];
             tensor_scope_begin();
             xd[k] = orig + (float)o.eps;
+            tensor_mark_written(x);   /* xd was taken once: each write says so (cached conv weights) */
             double lp = dot_with(f(ctx, inputs), r);
             xd[k] = orig - (float)o.eps;
+            tensor_mark_written(x);
             double lm = dot_with(f(ctx, inputs), r);
             tensor_scope_end(NULL);
             xd[k] = orig;
+            tensor_mark_written(x);
             double num = (lp - lm) / (2 * o.eps), ana = g[k];
             double excess = fabs(num - ana) - (o.atol * fmax(1.0, gmax) + o.rtol * fmax(fabs(num), fabs(ana)));
             if (excess > worst || worst_k < 0) {
