@@ -38,35 +38,46 @@ tensor *op_reshape(tensor *x, int ndim, const int64_t *shape) {
     return tensor_autorelease(y);
 }
 
-void permute_cpu(const float *x, const int64_t *shape, int ndim, const int *perm, float *y) {
-    int64_t istride[TENSOR_MAX_DIMS] = {0}, oshape[TENSOR_MAX_DIMS] = {0}, ostride_in[TENSOR_MAX_DIMS] = {0}, n = 1;
+/* where each output row of a permute starts in the input, and the input stride along the row */
+typedef struct {
+    int64_t oshape[TENSOR_MAX_DIMS], ostride_in[TENSOR_MAX_DIMS], inner, rows, n, sin;
+} permute_plan;
+
+static permute_plan permute_plan_of(const int64_t *shape, int ndim, const int *perm) {
+    permute_plan p = {.n = 1};
+    int64_t istride[TENSOR_MAX_DIMS] = {0};
     istride[ndim - 1] = 1;
     for (int d = ndim - 2; d >= 0; d--) istride[d] = istride[d + 1] * shape[d + 1];
-    for (int d = 0; d < ndim; d++) { oshape[d] = shape[perm[d]]; ostride_in[d] = istride[perm[d]]; n *= oshape[d]; }
-    int64_t inner = oshape[ndim - 1], rows = inner ? n / inner : 0, sin = ostride_in[ndim - 1];
-#pragma omp parallel for if (n > 32768) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t off = 0, rem = r;
-        for (int d = ndim - 2; d >= 0; d--) { off += (rem % oshape[d]) * ostride_in[d]; rem /= oshape[d]; }
-        float *yr = y + r * inner;
-        if (sin == 1) memcpy(yr, x + off, (size_t)inner * sizeof(float));   /* last dim stays last */
-        else for (int64_t j = 0; j < inner; j++) yr[j] = x[off + j * sin];
+    for (int d = 0; d < ndim; d++) { p.oshape[d] = shape[perm[d]]; p.ostride_in[d] = istride[perm[d]]; p.n *= p.oshape[d]; }
+    p.inner = p.oshape[ndim - 1], p.rows = p.inner ? p.n / p.inner : 0, p.sin = p.ostride_in[ndim - 1];
+    return p;
+}
+
+static int64_t permute_row_offset(const permute_plan *p, int ndim, int64_t r) {
+    int64_t off = 0;
+    for (int d = ndim - 2; d >= 0; d--) { off += (r % p->oshape[d]) * p->ostride_in[d]; r /= p->oshape[d]; }
+    return off;
+}
+
+void permute_cpu(const float *x, const int64_t *shape, int ndim, const int *perm, float *y) {
+    const permute_plan p = permute_plan_of(shape, ndim, perm);
+#pragma omp parallel for if (p.n > 32768) schedule(static)
+    for (int64_t r = 0; r < p.rows; r++) {
+        int64_t off = permute_row_offset(&p, ndim, r);
+        float *yr = y + r * p.inner;
+        if (p.sin == 1) memcpy(yr, x + off, (size_t)p.inner * sizeof(float));   /* last dim stays last */
+        else for (int64_t j = 0; j < p.inner; j++) yr[j] = x[off + j * p.sin];
     }
 }
 
 /* permute_cpu for 16-bit elements (bf16), where the last dim moves: one element at a time */
 static void permute_u16_cpu(const uint16_t *x, const int64_t *shape, int ndim, const int *perm, uint16_t *y) {
-    int64_t istride[TENSOR_MAX_DIMS] = {0}, oshape[TENSOR_MAX_DIMS] = {0}, ostride_in[TENSOR_MAX_DIMS] = {0}, n = 1;
-    istride[ndim - 1] = 1;
-    for (int d = ndim - 2; d >= 0; d--) istride[d] = istride[d + 1] * shape[d + 1];
-    for (int d = 0; d < ndim; d++) { oshape[d] = shape[perm[d]]; ostride_in[d] = istride[perm[d]]; n *= oshape[d]; }
-    int64_t inner = oshape[ndim - 1], rows = inner ? n / inner : 0, sin = ostride_in[ndim - 1];
-#pragma omp parallel for if (n > 32768) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t off = 0, rem = r;
-        for (int d = ndim - 2; d >= 0; d--) { off += (rem % oshape[d]) * ostride_in[d]; rem /= oshape[d]; }
-        uint16_t *yr = y + r * inner;
-        for (int64_t j = 0; j < inner; j++) yr[j] = x[off + j * sin];
+    const permute_plan p = permute_plan_of(shape, ndim, perm);
+#pragma omp parallel for if (p.n > 32768) schedule(static)
+    for (int64_t r = 0; r < p.rows; r++) {
+        int64_t off = permute_row_offset(&p, ndim, r);
+        uint16_t *yr = y + r * p.inner;
+        for (int64_t j = 0; j < p.inner; j++) yr[j] = x[off + j * p.sin];
     }
 }
 
