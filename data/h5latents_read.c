@@ -5,7 +5,7 @@
 #include <string.h>
 #include "core/check.h"        // defines: vaec_set_error, xcalloc
 #include "data/h5latents.h"
-#include "data/h5util.h"       // defines: h5_quiet, h5_detail, h5_read_str_attr, h5_read_attr
+#include "data/h5util.h"       // defines: h5_quiet, h5_detail, h5_check_storage, h5_read_str_attr, h5_read_attr
 
 struct h5latents_reader {
     char *path;
@@ -71,13 +71,23 @@ static hid_t open_clip(h5latents_reader *r, int i, int64_t shape[4]) {
     hid_t s = H5Dget_space(d), t = H5Dget_type(d);
     hsize_t dims[4] = {0};
     bool ok = H5Sget_simple_extent_ndims(s) == 4 && H5Tget_class(t) == H5T_FLOAT;
+    size_t elem = ok ? H5Tget_size(t) : 0;
     if (ok) H5Sget_simple_extent_dims(s, dims, NULL);
     H5Sclose(s);
     H5Tclose(t);
     for (int k = 0; k < 4; k++) shape[k] = (int64_t)dims[k];
-    if (!ok || dims[0] == 0 || dims[1] == 0 || dims[2] == 0 || dims[3] == 0) {
+    ok = ok && dims[0] > 0 && dims[1] > 0 && dims[2] > 0 && dims[3] > 0 && dims[0] < (1u << 20) && dims[1] < (1u << 31) &&
+         dims[2] < (1u << 20) && dims[3] < (1u << 20) && dims[0] * dims[1] * dims[2] * dims[3] < ((hsize_t)1 << 40);
+    if (!ok) {
         H5Dclose(d);
-        vaec_set_error("'%s': /%s/%s is not a non-empty 4-D float dataset (C,T,h,w)", r->path, r->group_name, name);
+        vaec_set_error("'%s': /%s/%s is not a non-empty 4-D float dataset (C,T,h,w) of a size latents have", r->path,
+                       r->group_name, name);
+        return -1;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "/%s/%s", r->group_name, name);
+    if (h5_check_storage(r->path, what, d, 4, dims, elem) != 0) {
+        H5Dclose(d);
         return -1;
     }
     return d;

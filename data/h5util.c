@@ -1,8 +1,11 @@
 /* h5util.c: HDF5 error text and attributes (see h5util.h). */
 #include "data/h5util.h"
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "core/check.h"   // defines: xmalloc
+#include <sys/stat.h>
+#include "core/check.h"   // defines: xmalloc, vaec_set_error
 
 void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -82,4 +85,75 @@ int h5_read_attr(hid_t obj, const char *name, hid_t mtype, void *val) {
     if (a >= 0) H5Aclose(a);
     H5Eclear2(H5E_DEFAULT);
     return rc;
+}
+
+/* "(a,b,c)" of n values into buf */
+static const char *dims_str(char *buf, size_t n, int rank, const hsize_t *d) {
+    size_t at = (size_t)snprintf(buf, n, "(");
+    for (int k = 0; k < rank && at < n; k++) at += (size_t)snprintf(buf + at, n - at, k ? ",%llu" : "%llu", (unsigned long long)d[k]);
+    if (at < n) snprintf(buf + at, n - at, ")");
+    return buf;
+}
+
+int h5_check_storage(const char *path, const char *what, hid_t d, int rank, const hsize_t *dims, size_t elem_size) {
+    hsize_t need = elem_size, chunk[H5S_MAX_RANK] = {0};
+    for (int k = 0; k < rank; k++) need *= dims[k];
+    hid_t dcpl = H5Dget_create_plist(d);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    int chunk_rank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, rank, chunk) : 0;
+    int nfilters = layout == H5D_CHUNKED ? H5Pget_nfilters(dcpl) : 0;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    char a[160], b[160];
+    if (layout == H5D_LAYOUT_ERROR)
+        return vaec_set_error("%s: %s: cannot read the storage layout (%s)", path, what, h5_detail());
+    struct stat sb;
+    uint64_t file_size = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
+    if (layout == H5D_CHUNKED) {
+        bool fits = chunk_rank == rank;
+        for (int k = 0; fits && k < rank; k++) fits = chunk[k] >= 1 && chunk[k] <= dims[k];
+        if (!fits)
+            return vaec_set_error("%s: %s has chunks of %s (rank %d), which do not fit its shape %s: corrupt file", path,
+                                  what, dims_str(a, sizeof a, rank, chunk), chunk_rank, dims_str(b, sizeof b, rank, dims));
+        /* each stored chunk: exactly its bytes unfiltered, at most its bytes plus what deflate can add filtered
+         * (HDF5 allocates what the index says, then copies a chunk's worth); and inside the file as it is now
+         * (HDF5 reads past the end of a file truncated under it as zeros) */
+        hsize_t chunk_bytes = elem_size, nchunks = 0;
+        for (int k = 0; k < rank; k++) chunk_bytes *= chunk[k];
+        hsize_t most = chunk_bytes + chunk_bytes / 16 + 4096;
+        hid_t space = H5Dget_space(d);
+        herr_t rc = H5Dget_num_chunks(d, space, &nchunks);
+        int bad = 0;
+        for (hsize_t i = 0; rc >= 0 && !bad && i < nchunks; i++) {
+            hsize_t off[H5S_MAX_RANK], size = 0;
+            unsigned mask;
+            haddr_t addr;
+            rc = H5Dget_chunk_info(d, space, i, off, &mask, &addr, &size);
+            if (rc < 0) break;
+            if (nfilters == 0 && size != chunk_bytes)
+                bad = vaec_set_error("%s: %s has an unfiltered chunk stored in %llu bytes, not its %llu: corrupt file", path,
+                                     what, (unsigned long long)size, (unsigned long long)chunk_bytes);
+            else if (size > most)
+                bad = vaec_set_error("%s: %s has a chunk stored in %llu bytes, more than its %llu: corrupt file", path, what,
+                                     (unsigned long long)size, (unsigned long long)chunk_bytes);
+            else if (addr == HADDR_UNDEF || addr > file_size || size > file_size - addr)
+                bad = vaec_set_error("%s: %s has data at bytes [%llu, %llu), past the end of the file (%llu bytes): the file "
+                                     "is truncated", path, what, (unsigned long long)addr, (unsigned long long)(addr + size),
+                                     (unsigned long long)file_size);
+        }
+        if (space >= 0) H5Sclose(space);
+        if (bad) return -1;
+        if (rc < 0) return vaec_set_error("%s: %s: cannot read the chunk index, corrupt file? (%s)", path, what, h5_detail());
+        return 0;
+    }
+    hsize_t stored = H5Dget_storage_size(d);
+    if ((layout == H5D_COMPACT && stored != need) || (layout == H5D_CONTIGUOUS && stored != 0 && stored != need))
+        return vaec_set_error("%s: %s stores %llu bytes for a shape that needs %llu: corrupt file", path, what,
+                              (unsigned long long)stored, (unsigned long long)need);
+    haddr_t addr = layout == H5D_CONTIGUOUS && stored ? H5Dget_offset(d) : HADDR_UNDEF;
+    if (addr != HADDR_UNDEF && addr + stored > file_size)
+        return vaec_set_error("%s: %s has data at bytes [%llu, %llu), past the end of the file (%llu bytes): the file is "
+                              "truncated", path, what, (unsigned long long)addr, (unsigned long long)(addr + stored),
+                              (unsigned long long)file_size);
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
 }

@@ -1,6 +1,6 @@
 /* h5util.h: the few HDF5 helpers every vaec HDF5 file uses (data/h5video.c, data/h5latents.c): HDF5's own
  * error printing off, its innermost message for vaec errors, and scalar attributes h5py reads back as int,
- * float and str, written and read. */
+ * float and str, written and read; and the storage check every dataset passes before it is read. */
 #ifndef VAEC_DATA_H5UTIL_H
 #define VAEC_DATA_H5UTIL_H
 #include <hdf5.h>
@@ -15,5 +15,12 @@ int h5_write_str_attr(hid_t obj, const char *name, const char *val);   /* variab
 int h5_read_str_attr(hid_t obj, const char *name, char *buf, size_t n);
 /* a scalar attribute converted to memory type mtype; 0, or -1 if absent or not convertible */
 int h5_read_attr(hid_t obj, const char *name, hid_t mtype, void *val);
+/* HDF5 1.10 trusts the storage layout it reads and copies the dataspace's worth of bytes out of what a
+ * compact or contiguous dataset stores, or a chunk: a corrupt file whose stored size or chunk shape does not
+ * match the dataset's shape, or whose unfiltered chunk is stored short, overflows HDF5's buffers (found by
+ * fuzz_h5video). HDF5 never writes such files (H5Dcreate refuses them), so vaec refuses them before reading.
+ * d: a dataset of `rank` dims and elements of elem_size bytes; what: "clip 3: /clips/000003" for messages.
+ * 0, or -1 + an error naming path and what. */
+int h5_check_storage(const char *path, const char *what, hid_t d, int rank, const hsize_t *dims, size_t elem_size);
 
 #endif

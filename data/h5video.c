@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/check.h"   // defines: vaec_set_error, xmalloc
-#include "data/h5util.h"  // defines: h5_quiet, h5_detail, h5_write_attr, h5_read_str_attr
+#include "data/h5util.h"  // defines: h5_quiet, h5_detail, h5_check_storage, h5_read_str_attr
 
 #define CHUNK_MAX_BYTES (64ll << 20)   /* one chunk per clip up to this: a clip window is one chunked read */
 
@@ -95,76 +95,6 @@ void h5video_close(h5video *v) {
 
 int h5video_num_clips(const h5video *v) { return v->n; }
 
-/* HDF5 1.10 trusts the storage layout it reads and copies the dataspace's worth of bytes out of what a
- * compact or contiguous dataset stores, or a chunk: a corrupt file whose stored size or chunk shape does not
- * match the dataset's shape overflows HDF5's buffers (found by fuzz_h5video). HDF5 never writes such files
- * (H5Dcreate refuses them), so vaec refuses them too. dims: (T,H,W,3). 0, or -1 + error. */
-static int check_storage(const h5video *v, int clip, const char *name, hid_t d, const hsize_t dims[4]) {
-    hsize_t need = dims[0] * dims[1] * dims[2] * dims[3];
-    hid_t dcpl = H5Dget_create_plist(d);
-    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
-    hsize_t chunk[4] = {0};
-    int chunk_rank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, 4, chunk) : 0;
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (layout == H5D_LAYOUT_ERROR)
-        return vaec_set_error("%s: clip %d: cannot read the storage layout of /clips/%s (%s)", v->path, clip, name,
-                              h5_detail());
-    if (layout == H5D_CHUNKED) {
-        bool fits = chunk_rank == 4;
-        for (int k = 0; fits && k < 4; k++) fits = chunk[k] >= 1 && chunk[k] <= dims[k];
-        if (!fits)
-            return vaec_set_error("%s: clip %d: /clips/%s has chunks of (%llu,%llu,%llu,%llu) (rank %d), which do not fit "
-                                  "its shape (%llu,%llu,%llu,3): corrupt file", v->path, clip, name,
-                                  (unsigned long long)chunk[0], (unsigned long long)chunk[1], (unsigned long long)chunk[2],
-                                  (unsigned long long)chunk[3], chunk_rank, (unsigned long long)dims[0],
-                                  (unsigned long long)dims[1], (unsigned long long)dims[2]);
-        /* each stored chunk at most its bytes plus what deflate can add: HDF5 allocates what the index says; and
-         * inside the file as it is now: HDF5 reads past the end of a file truncated under it as zeros */
-        hsize_t chunk_bytes = chunk[0] * chunk[1] * chunk[2] * chunk[3], nchunks = 0;
-        struct stat sb;
-        uint64_t file_size = stat(v->path, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
-        hsize_t most = chunk_bytes + chunk_bytes / 16 + 4096;
-        hid_t space = H5Dget_space(d);
-        herr_t rc = H5Dget_num_chunks(d, space, &nchunks);
-        for (hsize_t i = 0; rc >= 0 && i < nchunks; i++) {
-            hsize_t off[4], size = 0;
-            unsigned mask;
-            haddr_t addr;
-            rc = H5Dget_chunk_info(d, space, i, off, &mask, &addr, &size);
-            if (rc >= 0 && size > most) {
-                H5Sclose(space);
-                return vaec_set_error("%s: clip %d: /clips/%s has a chunk stored in %llu bytes, more than its %llu: "
-                                      "corrupt file", v->path, clip, name, (unsigned long long)size,
-                                      (unsigned long long)chunk_bytes);
-            }
-            if (rc >= 0 && (addr == HADDR_UNDEF || addr > file_size || size > file_size - addr)) {
-                H5Sclose(space);
-                return vaec_set_error("%s: clip %d: /clips/%s has data at bytes [%llu, %llu), past the end of the "
-                                      "file (%llu bytes): the file is truncated", v->path, clip, name,
-                                      (unsigned long long)addr, (unsigned long long)(addr + size),
-                                      (unsigned long long)file_size);
-            }
-        }
-        if (space >= 0) H5Sclose(space);
-        if (rc < 0)
-            return vaec_set_error("%s: clip %d: cannot read the chunk index of /clips/%s, corrupt file? (%s)", v->path,
-                                  clip, name, h5_detail());
-        return 0;
-    }
-    hsize_t stored = H5Dget_storage_size(d);
-    if ((layout == H5D_COMPACT && stored != need) || (layout == H5D_CONTIGUOUS && stored != 0 && stored != need))
-        return vaec_set_error("%s: clip %d: /clips/%s stores %llu bytes for a shape that needs %llu: corrupt file",
-                              v->path, clip, name, (unsigned long long)stored, (unsigned long long)need);
-    haddr_t addr = layout == H5D_CONTIGUOUS && stored ? H5Dget_offset(d) : HADDR_UNDEF;
-    struct stat sb;
-    if (addr != HADDR_UNDEF && stat(v->path, &sb) == 0 && addr + stored > (uint64_t)sb.st_size)
-        return vaec_set_error("%s: clip %d: /clips/%s has data at bytes [%llu, %llu), past the end of the file (%llu "
-                              "bytes): the file is truncated", v->path, clip, name, (unsigned long long)addr,
-                              (unsigned long long)(addr + stored), (unsigned long long)sb.st_size);
-    H5Eclear2(H5E_DEFAULT);
-    return 0;
-}
-
 /* opens /clips/<clip> and checks it is uint8 (T,H,W,3); the dataset id, or -1 + error */
 static hid_t open_clip(const h5video *v, int clip, int64_t dims[4]) {
     if (clip < 0 || clip >= v->n) {
@@ -204,9 +134,13 @@ static hid_t open_clip(const h5video *v, int clip, int64_t dims[4]) {
             vaec_set_error("%s: clip %d: /clips/%s has shape (%llu,%llu,%llu,3), larger than any video: corrupt file?",
                            v->path, clip, name, (unsigned long long)hd[0], (unsigned long long)hd[1],
                            (unsigned long long)hd[2]);
-        } else if (check_storage(v, clip, name, d, hd) == 0) {
-            for (int k = 0; k < 4; k++) dims[k] = (int64_t)hd[k];
-            ok = 1;
+        } else {
+            char what[64];
+            snprintf(what, sizeof what, "clip %d: /clips/%s", clip, name);
+            if (h5_check_storage(v->path, what, d, 4, hd, 1) == 0) {
+                for (int k = 0; k < 4; k++) dims[k] = (int64_t)hd[k];
+                ok = 1;
+            }
         }
     }
     if (t >= 0) H5Tclose(t);
