@@ -6,6 +6,7 @@
 #include "autograd/autograd.h"
 #include "core/ops/attention.h"
 #include "tests/harness/gradcheck.h"
+#include "core/cpu/dnnl_util.h"   // defines: cpu_backend_set
 #include "tests/harness/test.h"
 
 static tensor *attention_fn(void *ctx, tensor **in) { return op_attention(in[0], in[1], in[2], *(float *)ctx); }
@@ -42,7 +43,9 @@ TEST(test_attention_grad_v_only) {
 /* enough keys for several blocks of query rows and a short last one (attention.c: 512 KiB of scores a block,
    32 rows at 4096 keys): the forward with a gradient to come (P kept) and without (P never written out) give
    the same bits, and both match softmax(q k^T s) v summed in double */
-TEST(test_attention_blocked_rows_match_reference) {
+/* both CPU paths (oneDNN's GEMMs: blocks of query rows; OpenBLAS's: whole-sample GEMMs) against a double
+   reference, each the same bits with and without keeping P */
+static void attention_against_reference(const char *path) {
     const int64_t N = 2, Lq = 150, Lk = 4096, C = 8;
     const float scale = 0.7f;
     tensor *q = gc_input(SHAPE(N, Lq, C), 81), *k = gc_input(SHAPE(N, Lk, C), 82), *v = gc_input(SHAPE(N, Lk, C), 83);
@@ -52,7 +55,7 @@ TEST(test_attention_blocked_rows_match_reference) {
     tensor *no_grad = op_attention(q, k, v, scale);
     ag_set_grad_enabled(prev);
     EXPECT(!memcmp(with_grad->data, no_grad->data, (size_t)with_grad->numel * sizeof(float)),
-           "the forward without a gradient differs from the one that keeps P");
+           "%s: the forward without a gradient differs from the one that keeps P", path);
     const float *qd = q->data, *kd = k->data, *vd = v->data, *y = no_grad->data;
     double worst = 0, *s = malloc((size_t)Lk * sizeof(double));
     for (int64_t n = 0; n < N; n++)
@@ -72,9 +75,16 @@ TEST(test_attention_blocked_rows_match_reference) {
             }
         }
     free(s);
-    EXPECT(worst < 1e-5, "blocked attention is %.3g from the double reference", worst);
+    EXPECT(worst < 1e-5, "%s attention is %.3g from the double reference", path, worst);
     tensor_scope_end(NULL);
     tensor_release(q), tensor_release(k), tensor_release(v);
+}
+
+TEST(test_attention_blocked_rows_match_reference) {
+    attention_against_reference("blocked (oneDNN GEMMs)");
+    cpu_backend_set(CPU_BACKEND_OWN);
+    attention_against_reference("whole-sample (OpenBLAS GEMMs)");
+    cpu_backend_set(CPU_BACKEND_AUTO);
 }
 
 /* diffusers' scale, 1/sqrt(C), from the golden's own q */
