@@ -1,5 +1,6 @@
 /* h5latents_read.c: reading the video-latents-v1 layout of h5latents.h back (`vaec decode --input X.h5`). */
 #include <hdf5.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +34,26 @@ h5latents_reader *h5latents_open(const char *path) {
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     char fmt[64] = "";
+    /* vaec_format is a variable-length string, left unread (h5util.h): it must be there, and a fixed-length
+       one must say video-latents-v1; the groups then tell latents from a video dataset (/clips) */
+    bool has_format = r->file >= 0 && H5Aexists(r->file, "vaec_format") > 0;
+    bool fixed_other = has_format && h5_read_str_attr(r->file, "vaec_format", fmt, sizeof fmt) == 0 &&
+                       strcmp(fmt, H5LATENTS_FORMAT) != 0;
+    bool has_group = r->file >= 0 && (H5Lexists(r->file, "latents", H5P_DEFAULT) > 0 || H5Lexists(r->file, "mean", H5P_DEFAULT) > 0);
+    H5Eclear2(H5E_DEFAULT);
     if (r->file < 0) {
         vaec_set_error("'%s': cannot open as HDF5, truncated or corrupt? (%s)", path, h5_detail());
-    } else if (h5_read_str_attr(r->file, "vaec_format", fmt, sizeof fmt) != 0 || strcmp(fmt, H5LATENTS_FORMAT) != 0) {
-        vaec_set_error("'%s' holds no latents: its vaec_format is '%s', not '%s' (latents come from `vaec data encode` "
-                       "or `vaec encode --output X.h5`)", path, fmt[0] ? fmt : "(absent)", H5LATENTS_FORMAT);
+    } else if (!has_format || fixed_other || !has_group) {
+        vaec_set_error("'%s' holds no latents: not a %s file (%s; latents come from `vaec data encode` or `vaec encode "
+                       "--output X.h5`)", path, H5LATENTS_FORMAT, !has_format ? "no vaec_format attribute"
+                       : fixed_other ? "another vaec_format" : "no /latents or /mean group");
     } else {
         r->group_name = H5Lexists(r->file, "latents", H5P_DEFAULT) > 0 ? "latents" : "mean";
         r->group = H5Gopen2(r->file, r->group_name, H5P_DEFAULT);
         int64_t n = -1;
         H5G_info_t gi;
         if (r->group < 0 || H5Gget_info(r->group, &gi) < 0) {
-            vaec_set_error("'%s': no /latents or /mean group (%s)", path, h5_detail());
+            vaec_set_error("'%s': /%s cannot be opened (%s)", path, r->group_name, h5_detail());
         } else if (h5_read_attr(r->file, "num_clips", H5T_NATIVE_INT64, &n) != 0 || n < 0 || n > (int64_t)gi.nlinks) {
             vaec_set_error("'%s': the num_clips attribute (%lld) does not match /%s's %llu datasets", path, (long long)n,
                            r->group_name, (unsigned long long)gi.nlinks);

@@ -47,7 +47,6 @@ int h5_read_str_attr(hid_t obj, const char *name, char *buf, size_t n) {
     int rc = -1;
     if (a >= 0 && t >= 0 && H5Tget_class(t) == H5T_STRING) {
         hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_cset(mt, H5Tget_cset(t));   /* HDF5 converts no ASCII <-> UTF-8: read as written (h5py writes UTF-8) */
         if (H5Tis_variable_str(t) > 0) {
             char *s = NULL;
             H5Tset_size(mt, H5T_VARIABLE);

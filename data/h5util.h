@@ -11,7 +11,9 @@ const char *h5_detail(void);         /* the innermost message on HDF5's error st
 /* a scalar attribute of file type ftype from memory type mtype; 0 or -1 */
 int h5_write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *val);
 int h5_write_str_attr(hid_t obj, const char *name, const char *val);   /* variable-length UTF-8: h5py's str */
-/* a string attribute (fixed or variable length) into buf; 0, or -1 if absent or not a string */
+/* a string attribute into buf; 0, or -1 if absent, not a string, or a variable-length UTF-8 string (h5py's
+   and vaec's own). Those are left unread on purpose: converting one walks HDF5's global heap, which a corrupt
+   file sends into an endless loop (fuzz_h5video), and HDF5 converts no UTF-8 to the ASCII asked for here. */
 int h5_read_str_attr(hid_t obj, const char *name, char *buf, size_t n);
 /* a scalar attribute converted to memory type mtype; 0, or -1 if absent or not convertible */
 int h5_read_attr(hid_t obj, const char *name, hid_t mtype, void *val);
