@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/crc32c.h"        // defines: crc32c_update
+#include "core/ops/shape.h"     // defines: permute_cpu
 #include "data/h5latents.h"     // defines: h5latents_create, h5latents_append
 #include "data/h5video.h"       // defines: h5video_create, h5video_append
 #include "data/video_encode.h"  // defines: video_writer_open
@@ -236,8 +237,7 @@ int codec_sink_end(codec_sink *k, int64_t video_frames) {
     if (k->type == SINK_H5LATENTS) {
         const int64_t C = k->info.c, T = k->frames, px = k->info.h * k->info.w;
         float *chw = xmalloc((size_t)(C * T * px) * sizeof(float));
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t i = 0; i < T * px; i++) chw[c * T * px + i] = k->z[i * C + c];
+        permute_cpu(k->z, (const int64_t[]){T * px, C}, 2, (const int[]){1, 0}, chw);   /* (THW,C) -> (C,THW) */
         const int64_t shape[4] = {C, T, k->info.h, k->info.w};
         h5latents_clip meta = {k->info.name, video_frames > 0 ? video_frames : T, k->info.fps > 0 ? k->info.fps : 24,
                                k->info.video_h, k->info.video_w};

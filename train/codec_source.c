@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include "core/ops/shape.h"     // defines: permute_cpu
 #include "core/safetensors.h"   // defines: st_open, st_load
 #include "data/h5latents.h"    // defines: h5latents_open, h5latents_read
 #include "data/h5video.h"       // defines: h5video_open, h5video_read
@@ -188,9 +189,7 @@ static int begin_h5latents(codec_source *s, int idx, codec_clip *c) {
     }
     if (s->all) tensor_release(s->all);
     s->all = tensor_empty(SHAPE(1, shape[1], shape[2], shape[3], C));
-    float *o = tensor_f32(s->all);
-    for (int64_t i = 0; i < thw; i++)
-        for (int64_t k = 0; k < C; k++) o[i * C + k] = chw[k * thw + i];
+    permute_cpu(chw, (const int64_t[]){C, thw}, 2, (const int[]){1, 0}, tensor_f32(s->all));   /* (C,THW) -> (THW,C) */
     free(chw);
     snprintf(c->name, sizeof c->name, "%s[/%s/%06d]", s->path, h5latents_group(s->h5z), idx);
     c->frames = shape[1], c->h = shape[2], c->w = shape[3], c->c = C;
