@@ -434,50 +434,63 @@ static void write_io(const char *io, const char *x, const char *z, const char *x
     tensor_release(a), tensor_release(b), tensor_release(c);
 }
 
-TEST(test_cli_export_diffusers_loads_with_from_pretrained) {
+/* one export round trip: vaec exports a golden model, encodes and reconstructs (or decodes) with the export, and
+   a Python script builds the PyTorch model from the folder and compares */
+typedef struct {
+    const char *scratch, *folder;          /* scratch tag; the export folder's name inside it */
+    const char *config, *model, *to;       /* tests/data config, tests/golden weights, ckpt export --to */
+    bool video;                            /* a video input, decoded back (else an image, reconstructed) */
+    const char *script, *flag, *what;      /* the check script, how it is told the folder, what is checked */
+    const char *marker;                    /* the line of the script's output worth printing */
+} export_check;
+
+static void check_export_loads_in_pytorch(const export_check *c) {
     char dir[256], folder[400], xin[400], z[400], xr[400], io[400], out[16384], args[1200];
-    scratch(dir, sizeof dir, "pydf");
-    snprintf(folder, sizeof folder, "%s/vae", dir);
+    scratch(dir, sizeof dir, c->scratch);
+    snprintf(folder, sizeof folder, "%s/%s", dir, c->folder);
     snprintf(xin, sizeof xin, "%s/x.safetensors", dir);
     snprintf(z, sizeof z, "%s/z.safetensors", dir);
     snprintf(xr, sizeof xr, "%s/xr.safetensors", dir);
     snprintf(io, sizeof io, "%s/io.safetensors", dir);
-    spatial_input(xin);
+    if (c->video) video_input(xin);
+    else spatial_input(xin);
     const char *src = test_source_dir();
-    EXPECT(vaec(out, sizeof out, "ckpt export --config %s/tests/data/spatial_a.ini %s/tests/golden/spatial_a_model.safetensors "
-                "--to diffusers --out %s", src, src, folder) == 0, "export:\n%s", out);
+    EXPECT(vaec(out, sizeof out, "ckpt export --config %s/tests/data/%s %s/tests/golden/%s --to %s --out %s", src, c->config,
+                src, c->model, c->to, folder) == 0, "export:\n%s", out);
     EXPECT(vaec(out, sizeof out, "encode --ckpt %s --input %s --output %s --mode mean", folder, xin, z) == 0, "encode:\n%s", out);
-    EXPECT(vaec(out, sizeof out, "reconstruct --ckpt %s --input %s --output %s", folder, xin, xr) == 0, "reconstruct:\n%s", out);
+    if (c->video)
+        EXPECT(vaec(out, sizeof out, "decode --ckpt %s --input %s --output %s --num-frames 9", folder, z, xr) == 0,
+               "decode:\n%s", out);
+    else
+        EXPECT(vaec(out, sizeof out, "reconstruct --ckpt %s --input %s --output %s", folder, xin, xr) == 0, "reconstruct:\n%s",
+               out);
     write_io(io, xin, z, xr);
-    snprintf(args, sizeof args, "--outputs %s %s", folder, io);
-    int code = test_run_python("check_diffusers_load.py", args, out, sizeof out);
+    snprintf(args, sizeof args, "%s %s %s", c->flag, folder, io);
+    int code = test_run_python(c->script, args, out, sizeof out);
     remove_tree(dir);
-    if (code == 77 || code == 127) TEST_SKIP("diffusers export round trip: no Python with torch and diffusers (set VAEC_PYTHON)");
-    printf("    %s", strstr(out, "AutoencoderKL.from_pretrained") ? strstr(out, "AutoencoderKL.from_pretrained") : out);
-    EXPECT(code == 0, "AutoencoderKL.from_pretrained of the export disagrees with vaec:\n%s", out);
+    if (code == 77 || code == 127) {
+        char why[300];
+        snprintf(why, sizeof why, "%s: no Python with torch and diffusers (set VAEC_PYTHON)", c->what);
+        TEST_SKIP(why);
+    }
+    printf("    %s", strstr(out, c->marker) ? strstr(out, c->marker) : out);
+    EXPECT(code == 0, "%s disagrees with vaec:\n%s", c->what, out);
+}
+
+TEST(test_cli_export_diffusers_loads_with_from_pretrained) {
+    check_export_loads_in_pytorch(&(export_check){
+        .scratch = "pydf", .folder = "vae", .config = "spatial_a.ini", .model = "spatial_a_model.safetensors",
+        .to = "diffusers", .video = false, .script = "check_diffusers_load.py", .flag = "--outputs",
+        .what = "diffusers export round trip (AutoencoderKL.from_pretrained of the export)",
+        .marker = "AutoencoderKL.from_pretrained"});
 }
 
 TEST(test_cli_export_opensora_loads_in_pytorch_pipeline) {
-    char dir[256], folder[400], xin[400], z[400], xr[400], io[400], out[16384], args[1200];
-    scratch(dir, sizeof dir, "pyos");
-    snprintf(folder, sizeof folder, "%s/OpenSora-VAE-tiny", dir);
-    snprintf(xin, sizeof xin, "%s/x.safetensors", dir);
-    snprintf(z, sizeof z, "%s/z.safetensors", dir);
-    snprintf(xr, sizeof xr, "%s/xr.safetensors", dir);
-    snprintf(io, sizeof io, "%s/io.safetensors", dir);
-    video_input(xin);
-    const char *src = test_source_dir();
-    EXPECT(vaec(out, sizeof out, "ckpt export --config %s/tests/data/pipeline_tiny.ini %s/tests/golden/pipeline_tiny_model.safetensors "
-                "--to opensora --out %s", src, src, folder) == 0, "export:\n%s", out);
-    EXPECT(vaec(out, sizeof out, "encode --ckpt %s --input %s --output %s --mode mean", folder, xin, z) == 0, "encode:\n%s", out);
-    EXPECT(vaec(out, sizeof out, "decode --ckpt %s --input %s --output %s --num-frames 9", folder, z, xr) == 0, "decode:\n%s", out);
-    write_io(io, xin, z, xr);
-    snprintf(args, sizeof args, "--folder %s %s", folder, io);
-    int code = test_run_python("check_opensora_load.py", args, out, sizeof out);
-    remove_tree(dir);
-    if (code == 77 || code == 127) TEST_SKIP("Open-Sora export round trip: no Python with torch and diffusers (set VAEC_PYTHON)");
-    printf("    %s", strstr(out, "pipeline built") ? strstr(out, "pipeline built") : out);
-    EXPECT(code == 0, "the PyTorch pipeline built from the export's config.json disagrees with vaec:\n%s", out);
+    check_export_loads_in_pytorch(&(export_check){
+        .scratch = "pyos", .folder = "OpenSora-VAE-tiny", .config = "pipeline_tiny.ini",
+        .model = "pipeline_tiny_model.safetensors", .to = "opensora", .video = true, .script = "check_opensora_load.py",
+        .flag = "--folder", .what = "Open-Sora export round trip (the PyTorch pipeline built from the export's config.json)",
+        .marker = "pipeline built"});
 }
 
 TEST(test_cli_reads_diffusers_save_pretrained_folder) {

@@ -31,7 +31,7 @@ def video_outputs(vae, x):
     sf = vae.config.scaling_factor
     with torch.no_grad():
         mean = vae.encode(frames).latent_dist.mean * sf
-        rec = vae.decode(mean / sf).sample
+        rec = vae.decode(mean / sf).sample.clamp(-1, 1)   # vaec reconstruct clamps to the pixel range
     def back(f):
         return f.reshape(b, t, *f.shape[1:]).permute(0, 2, 1, 3, 4).contiguous()
     return back(mean), back(rec)
