@@ -13,6 +13,7 @@
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/st_compare.h"   // defines: test_tensors_differing
 #include "tests/harness/test.h"
+#include "tests/harness/train_resume.h"   // defines: test_train_full_and_resumed
 
 
 /* with a learning-rate warm-up and an EMA of the weights, so that resume covers both (a cosine schedule would
@@ -23,41 +24,11 @@ TEST(test_cli_train_resume_continues_exactly) {
     char dir[128], cmd[4096], out[16384];
     snprintf(dir, sizeof dir, "/tmp/vaec_train_%d", (int)getpid());
     const char *src = test_source_dir();
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 8 --out %s/d.h5 --size 16 --num-frames 6", dir,
-             VAEC_BIN_DIR, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "data make:\n%s", out);
-    /* uninterrupted: 6 steps */
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/full " SCHEDULE_AND_EMA, VAEC_BIN_DIR,
-             src, dir, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "train:\n%s", out);
-    /* interrupted after 4 steps, then resumed to 6 */
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --steps 4 "
-             SCHEDULE_AND_EMA,
-             VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "train 4:\n%s", out);
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --resume auto "
-             SCHEDULE_AND_EMA,
-             VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "resume:\n%s", out);
-    char p1[256], p2[256], a[512], b[512];
-    snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
-    snprintf(p2, sizeof p2, "%s/part/metrics.jsonl", dir);
-    char *full = test_read_text(p1), *part = test_read_text(p2);
-    for (int s = 1; s <= 6; s++) {
-        const char *la = test_metrics_line(full, s, a, sizeof a), *lb = test_metrics_line(part, s, b, sizeof b);
-        EXPECT(*la && !strcmp(la, lb), "step %d differs after resume:\n  %s\n  %s", s, la, lb);
-    }
-    free(full);
-    free(part);
+    test_train_full_and_resumed(dir, SCHEDULE_AND_EMA, NULL, out, sizeof out);
     /* the weights and their moving averages of both runs are identical; the averages differ from the weights */
-    const char *files[2] = {"model", "ema"};
-    char first[512];
-    for (int k = 0; k < 2; k++) {
-        snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/%s.safetensors", dir, files[k]);
-        snprintf(p2, sizeof p2, "%s/part/ckpt-000000006/%s.safetensors", dir, files[k]);
-        int n = test_tensors_differing(p1, p2, first, sizeof first);
-        EXPECT(n == 0, "%s: %d tensors differ after resume (first: %s)", files[k], n, first);
-    }
+    test_train_same_checkpoint_files(dir, 6, (const char *const[]){"model", "ema"}, 2);
+    char p1[256], p2[256], a[512], first[512];
+    char *full;
     snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/model.safetensors", dir);
     snprintf(p2, sizeof p2, "%s/full/ckpt-000000006/ema.safetensors", dir);
     EXPECT(test_tensors_differing(p1, p2, first, sizeof first) > 0, "the EMA weights equal the weights: the average is not kept");

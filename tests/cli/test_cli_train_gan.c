@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "tests/harness/st_compare.h"   // defines: test_tensors_differing
 #include "tests/harness/test.h"
+#include "tests/harness/train_resume.h"   // defines: test_train_full_and_resumed
 #include "train/gan_config.h"      // defines: gan_config_from
 #include "train/train_config.h"    // defines: train_config_from
 
@@ -26,26 +26,10 @@ TEST(test_cli_train_gan_resume_continues_exactly) {
     char dir[128], cmd[4096], out[16384];
     snprintf(dir, sizeof dir, "/tmp/vaec_gan_%d", (int)getpid());
     const char *src = test_source_dir();
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && %s/vaec data make --synthetic 8 --out %s/d.h5 --size 16 --num-frames 6", dir,
-             VAEC_BIN_DIR, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "data make:\n%s", out);
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/full " GAN_SETS,
-             VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "discriminator: NLayerDiscriminator"), "train:\n%s", out);
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --steps 4 " GAN_SETS,
-             VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0, "train 4:\n%s", out);
-    snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --out %s/part --resume auto "
-             GAN_SETS, VAEC_BIN_DIR, src, dir, dir);
-    EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "resume:\n%s", out);
-    char p1[256], p2[256], a[1024], b[1024], first[512];
+    test_train_full_and_resumed(dir, GAN_SETS, "discriminator: NLayerDiscriminator", out, sizeof out);
+    char p1[256], a[1024];
     snprintf(p1, sizeof p1, "%s/full/metrics.jsonl", dir);
-    snprintf(p2, sizeof p2, "%s/part/metrics.jsonl", dir);
-    char *full = test_read_text(p1), *part = test_read_text(p2);
-    for (int s = 1; s <= 6; s++) {
-        const char *la = test_metrics_line(full, s, a, sizeof a), *lb = test_metrics_line(part, s, b, sizeof b);
-        EXPECT(*la && !strcmp(la, lb), "step %d differs after resume:\n  %s\n  %s", s, la, lb);
-    }
+    char *full = test_read_text(p1);
     /* the adversarial term: none before discriminator_start (steps 1-2), then weighted; the LeCam EMAs move */
     const char *l2 = test_metrics_line(full, 2, a, sizeof a);
     EXPECT(field(l2, "adversarial_loss") == 0 && field(l2, "d_weight") == 0, "step 2 (before the start): %s", l2);
@@ -54,14 +38,7 @@ TEST(test_cli_train_gan_resume_continues_exactly) {
                field(l6, "lecam_ema_real") != 0 && field(l6, "lecam_ema_fake") != 0 && strstr(l6, "\"disc_skipped\": false"),
            "step 6 lacks the adversarial fields: %s", l6);
     free(full);
-    free(part);
-    const char *files[4] = {"model", "optimizer", "discriminator", "disc_optimizer"};
-    for (int k = 0; k < 4; k++) {
-        snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/%s.safetensors", dir, files[k]);
-        snprintf(p2, sizeof p2, "%s/part/ckpt-000000006/%s.safetensors", dir, files[k]);
-        int n = test_tensors_differing(p1, p2, first, sizeof first);
-        EXPECT(n == 0, "%s: %d tensors differ after resume (first: %s)", files[k], n, first);
-    }
+    test_train_same_checkpoint_files(dir, 6, (const char *const[]){"model", "optimizer", "discriminator", "disc_optimizer"}, 4);
     /* upstream's keys: PyTorch's NLayerDiscriminator loads the file strictly */
     snprintf(p1, sizeof p1, "%s/full/ckpt-000000006/discriminator.safetensors 4 2", dir);
     int rc = test_run_python("check_disc_load.py", p1, out, sizeof out);
