@@ -14,11 +14,13 @@
 
 tensor *op_group_norm(tensor *x, tensor *weight, tensor *bias, int groups, float eps);
 
-/* stats: (N, groups, 2) floats, mean then rstd = 1/sqrt(var+eps), written by forward, read by backward */
-void group_norm_forward_cpu(const float *x, const float *weight, const float *bias, float *y, float *stats,
+/* stats: (N, groups, 2) floats, mean then rstd = 1/sqrt(var+eps), written by forward, read by backward.
+   x is float32, or bf16 (x_bf16: uint16_t values, read in place and widened a row at a time); y, gy, gx,
+   the parameters and their gradients are float32. */
+void group_norm_forward_cpu(const void *x, bool x_bf16, const float *weight, const float *bias, float *y, float *stats,
                             int64_t N, int64_t S, int64_t C, int groups, float eps);
 /* gx, gw, gb may be NULL (not needed) */
-void group_norm_backward_cpu(const float *x, const float *weight, const float *stats, const float *gy,
+void group_norm_backward_cpu(const void *x, bool x_bf16, const float *weight, const float *stats, const float *gy,
                              float *gx, float *gw, float *gb, int64_t N, int64_t S, int64_t C, int groups);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "autograd/autograd.h"
 #include "core/ops/group_norm.h"
+#include "core/mem.h"        // defines: mem_get_stats, mem_reset_peak
 #include "core/ops/cast.h"   // defines: tensor_cast
 #include "tests/harness/gradcheck.h"
 #include "tests/harness/test.h"
@@ -167,24 +168,52 @@ static void gn_bf16_run(tensor *x, tensor *w, tensor *b, const tensor *gy, tenso
     }
 }
 
+/* the small shape runs serially; the large one in parallel blocks (N*S*C > 32768) over 144 positions, so the
+   last block is a partial one */
 TEST(test_group_norm_bf16_input_matches_f32) {
-    const int64_t shape[5] = {2, 3, 5, 6, 16};
-    tensor *x = gc_input_scaled(5, shape, 77, 2.0f);
-    for (int64_t i = 0; i < x->numel; i++) tensor_f32(x)[i] += 3.0f;   /* an offset, as conv outputs have */
-    tensor *xb = tensor_cast(x, DTYPE_BF16), *xw = tensor_cast(xb, DTYPE_F32);
-    tensor *w = gc_input(SHAPE(16), 78), *b = gc_input(SHAPE(16), 79), *gy = gc_input(5, shape, 80);
-    gy->requires_grad = false;
-    tensor *got[4], *ref[4];
-    gn_bf16_run(xb, w, b, gy, got);
-    gn_bf16_run(xw, w, b, gy, ref);
-    const char *what[4] = {"output", "x gradient", "weight gradient", "bias gradient"};
-    for (int k = 0; k < 4; k++) {
-        EXPECT(got[k] && ref[k] && got[k]->numel == ref[k]->numel &&
-                   memcmp(got[k]->data, ref[k]->data, (size_t)ref[k]->numel * sizeof(float)) == 0,
-               "group norm on bf16 x: the %s differs from group norm on x widened first", what[k]);
-        tensor_release(got[k]);
-        tensor_release(ref[k]);
+    const int64_t shapes[2][5] = {{2, 3, 5, 6, 16}, {1, 4, 6, 6, 64}};
+    for (int k = 0; k < 2; k++) {
+        const int64_t *shape = shapes[k];
+        tensor *x = gc_input_scaled(5, shape, 77, 2.0f);
+        for (int64_t i = 0; i < x->numel; i++) tensor_f32(x)[i] += 3.0f;   /* an offset, as conv outputs have */
+        tensor *xb = tensor_cast(x, DTYPE_BF16), *xw = tensor_cast(xb, DTYPE_F32);
+        tensor *w = gc_input(SHAPE(shape[4]), 78), *b = gc_input(SHAPE(shape[4]), 79), *gy = gc_input(5, shape, 80);
+        gy->requires_grad = false;
+        tensor *got[4], *ref[4];
+        gn_bf16_run(xb, w, b, gy, got);
+        gn_bf16_run(xw, w, b, gy, ref);
+        const char *what[4] = {"output", "x gradient", "weight gradient", "bias gradient"};
+        for (int j = 0; j < 4; j++) {
+            EXPECT(got[j] && ref[j] && got[j]->numel == ref[j]->numel &&
+                       memcmp(got[j]->data, ref[j]->data, (size_t)ref[j]->numel * sizeof(float)) == 0,
+                   "group norm on bf16 x (%lld channels): the %s differs from group norm on x widened first",
+                   (long long)shape[4], what[j]);
+            tensor_release(got[j]);
+            tensor_release(ref[j]);
+        }
+        tensor_release(x), tensor_release(xb), tensor_release(xw);
+        tensor_release(w), tensor_release(b), tensor_release(gy);
     }
-    tensor_release(x), tensor_release(xb), tensor_release(xw);
-    tensor_release(w), tensor_release(b), tensor_release(gy);
+}
+
+/* the CPU kernels read a bf16 x in place: the forward allocates the float32 result and nothing the size of a
+   float32 copy of x besides (before, a widened copy lived through the call: peak y + copy) */
+TEST(test_group_norm_bf16_input_makes_no_float32_copy) {
+    const int64_t shape[5] = {1, 4, 32, 32, 64};   /* 1 MiB of float32 */
+    tensor *x = gc_input(5, shape, 81);
+    tensor *xb = tensor_cast(x, DTYPE_BF16);
+    tensor_release(x);
+    const size_t y_bytes = (size_t)xb->numel * sizeof(float);
+    mem_stats before, after;
+    mem_get_stats(DEVICE_CPU, &before);
+    mem_reset_peak();
+    tensor_scope_begin();
+    tensor *y = op_group_norm(xb, NULL, NULL, 8, 1e-6f);
+    EXPECT(y->dtype == DTYPE_F32 && y->numel == xb->numel, "group norm of bf16 x: a float32 result of x's size");
+    mem_get_stats(DEVICE_CPU, &after);
+    tensor_scope_end(NULL);
+    const size_t grew = after.peak_total - before.in_use_total;
+    EXPECT(grew < y_bytes + y_bytes / 4, "group norm of a bf16 x took %zu bytes at its peak for a %zu-byte result: a "
+           "float32 copy of x was made", grew, y_bytes);
+    tensor_release(xb);
 }
