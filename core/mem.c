@@ -183,6 +183,16 @@ void mem_block_release(mem_block *b) {
     pthread_mutex_unlock(&lock);
 }
 
+void mem_block_retag(mem_block *b, mem_tag tag) {
+    pthread_mutex_lock(&lock);
+    mem_stats *s = &caches[b->device].stats;
+    s->in_use[b->tag] -= b->bytes;
+    b->tag = tag;
+    s->in_use[tag] += b->bytes;
+    if (s->in_use[tag] > s->peak[tag]) s->peak[tag] = s->in_use[tag];
+    pthread_mutex_unlock(&lock);
+}
+
 void mem_get_stats(device_t device, mem_stats *out) {
     pthread_mutex_lock(&lock);
     *out = caches[device].stats;

@@ -64,6 +64,8 @@ void mem_block_note_derived(mem_block *b);
 void mem_set_derived_release_hook(void (*hook)(const mem_block *b));
 
 mem_tag mem_set_tag(mem_tag tag);                       /* returns the previous tag */
+/* b's bytes count under tag from now on (a gradient taken over by a parameter: activations -> gradients) */
+void mem_block_retag(mem_block *b, mem_tag tag);
 mem_tag mem_get_tag(void);
 const char *mem_tag_name(mem_tag tag);
 
