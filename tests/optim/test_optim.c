@@ -1,5 +1,6 @@
 /* test_optim.c: AdamW against torch.optim.AdamW, Adam against torch.optim.Adam, clipping against clip_grad_norm_, schedules, EMA. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include "autograd/autograd.h"
 #include "optim/adamw.h"
@@ -75,6 +76,42 @@ TEST(test_clip_grad_norm_matches_torch) {
     tensor_release(p0);
     tensor_release(p1);
     golden_close(g);
+}
+
+/* the CPU norm sums fixed chunks in parallel: the same bits on 1 and 2 threads (docs/ops.md promises bitwise
+   equality across thread counts), within double rounding of a long double sum, and the clipped gradients too */
+TEST(test_clip_grad_norm_same_bits_any_thread_count) {
+    const int64_t sizes[3] = {1000003, 65536, 17};   /* many chunks with a partial last one; exactly one; a tail */
+    tensor *p[3], *ref[3];
+    long double want = 0;
+    for (int i = 0; i < 3; i++) {
+        p[i] = tensor_zeros(SHAPE(sizes[i]));
+        p[i]->grad = tensor_zeros(SHAPE(sizes[i]));
+        float *g = tensor_f32(p[i]->grad);
+        for (int64_t k = 0; k < sizes[i]; k++) {
+            g[k] = (float)sin(0.37 * (double)k + i) * (1.0f + (float)(k % 7));
+            want += (long double)g[k] * g[k];
+        }
+        ref[i] = tensor_clone(p[i]->grad);
+    }
+    const int threads = omp_get_max_threads();
+    double norm[2];
+    tensor *clipped[2][3];
+    for (int r = 0; r < 2; r++) {
+        omp_set_num_threads(r == 0 ? 1 : 2);
+        for (int i = 0; i < 3; i++) tensor_copy_(p[i]->grad, ref[i]);
+        norm[r] = clip_grad_norm(p, 3, 1.0);
+        for (int i = 0; i < 3; i++) clipped[r][i] = tensor_clone(p[i]->grad);
+    }
+    omp_set_num_threads(threads);
+    EXPECT(memcmp(&norm[0], &norm[1], sizeof norm[0]) == 0, "norm %.17g on 1 thread, %.17g on 2", norm[0], norm[1]);
+    const double exact = (double)sqrtl(want);
+    EXPECT(fabs(norm[0] - exact) < 1e-12 * exact, "norm %.17g, long double reference %.17g", norm[0], exact);
+    for (int i = 0; i < 3; i++) {
+        EXPECT(memcmp(clipped[0][i]->data, clipped[1][i]->data, (size_t)sizes[i] * sizeof(float)) == 0,
+               "clipped gradient %d differs between 1 and 2 threads", i);
+        tensor_release(clipped[0][i]), tensor_release(clipped[1][i]), tensor_release(ref[i]), tensor_release(p[i]);
+    }
 }
 
 TEST(test_lr_schedules) {
