@@ -10,6 +10,7 @@
  *   conv_choice.c    which kernel runs a conv (conv_uses_dnnl, conv_current_algorithm; VAEC_CONV_ALGO)
  *   conv_dnnl.c      conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
  *   weight_cache.c   oneDNN's reordered conv weights kept while the parameters are unchanged weight_cache.h
+ *   conv_bwd_flip.c  a stride-1 conv's input gradient as a forward conv on flipped weights   conv_bwd_flip.h
  *   conv_bf16_cpu.c  conv_forward_bf16_cpu / conv_backward_bf16_cpu: oneDNN's bf16 kernels, or widen to
  *                    float32, run the float32 conv and round (CPUs without avx512_core)
  *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)
@@ -62,5 +63,8 @@ void conv_dnnl_backward_weights_bf16(const conv_geom *g, const uint16_t *x, cons
 /* the oneDNN implementation chosen for g (kind 0 forward, 1 backward data, 2 backward weights), in float32 or
  * bf16: "brgconv:avx512_core", ... */
 const char *conv_dnnl_impl_name(const conv_geom *g, int kind, bool bf16);
+/* whether g's input gradient runs as a forward conv on flipped weights (conv_bwd_flip.h; VAEC_CONV_BWD_DATA):
+ * conv_dnnl_impl_name(g, 1, bf16) then names that forward's kernel */
+bool conv_dnnl_bwd_data_as_forward(const conv_geom *g, bool bf16);
 
 #endif

@@ -1,5 +1,5 @@
 /* weight_cache.c: reordered conv weights kept between calls (see weight_cache.h). A fixed table of entries, one
- * per (weights pointer, target layout), each with the version it was made from and its copy (or none yet). */
+ * per (weights pointer, flipped or not, target layout), each with the version it was made from and its copy (or none yet). */
 #include "core/cpu/weight_cache.h"
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +12,7 @@
 
 typedef struct {
     const void *w;             /* NULL: a free entry */
+    bool flipped;              /* a copy of the weights flipped for backward-data as a forward conv */
     dnnl_memory_desc_t to;
     uint64_t version;          /* of the bytes the copy (or the last reorder) was made from */
     mem_block *copy;           /* NULL until the second call with one version */
@@ -67,38 +68,50 @@ static bool room_locked(size_t bytes) { return held + bytes <= limit_bytes(); }
 
 /* the entry of (w, to), else a new one: a free entry, else the least recently used one without a copy, else
    the least recently used one */
-static entry *find_or_add_locked(const void *w, const dnnl_memory_desc_t *to) {
+static entry *find_or_add_locked(const void *w, bool flipped, const dnnl_memory_desc_t *to) {
     entry *free_e = NULL, *lru = NULL, *lru_bare = NULL;
     for (int i = 0; i < MAX_ENTRIES; i++) {
         entry *e = &table[i];
         if (!e->w) { if (!free_e) free_e = e; continue; }
-        if (e->w == w && dnnl_memory_desc_equal(&e->to, to)) return e;
+        if (e->w == w && e->flipped == flipped && dnnl_memory_desc_equal(&e->to, to)) return e;
         if (!lru || e->last_use < lru->last_use) lru = e;
         if (!e->copy && (!lru_bare || e->last_use < lru_bare->last_use)) lru_bare = e;
     }
     entry *e = free_e ? free_e : lru_bare ? lru_bare : lru;
     forget_locked(e);
     e->w = w;
+    e->flipped = flipped;
     e->to = *to;
     e->version = 0;
     return e;
 }
 
-static void reorder(const void *w, void *dst, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
-                    dnnl_primitive_t rprim, const_dnnl_primitive_desc_t rpd) {
-    dnnl_arg a[2] = {{DNNL_ARG_FROM, from, w}, {DNNL_ARG_TO, to, dst}};
-    dnnl_run(rprim, rpd, 2, a, "weight reorder");
+/* several runs share one parallel region, each run on one thread (oneDNN runs a call made inside a parallel
+   region on its calling thread): a region per run would wait for the threads once per tap, which on a loaded
+   machine costs a scheduler slice each (8 ms seen at load 4, against 0.01 ms for the run itself) */
+static void reorder(const void *w, void *dst, size_t bytes, const weight_reorder *r) {
+    if (r->zero_first) memset(dst, 0, bytes);
+    if (r->runs <= 1) {
+        dnnl_arg a[2] = {{DNNL_ARG_FROM, r->from, w}, {DNNL_ARG_TO, r->to, dst}};
+        dnnl_run(r->prim, r->pd, 2, a, "weight reorder");
+        return;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < r->runs; i++) {
+        dnnl_arg a[2] = {{DNNL_ARG_FROM, r->from, (const char *)w + r->src_bytes[i]},
+                         {DNNL_ARG_TO, r->to, (char *)dst + r->dst_bytes[i]}};
+        dnnl_run(r->prim, r->pd, 2, a, "weight reorder (one tap)");
+    }
 }
 
-const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_memory_desc_t *from,
-                                   const dnnl_memory_desc_t *to, dnnl_primitive_t rprim,
-                                   const_dnnl_primitive_desc_t rpd, mem_block **hold) {
+const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_memory_desc_t *layout, bool flipped,
+                                   const weight_reorder *r, mem_block **hold) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install_hook);
-    const size_t bytes = dnnl_memory_desc_get_size(to);
+    const size_t bytes = dnnl_memory_desc_get_size(layout);
     pthread_mutex_lock(&lock);
     if (version && limit_bytes()) {
-        entry *e = find_or_add_locked(w, to);
+        entry *e = find_or_add_locked(w, flipped, layout);
         e->last_use = ++clock_now;
         if (e->version == version && e->copy) {
             hits++;
@@ -116,7 +129,7 @@ const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_m
                 held += e->copy->requested;
             }
             reorders++;
-            reorder(w, e->copy->ptr, from, to, rprim, rpd);   /* under the lock: convs run one at a time anyway */
+            reorder(w, e->copy->ptr, bytes, r);   /* under the lock: convs run one at a time anyway */
             mem_block_retain(e->copy);
             *hold = e->copy;
             pthread_mutex_unlock(&lock);
@@ -126,7 +139,7 @@ const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_m
     reorders++;
     pthread_mutex_unlock(&lock);
     *hold = mem_alloc_tagged(bytes, DEVICE_CPU, MEM_WORKSPACE);
-    reorder(w, (*hold)->ptr, from, to, rprim, rpd);
+    reorder(w, (*hold)->ptr, bytes, r);
     return (*hold)->ptr;
 }
 

@@ -15,23 +15,41 @@
  * every call, so the weights that fit are served and the rest reordered as before (dropping the least
  * recently used would drop the next one needed, and a cycle longer than the limit would never hit).
  *
+ * A copy can also be of the weights flipped for a conv's input gradient run as a forward conv
+ * (conv_bwd_flip.h), made by one reorder run per kernel tap. The flip is part of the key, so a square
+ * weight's flipped and plain copies in one layout are told apart, and both follow the version alike.
+ *
+ *   weight_reorder r = {rprim, rpd, &user_md, &lib_md, 1, NULL, NULL, false};
  *   mem_block *hold;
- *   const void *wk = weight_cache_reordered(w, version, &user_md, &lib_md, rprim, rpd, &hold);
+ *   const void *wk = weight_cache_reordered(w, version, &lib_md, false, &r, &hold);
  *   ... run the conv on wk ...
  *   mem_block_release(hold);
  */
 #ifndef VAEC_CPU_WEIGHT_CACHE_H
 #define VAEC_CPU_WEIGHT_CACHE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <dnnl.h>
 #include "core/mem.h"   // defines: mem_block
 
-/* w reordered from `from` to `to` by rprim: a cached copy or a fresh one in a block of its own. version 0 (an
- * unknown or temporary weight): never cached. *hold: release it after the kernel ran (the copy stays cached). */
-const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_memory_desc_t *from,
-                                   const dnnl_memory_desc_t *to, dnnl_primitive_t rprim,
-                                   const_dnnl_primitive_desc_t rpd, mem_block **hold);
+/* how a copy is made from w: prim (a reorder from `from` to `to`) run once on the whole weight, or once per
+ * (src_bytes, dst_bytes) pair, reading w and writing the copy that far in (conv_dnnl.c: one run per kernel tap
+ * for flipped weights) */
+typedef struct {
+    dnnl_primitive_t prim;
+    const_dnnl_primitive_desc_t pd;
+    const dnnl_memory_desc_t *from, *to;
+    int runs;                               /* 1: the whole weight at once */
+    const int64_t *src_bytes, *dst_bytes;   /* runs > 1: where each run starts in w and in the copy */
+    bool zero_first;                        /* the runs leave the layout's padding unwritten: zero the copy first */
+} weight_reorder;
+
+/* w in `layout` (flipped or not: part of the key), made by r: a cached copy or a fresh one in a block of its
+ * own. version 0 (an unknown or temporary weight): never cached. *hold: release it after the kernel ran (the
+ * copy stays cached). */
+const void *weight_cache_reordered(const void *w, uint64_t version, const dnnl_memory_desc_t *layout, bool flipped,
+                                   const weight_reorder *r, mem_block **hold);
 
 typedef struct {
     uint64_t hits, reorders;   /* calls served from a copy; calls that reordered */

@@ -1,9 +1,11 @@
 /* test_conv_weight_cache.c: oneDNN's reordered conv weights kept between calls (core/cpu/weight_cache.h)
  * change no bit of any result, and a weight written between calls (optimizer step, in-place write,
- * tensor_copy_) is never served from a copy of its old values; a freed weight takes its copies along; a weight
- * that is not a model parameter is never cached. */
+ * tensor_copy_) is never served from a copy of its old values, nor is the input gradient run as a forward conv
+ * on flipped weights (conv_bwd_flip.h) from a flipped copy of them; a freed weight takes its copies along; a
+ * weight that is not a model parameter is never cached. */
 #include <string.h>
 #include "autograd/autograd.h"         // defines: ag_backward, ag_zero_grad
+#include "core/cpu/conv_bwd_flip.h"    // defines: conv_set_bwd_data_mode
 #include "core/cpu/weight_cache.h"     // defines: weight_cache_set_limit, weight_cache_get_stats
 #include "core/ops.h"                  // defines: op_conv2d, op_conv3d, op_sum_all, op_mul
 #include "optim/adamw.h"               // defines: adamw_new, adamw_step
@@ -171,5 +173,76 @@ TEST(test_conv_weight_cache_never_stale) {
     expect_fresh("a write through a kept pointer", x, w);
     adamw_free(opt);
     tensor_release(other), tensor_release(x), tensor_release(w);
+    conv_set_algorithm(CONV_ALGO_AUTO);
+}
+
+/* the input gradient of sum(conv(x, w) * r) (r fixed by a seed), a clone; gradients cleared after */
+static tensor *input_grad(tensor *x, tensor *w) {
+    tensor_scope_begin();
+    tensor *y = conv(x, w, NULL);
+    tensor *r = gc_input(y->ndim, y->shape, 5);
+    r->requires_grad = false;
+    ag_backward(op_sum_all(op_mul(y, r)));
+    tensor_release(r);
+    tensor *gx = tensor_clone(x->grad);
+    tensor *ps[2] = {x, w};
+    ag_zero_grad(ps, 2);
+    tensor_scope_end(NULL);
+    return gx;
+}
+
+/* the input gradients (twice: the second from the kept flipped copy) and the forward after a write equal those
+   of a fresh copy of the written weights */
+static void expect_fresh_flipped(const char *when, tensor *x, tensor *w) {
+    tensor *g1 = input_grad(x, w), *g2 = input_grad(x, w);
+    mem_tag prev = mem_set_tag(MEM_PARAMS);
+    tensor *w_fresh = tensor_clone(w);
+    w_fresh->requires_grad = true;
+    mem_set_tag(prev);
+    tensor *plain = input_grad(x, w_fresh);
+    EXPECT(same_bits(g1, plain) && same_bits(g2, plain), "after %s: the input gradient used stale flipped weights", when);
+    tensor_release(w_fresh), tensor_release(g1), tensor_release(g2), tensor_release(plain);
+    expect_fresh(when, x, w);   /* the plain copy of a square weight is not mistaken for the flipped one */
+}
+
+/* backward data as a forward conv on flipped weights (conv_bwd_flip.h) keeps its flipped copy like the
+   reordered one: served while the weights are unchanged, never after a write */
+TEST(test_conv_weight_cache_flipped_never_stale) {
+    conv_set_algorithm(CONV_ALGO_DNNL);
+    conv_set_bwd_data_mode(CONV_BWD_DATA_FORWARD);
+    weight_cache_set_limit((size_t)64 << 20);
+    for (int d = 2; d <= 3; d++) {
+        tensor *x = d == 2 ? gc_input(SHAPE(2, 12, 10, 32), 1) : gc_input(SHAPE(1, 5, 8, 6, 32), 1);
+        tensor *w = d == 2 ? param(SHAPE(32, 3, 3, 32), 2) : param(SHAPE(32, 3, 3, 3, 32), 2);
+        weight_cache_stats a, b;
+        weight_cache_get_stats(&a);
+        expect_fresh_flipped("the first calls", x, w);
+        weight_cache_get_stats(&b);
+        EXPECT(b.hits > a.hits && b.entries >= a.entries + 2,
+               "conv%dd: the flipped copy was not kept beside the forward's (hits %llu -> %llu, entries %d -> %d)", d,
+               (unsigned long long)a.hits, (unsigned long long)b.hits, a.entries, b.entries);
+        adamw *opt = adamw_new(&w, 1, (adamw_config){.lr = 0.1f});
+        for (int step = 0; step < 2; step++) {
+            tensor_scope_begin();
+            ag_backward(op_sum_all(conv(x, w, NULL)));
+            tensor_scope_end(NULL);
+            adamw_step(opt);
+            tensor *ps[2] = {x, w};
+            ag_zero_grad(ps, 2);
+            expect_fresh_flipped("an AdamW step", x, w);
+        }
+        tensor_f32(w)[7] += 1.0f;
+        expect_fresh_flipped("an in-place write through tensor_f32", x, w);
+        tensor *other = d == 2 ? param(SHAPE(32, 3, 3, 32), 9) : param(SHAPE(32, 3, 3, 3, 32), 9);
+        tensor_copy_(w, other);
+        expect_fresh_flipped("tensor_copy_", x, w);
+        float *held = tensor_f32(w);
+        held[3] -= 2.0f;
+        tensor_mark_written(w);
+        expect_fresh_flipped("a write through a kept pointer", x, w);
+        adamw_free(opt);
+        tensor_release(other), tensor_release(x), tensor_release(w);
+    }
+    conv_set_bwd_data_mode(CONV_BWD_DATA_AUTO);
     conv_set_algorithm(CONV_ALGO_AUTO);
 }
