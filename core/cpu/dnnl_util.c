@@ -5,13 +5,13 @@
 #include <string.h>
 
 static dnnl_engine_t engine;
-static dnnl_stream_t stream;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* one stream a thread: oneDNN does not promise that a stream may be used by several threads at once, and the
+   flipped conv weights are written by one reorder a kernel tap, the taps side by side (conv_dnnl.c). A CPU
+   stream is a small object; the pool's threads live as long as the process, so theirs are never destroyed. */
+static _Thread_local dnnl_stream_t stream;
 
-static void create_engine(void) {
-    DNNL_CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine");
-    DNNL_CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "creating the CPU stream");
-}
+static void create_engine(void) { DNNL_CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine"); }
 
 dnnl_engine_t dnnl_cpu_engine(void) {
     pthread_once(&once, create_engine);
@@ -20,6 +20,7 @@ dnnl_engine_t dnnl_cpu_engine(void) {
 
 dnnl_stream_t dnnl_cpu_stream(void) {
     pthread_once(&once, create_engine);
+    if (!stream) DNNL_CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "creating the CPU stream");
     return stream;
 }
 

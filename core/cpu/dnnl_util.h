@@ -25,7 +25,7 @@
 
 const char *dnnl_status_name(dnnl_status_t st);
 dnnl_engine_t dnnl_cpu_engine(void);
-dnnl_stream_t dnnl_cpu_stream(void);
+dnnl_stream_t dnnl_cpu_stream(void);   /* the calling thread's own stream */
 
 /* which CPU kernels run: the library's (oneDNN) or vaec's own (im2col/Winograd + OpenBLAS) */
 typedef enum { CPU_BACKEND_AUTO, CPU_BACKEND_DNNL, CPU_BACKEND_OWN } cpu_backend;
