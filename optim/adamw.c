@@ -34,13 +34,14 @@ adamw *adamw_new(tensor **params, int n, adamw_config cfg) {
 #define SPAN 16384
 __attribute__((target_clones("avx2", "default")))
 static void adamw_span(const adamw_config *cfg, float bc1, float bc2, float *restrict w, float *restrict m,
-                       float *restrict v, const float *restrict g, int64_t n) {
+                       float *restrict v, const float *restrict g, double gs, int64_t n) {
     const adamw_config c = *cfg;
     /* Adam's L2 term or AdamW's decoupled decay, branch-free: the unused one is an exact + 0 */
     const float l2 = c.l2_coupled ? c.weight_decay : 0.0f, decay = c.l2_coupled ? 0.0f : c.lr * c.weight_decay;
 #pragma omp simd
     for (int64_t k = 0; k < n; k++) {
-        const float gk = g[k] + l2 * w[k];
+        /* the clipping factor, rounded as clip_grad_norm rounds it (gs = 1: exactly g) */
+        const float gk = (float)((double)g[k] * gs) + l2 * w[k];
         w[k] -= decay * w[k];
         m[k] = c.beta1 * m[k] + (1.0f - c.beta1) * gk;
         v[k] = c.beta2 * v[k] + (1.0f - c.beta2) * gk * gk;
@@ -48,7 +49,9 @@ static void adamw_span(const adamw_config *cfg, float bc1, float bc2, float *res
     }
 }
 
-void adamw_step(adamw *o) {
+void adamw_step(adamw *o) { adamw_step_scaled(o, 1.0); }
+
+void adamw_step_scaled(adamw *o, double grad_scale) {
     o->step++;
     const adamw_config c = o->cfg;
     const float bc1 = 1.0f - powf(c.beta1, (float)o->step), bc2 = 1.0f - powf(c.beta2, (float)o->step);
@@ -62,6 +65,7 @@ void adamw_step(adamw *o) {
         if (p->device != DEVICE_CPU) {
 #ifdef VAEC_HAVE_CUDA
             if (p->device == DEVICE_CUDA) {
+                if (grad_scale != 1.0) grad_scale_cuda(tensor_f32(p->grad), n, grad_scale);
                 adamw_update_cuda(w, m, v, g, n, c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.l2_coupled, bc1, bc2);
                 continue;
             }
@@ -69,7 +73,8 @@ void adamw_step(adamw *o) {
             DEVICE_UNSUPPORTED("adamw_step", p->device);
         }
 #pragma omp parallel for if (n > 65536) schedule(static)
-        for (int64_t k = 0; k < n; k += SPAN) adamw_span(&c, bc1, bc2, w + k, m + k, v + k, g + k, n - k < SPAN ? n - k : SPAN);
+        for (int64_t k = 0; k < n; k += SPAN)
+            adamw_span(&c, bc1, bc2, w + k, m + k, v + k, g + k, grad_scale, n - k < SPAN ? n - k : SPAN);
     }
 }
 
@@ -100,5 +105,5 @@ void adamw_update_values(const adamw_config *cfg, long step, float *w, float *m,
         DEVICE_UNSUPPORTED("adamw_update_values", dev);
     }
 #pragma omp parallel for if (n > 65536) schedule(static)
-    for (int64_t k = 0; k < n; k += SPAN) adamw_span(&c, bc1, bc2, w + k, m + k, v + k, g + k, n - k < SPAN ? n - k : SPAN);
+    for (int64_t k = 0; k < n; k += SPAN) adamw_span(&c, bc1, bc2, w + k, m + k, v + k, g + k, 1.0, n - k < SPAN ? n - k : SPAN);
 }

@@ -29,6 +29,9 @@ typedef struct {
 
 adamw *adamw_new(tensor **params, int n, adamw_config cfg);   /* zero fields get torch's defaults */
 void adamw_step(adamw *opt);                                  /* parameters without a grad are skipped */
+/* adamw_step on every gradient times grad_scale, rounded to float32 as clip_grad_norm scales them, without
+ * writing the gradients: clipping (clip_grad_coef) folded into the update saves a pass over them */
+void adamw_step_scaled(adamw *opt, double grad_scale);
 void adamw_free(adamw *opt);
 /* one update of n values at step `step` (the count after this update), on the CPU or the GPU: the same
  * operations, rounded the same way, as adamw_step; for optimizers that own slices of parameters (ZeRO,

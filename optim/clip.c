@@ -72,6 +72,11 @@ double grad_global_norm(tensor *const *params, int n) {
     return sqrt(total);
 }
 
+double clip_grad_coef(double total, double max_norm) {
+    const double coef = max_norm / (total + 1e-6);
+    return coef < 1.0 ? coef : 1.0;
+}
+
 double clip_grad_norm(tensor *const *params, int n, double max_norm) {
     double total = grad_global_norm(params, n), coef = max_norm / (total + 1e-6);
     if (coef < 1.0)

@@ -8,5 +8,8 @@
 
 double grad_global_norm(tensor *const *params, int n);
 double clip_grad_norm(tensor *const *params, int n, double max_norm);
+/* the factor clip_grad_norm scales by for a total norm: max_norm / (total + 1e-6) where that is below 1, else 1
+   (for adamw_step_scaled, which applies it inside the update instead of writing the gradients first) */
+double clip_grad_coef(double total, double max_norm);
 
 #endif

@@ -3,7 +3,7 @@
 #include <math.h>
 #include "autograd/autograd.h"   // defines: ag_backward, ag_zero_grad, ag_tape_clear
 #include "core/ops.h"            // defines: op_add
-#include "optim/clip.h"          // defines: clip_grad_norm
+#include "optim/clip.h"          // defines: grad_global_norm, clip_grad_coef
 #include "core/autocast.h"       // defines: autocast_set
 
 static tensor *add_term(tensor *total, tensor *term) { return total ? op_add(total, term) : term; }
@@ -52,10 +52,12 @@ step_result train_forward_backward(const vae_pipeline *p, const vae_loss *l, con
     return r;
 }
 
+/* clipping is folded into the update (adamw_step_scaled): the same numbers as clip_grad_norm then adamw_step,
+   one pass over the gradients fewer (2.5 GB of reads and writes a stage-1 step) */
 void train_apply(adamw *opt, const step_config *c, step_result *r) {
-    r->grad_norm = c->grad_clip > 0 ? clip_grad_norm(opt->params, opt->n, c->grad_clip) : grad_global_norm(opt->params, opt->n);
+    r->grad_norm = grad_global_norm(opt->params, opt->n);
     r->skipped = !isfinite(r->loss) || !isfinite(r->grad_norm);
-    if (!r->skipped) adamw_step(opt);
+    if (!r->skipped) adamw_step_scaled(opt, c->grad_clip > 0 ? clip_grad_coef(r->grad_norm, c->grad_clip) : 1.0);
     ag_zero_grad(opt->params, opt->n);
 }
 

@@ -114,6 +114,37 @@ TEST(test_clip_grad_norm_same_bits_any_thread_count) {
     }
 }
 
+/* the trainer folds clipping into the update: adamw_step_scaled(clip_grad_coef(norm)) gives the weights and
+   moments of clip_grad_norm then adamw_step, bit for bit, over several steps, and leaves the gradients as they were */
+TEST(test_adamw_scaled_step_equals_clip_then_step) {
+    const int64_t n = 200003;
+    tensor *pa = tensor_zeros(SHAPE(n)), *pb = tensor_zeros(SHAPE(n));
+    for (int64_t k = 0; k < n; k++) tensor_f32(pa)[k] = tensor_f32(pb)[k] = (float)cos(0.01 * (double)k);
+    pa->requires_grad = pb->requires_grad = true;
+    const adamw_config cfg = {.lr = 1e-3f, .weight_decay = 0.01f};
+    adamw *a = adamw_new(&pa, 1, cfg), *b = adamw_new(&pb, 1, cfg);
+    for (int step = 0; step < 3; step++) {
+        tensor *g = tensor_zeros(SHAPE(n));
+        for (int64_t k = 0; k < n; k++) tensor_f32(g)[k] = (float)sin(0.3 * (double)k + step) * (step == 1 ? 1e-4f : 2.0f);
+        pa->grad = tensor_clone(g), pb->grad = tensor_clone(g);
+        const double max_norm = 1.0, na = clip_grad_norm(&pa, 1, max_norm);
+        adamw_step(a);
+        const double nb = grad_global_norm(&pb, 1), coef = clip_grad_coef(nb, max_norm);
+        EXPECT(step != 1 || coef == 1.0, "step %d: norm %g below max_norm, yet a factor %g", step, nb, coef);
+        adamw_step_scaled(b, coef);
+        EXPECT(na == nb, "step %d: norms %.17g and %.17g", step, na, nb);
+        EXPECT(memcmp(pb->grad->data, g->data, (size_t)n * sizeof(float)) == 0, "step %d: the gradient was written", step);
+        EXPECT(memcmp(pa->data, pb->data, (size_t)n * sizeof(float)) == 0 &&
+                   memcmp(a->m[0]->data, b->m[0]->data, (size_t)n * sizeof(float)) == 0 &&
+                   memcmp(a->v[0]->data, b->v[0]->data, (size_t)n * sizeof(float)) == 0,
+               "step %d: weights or moments differ from clip then step", step);
+        ag_zero_grad(&pa, 1), ag_zero_grad(&pb, 1);
+        tensor_release(g);
+    }
+    adamw_free(a), adamw_free(b);
+    tensor_release(pa), tensor_release(pb);
+}
+
 TEST(test_lr_schedules) {
     lr_schedule c = {LR_CONSTANT, 1e-5, 0, 0, 0}, w = {LR_WARMUP, 1e-4, 0, 10, 0}, cos_ = {LR_COSINE, 1e-4, 0.1, 10, 110};
     EXPECT(lr_at(&c, 0) == 1e-5 && lr_at(&c, 999) == 1e-5, "constant");
