@@ -29,8 +29,9 @@ typedef struct {
 
 adamw *adamw_new(tensor **params, int n, adamw_config cfg);   /* zero fields get torch's defaults */
 void adamw_step(adamw *opt);                                  /* parameters without a grad are skipped */
-/* adamw_step on every gradient times grad_scale, rounded to float32 as clip_grad_norm scales them, without
- * writing the gradients: clipping (clip_grad_coef) folded into the update saves a pass over them */
+/* adamw_step on every gradient times grad_scale, rounded to float32 as clip_grad_norm scales them: clipping
+ * (clip_grad_coef) folded into the update. On the CPU the gradients are not written (a pass over them saved);
+ * on CUDA they are scaled in place first, as clip_grad_norm does. */
 void adamw_step_scaled(adamw *opt, double grad_scale);
 void adamw_free(adamw *opt);
 /* one update of n values at step `step` (the count after this update), on the CPU or the GPU: the same
