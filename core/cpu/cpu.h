@@ -11,11 +11,13 @@
  *   conv_dnnl.c      conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
  *   weight_cache.c   oneDNN's reordered conv weights kept while the parameters are unchanged weight_cache.h
  *   conv_bf16_cpu.c  conv_forward_bf16_cpu / conv_backward_bf16_cpu: oneDNN's bf16 kernels, or widen to
- *                    float32, run the float32 conv and round (CPUs without avx512_core)
+ *                    float32, run the float32 conv and round (per pass, whichever bf16_cpu.h picks)
  *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)
  *   gemm.c           gemm_f32: the GEMM of matmul, linear and attention (oneDNN sgemm or OpenBLAS)  gemm.h
  *   gemm_bf16.c      gemm_bf16: bf16 operands, float32 result (oneDNN matmul, or widen + gemm_f32)  gemm_bf16.h
- *   bf16_cpu.c       the bf16 path choice (bf16_cpu_native) and bf16 <-> float32 arrays         bf16_cpu.h
+ *   bf16_cpu.c       the bf16 path choice per kernel class (bf16_cpu_native_for; VAEC_BF16_KERNELS)
+ *                    and bf16 <-> float32 arrays                                                 bf16_cpu.h
+ *   bf16_probe.c     times native and widened bf16 once per process, for that choice           bf16_cpu.h
  *   gemm_avx2.c      the AVX2 kernel of the Winograd products                                    gemm_avx2.h
  *   threads.c        the one thread count of OpenMP, oneDNN and OpenBLAS                            threads.h
  *   prim_cache.c     the LRU cache of built oneDNN primitives (convolutions, bf16 GEMMs)        prim_cache.h

@@ -1,0 +1,113 @@
+/* bf16_probe.c: times each bf16 kernel class both ways on a small representative problem, once per process
+ * (bf16_cpu_probe in bf16_cpu.c calls it on the first bf16 use), so that the faster path runs (bf16_cpu.h).
+ *
+ * The problems: a 3x3 conv of 256 channels in and out over one 16x16 image (forward, backward data,
+ * backward weights: 0.3 GFLOP each, the channel count of the VAEs' inner layers, where their time goes) and
+ * a 512x512x512 GEMM (0.27 GFLOP, the attention and linear sizes). Each is timed through the op's own entry
+ * point (conv_forward_bf16_cpu, conv_backward_bf16_cpu, gemm_bf16) with the path pinned on this thread, so
+ * the widened time includes its widening, rounding and allocations (and, as in a real call on a temporary
+ * weight, oneDNN's weight reorder), as a real call pays them. One warm-up each (oneDNN builds its
+ * primitives, the allocator its blocks), then the best of a few runs, the two paths alternating so that a
+ * burst of load on a shared machine hits both; the best, not the median, because load only ever adds time.
+ * Native is taken where it is below BF16_NATIVE_MARGIN of the widened time. The probe runs on the calling
+ * thread with the thread count then in force (the trainer sets it first); called inside an OpenMP parallel
+ * region it would time one thread. */
+#include <math.h>
+#include <stdlib.h>
+#include <omp.h>
+#include <string.h>
+#include <time.h>
+#include "core/check.h"           // defines: xmalloc
+#include "core/cpu/bf16_cpu.h"    // defines: bf16_probe_result, bf16_probe_pin, BF16_NATIVE_MARGIN
+#include "core/cpu/cpu.h"         // defines: conv_forward_bf16_cpu, conv_backward_bf16_cpu
+#include "core/cpu/gemm_bf16.h"   // defines: gemm_bf16
+
+/* repetitions of each path after the warm-up: at least PROBE_MIN_REPS, then on until PROBE_MAX_REPS unless
+   native is already clearly slower (the safe answer: a preempted native run can only make the widened path,
+   float32's speed, win) or the class has taken PROBE_CLASS_BUDGET_MS (a loaded machine: the best so far) */
+#define PROBE_MIN_REPS 2
+#define PROBE_MAX_REPS 6
+#define PROBE_CLEARLY_SLOWER 1.25
+#define PROBE_CLASS_BUDGET_MS 40.0
+#define PROBE_C 256     /* conv channels in and out */
+#define PROBE_HW 16     /* conv image side */
+#define PROBE_N 512     /* GEMM m = n = k */
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+typedef struct {
+    conv_geom g;
+    uint16_t *x, *w, *y, *a, *b;
+    float *gy, *gx, *gw, *c;
+} probe_bufs;
+
+/* one call of class k on the pinned path */
+static void run_class(probe_bufs *p, bf16_kernel_class k) {
+    switch (k) {
+        case BF16_CONV_FWD: conv_forward_bf16_cpu(&p->g, p->x, p->w, NULL, p->y); break;
+        case BF16_CONV_BWD_DATA: conv_backward_bf16_cpu(&p->g, p->x, p->w, p->gy, p->gx, NULL, NULL); break;
+        case BF16_CONV_BWD_WEIGHTS: conv_backward_bf16_cpu(&p->g, p->x, p->w, p->gy, NULL, p->gw, NULL); break;
+        default:
+            gemm_bf16(false, false, 1, PROBE_N, PROBE_N, PROBE_N, p->a, PROBE_N, 0, p->b, PROBE_N, 0, p->c, PROBE_N, 0);
+    }
+}
+
+static double time_one(probe_bufs *p, bf16_kernel_class k, int native) {
+    bf16_probe_pin(native);
+    double t0 = now_ms();
+    run_class(p, k);
+    double t = now_ms() - t0;
+    bf16_probe_pin(-1);
+    return t;
+}
+
+/* bf16 values of magnitude below 1 that do not repeat in a short period (a 0 or constant input could take
+   shortcuts no real layer does) */
+static void fill(uint16_t *d, int64_t n, double phase) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = (float)(0.5 * sin(0.37 * (double)i + phase));
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        d[i] = (uint16_t)(u >> 16);
+    }
+}
+
+void bf16_probe_measure(bf16_probe_result *r) {
+    const double start = now_ms();
+    probe_bufs p;
+    conv_geom g = {1, 1, PROBE_HW, PROBE_HW, PROBE_C, PROBE_C, 1, 3, 3, 1, 1, 1, {0, 0, 1, 1, 1, 1}, 1, PROBE_HW, PROBE_HW, 0};
+    p.g = g;
+    const int64_t nx = (int64_t)PROBE_HW * PROBE_HW * PROBE_C, nw = (int64_t)PROBE_C * 9 * PROBE_C;
+    const int64_t nm = (int64_t)PROBE_N * PROBE_N;
+    p.x = xmalloc((size_t)nx * 2), p.w = xmalloc((size_t)nw * 2), p.y = xmalloc((size_t)nx * 2);
+    p.gy = xmalloc((size_t)nx * 4), p.gx = xmalloc((size_t)nx * 4), p.gw = xmalloc((size_t)nw * 4);
+    p.a = xmalloc((size_t)nm * 2), p.b = xmalloc((size_t)nm * 2), p.c = xmalloc((size_t)nm * 4);
+    fill(p.x, nx, 0.0), fill(p.w, nw, 1.0), fill(p.a, nm, 2.0), fill(p.b, nm, 3.0);
+    for (int64_t i = 0; i < nx; i++) p.gy[i] = (float)(0.3 * cos(0.41 * (double)i));   /* not bf16-exact, as a real gy */
+
+    for (int k = 0; k < BF16_KERNEL_CLASSES; k++) {
+        double best[2] = {INFINITY, INFINITY};
+        time_one(&p, (bf16_kernel_class)k, 1), time_one(&p, (bf16_kernel_class)k, 0);   /* warm-up */
+        const double t0 = now_ms();
+        for (int rep = 0; rep < PROBE_MAX_REPS; rep++) {
+            for (int native = 1; native >= 0; native--) {
+                double t = time_one(&p, (bf16_kernel_class)k, native);
+                if (t < best[native]) best[native] = t;
+            }
+            const bool clearly_slower = best[1] > PROBE_CLEARLY_SLOWER * best[0];
+            if (rep + 1 >= PROBE_MIN_REPS && (clearly_slower || now_ms() - t0 > PROBE_CLASS_BUDGET_MS)) break;
+        }
+        r->native_ms[k] = best[1];
+        r->widened_ms[k] = best[0];
+        r->native[k] = best[1] < BF16_NATIVE_MARGIN * best[0];
+    }
+    free(p.x), free(p.w), free(p.y), free(p.gy), free(p.gx), free(p.gw), free(p.a), free(p.b), free(p.c);
+    r->threads = omp_get_max_threads();
+    if (getloadavg(&r->load1, 1) != 1) r->load1 = -1;
+    r->total_ms = now_ms() - start;
+    r->ran = true;
+}
