@@ -152,3 +152,13 @@ mem_block *bf16_rounded_widened(const float *src, int64_t n) {
     bf16_round_widen_array(src, b->ptr, n);
     return b;
 }
+
+const uint16_t *bf16_operand_bf16(bf16_operand o, int64_t n, mem_block **tmp) {
+    *tmp = o.data && o.f32 ? bf16_rounded(o.data, n) : NULL;
+    return *tmp ? (*tmp)->ptr : o.data;
+}
+
+mem_block *bf16_operand_widened(bf16_operand o, int64_t n) {
+    if (!o.data) return NULL;
+    return o.f32 ? bf16_rounded_widened(o.data, n) : bf16_widened(o.data, n);
+}

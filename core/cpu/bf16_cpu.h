@@ -75,6 +75,14 @@ void bf16_widen_array(const uint16_t *src, float *dst, int64_t n);
 /* dst[i] = src[i] rounded to bf16 and widened back, in one pass (what the widened path takes for a float32
    operand that the bf16 kernels would get rounded) */
 void bf16_round_widen_array(const float *src, float *dst, int64_t n);
+/* a conv weight or bias as the bf16 kernels take it: bf16 values, or float32 ones (autocast's master weights)
+   that the products take rounded to bf16; data NULL: none */
+typedef struct { const void *data; bool f32; } bf16_operand;
+/* its n values in bf16 for oneDNN's bf16 kernels: data itself, or a rounded copy kept in *tmp (release it) */
+const uint16_t *bf16_operand_bf16(bf16_operand o, int64_t n, mem_block **tmp);
+/* its n values (rounded to bf16 first when float32) in float32, one pass either way (NULL for none) */
+mem_block *bf16_operand_widened(bf16_operand o, int64_t n);
+
 /* a float32 copy of n bf16 values, in workspace memory from vaec's allocator (the caller releases it) */
 mem_block *bf16_widened(const void *src, int64_t n);
 /* a bf16 copy of n float32 values, likewise */

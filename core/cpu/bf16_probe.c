@@ -26,9 +26,9 @@
    native is already clearly slower (the safe answer: a preempted native run can only make the widened path,
    float32's speed, win) or the class has taken PROBE_CLASS_BUDGET_MS (a loaded machine: the best so far) */
 #define PROBE_MIN_REPS 2
-#define PROBE_MAX_REPS 6
+#define PROBE_MAX_REPS 3
 #define PROBE_CLEARLY_SLOWER 1.25
-#define PROBE_CLASS_BUDGET_MS 40.0
+#define PROBE_CLASS_BUDGET_MS 25.0
 #define PROBE_C 256     /* conv channels in and out */
 #define PROBE_HW 16     /* conv image side */
 #define PROBE_N 512     /* GEMM m = n = k */
@@ -47,10 +47,11 @@ typedef struct {
 
 /* one call of class k on the pinned path */
 static void run_class(probe_bufs *p, bf16_kernel_class k) {
+    const bf16_operand w = {p->w, false}, none = {NULL, false};
     switch (k) {
-        case BF16_CONV_FWD: conv_forward_bf16_cpu(&p->g, p->x, p->w, NULL, p->y); break;
-        case BF16_CONV_BWD_DATA: conv_backward_bf16_cpu(&p->g, p->x, p->w, p->gy, p->gx, NULL, NULL); break;
-        case BF16_CONV_BWD_WEIGHTS: conv_backward_bf16_cpu(&p->g, p->x, p->w, p->gy, NULL, p->gw, NULL); break;
+        case BF16_CONV_FWD: conv_forward_bf16_cpu(&p->g, p->x, w, none, p->y); break;
+        case BF16_CONV_BWD_DATA: conv_backward_bf16_cpu(&p->g, p->x, w, p->gy, p->gx, NULL, NULL); break;
+        case BF16_CONV_BWD_WEIGHTS: conv_backward_bf16_cpu(&p->g, p->x, w, p->gy, NULL, p->gw, NULL); break;
         default:
             gemm_bf16(false, false, 1, PROBE_N, PROBE_N, PROBE_N, p->a, PROBE_N, 0, p->b, PROBE_N, 0, p->c, PROBE_N, 0);
     }

@@ -29,7 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "core/ops/conv.h"   // defines: conv_geom
+#include "core/cpu/bf16_cpu.h"   // defines: bf16_operand
+#include "core/ops/conv.h"        // defines: conv_geom
 
 /* the CPU conv entry points (core/ops/conv.c dispatches here): oneDNN, Winograd or im2col per
  * conv_uses_dnnl / conv_winograd_applies; any of gx, gw, gb may be NULL (not needed), the others are
@@ -40,9 +41,11 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
 /* gb = column sums of gy (P rows of CO), in double over a fixed partition (deterministic) */
 void conv_bias_grad_cpu(const float *gy, int64_t P, int64_t CO, float *gb);
 /* bf16 x, w, b -> bf16 y (float32 accumulation); gradients float32 from the float32 output gradient gy, which
- * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself) */
-void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y);
-void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const float *gy, float *gx,
+ * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself). w and b are bf16, or
+ * autocast's float32 master weights rounded here (the widened path rounds and widens them in one pass);
+ * b.data NULL: no bias */
+void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y);
+void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
                             float *gw, float *gb);
 /* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
 void conv_set_workspace_limit(size_t bytes);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "autograd/autograd.h"         // defines: ag_backward_with_grad
+#include "core/autocast.h"             // defines: autocast_set
 #include "core/cpu/bf16_cpu.h"         // defines: bf16_cpu_native_for, bf16_cpu_force, bf16_cpu_probe
 #include "core/cpu/cpu.h"              // defines: conv_dnnl_impl_name
 #include "core/cpu/dnnl_util.h"        // defines: dnnl_isa_name
@@ -214,6 +215,55 @@ TEST(test_bf16_cpu_widened_matches_native) {
     EXPECT(!bf16_cpu_any_native() && bf16_cpu_mode() == BF16_KERNELS_WIDENED, "bf16_cpu_force_fallback(true) is not widened");
     bf16_cpu_force_fallback(false);
     EXPECT(bf16_cpu_mode() != BF16_KERNELS_WIDENED || getenv("VAEC_BF16_KERNELS"), "bf16_cpu_force_fallback(false) kept it");
+}
+
+/* under autocast the CPU's bf16 conv takes the float32 master weights and bias and rounds them itself (native:
+   into a bf16 copy; widened: rounded and widened in one pass): both paths again, on unrounded float32 inputs */
+TEST(test_bf16_cpu_autocast_conv_widened_matches_native) {
+    const int picks[] = {1, 4};   /* res_3x3 and causal_ts2, both with a bias */
+    for (int p = 0; p < 2; p++) {
+        const conv_case *c = &conv_cases[picks[p]];
+        tensor *raw[3] = {NULL, NULL, NULL}, *out[2][4], *gy = NULL;
+        conv_case_inputs(c, 700 + p, 0.2f, raw);
+        for (int path = 0; path < 2; path++) {
+            bf16_cpu_force(path ? BF16_KERNELS_WIDENED : BF16_KERNELS_NATIVE);
+            tensor *x[3];
+            for (int j = 0; j < 3; j++) {
+                x[j] = tensor_clone(raw[j]);
+                x[j]->requires_grad = true;
+            }
+            autocast_set(true);
+            tensor_scope_begin();
+            tensor *y = conv_case_fn((void *)c, x);
+            EXPECT(y->dtype == DTYPE_BF16, "%s: autocast conv returned %s", c->name, dtype_name(y->dtype));
+            out[path][0] = tensor_to_dtype(y, DTYPE_F32);
+            if (!gy) {
+                gy = tensor_empty(y->ndim, y->shape);
+                rng_state s = rng_seed(77 + p);
+                rng_fill_normal(&s, tensor_f32(gy), gy->numel, 0.0f, 1.0f);
+            }
+            ag_backward_with_grad(y, gy);
+            tensor_scope_end(NULL);
+            autocast_set(false);
+            for (int j = 0; j < 3; j++) {
+                EXPECT(x[j]->grad && x[j]->grad->dtype == DTYPE_F32, "%s: gradient %d missing", c->name, j);
+                out[path][j + 1] = x[j]->grad;
+                x[j]->grad = NULL;
+                tensor_release(x[j]);
+            }
+        }
+        bf16_cpu_force(BF16_KERNELS_AUTO);
+        printf("  %-20s autocast widened vs native:", c->name);
+        for (int k = 0; k < 4; k++) {
+            const double tol = k == 0 ? TOL_ULP : TOL_GRAD_EXACT, err = rel_error(out[1][k], out[0][k]);
+            EXPECT(err <= tol, "%s: autocast result %d, widened against native: %.3g (tolerance %.3g)", c->name, k, err, tol);
+            printf(" %.2e", err);
+        }
+        printf("\n");
+        release4(out[0]), release4(out[1]);
+        tensor_release(gy);
+        for (int j = 0; j < 3; j++) tensor_release(raw[j]);
+    }
 }
 
 /* the floor: oneDNN's bf16 kernels exactly where the CPU has avx512_core, and an optimised one, not its
