@@ -27,15 +27,23 @@ static void report_cpu_kernels(const char *fp32_setting) {
     char what[768];
     bf16_cpu_describe(what, sizeof what);
     printf("bf16 kernels (CPU): %s\n", what);
+    const bool probed = bf16_cpu_native_available() && bf16_cpu_mode() == BF16_KERNELS_AUTO;
+    const bf16_probe_result *p = probed ? bf16_cpu_probe() : NULL;
+    /* the 1-minute load includes this process's own setup (about 1): more than that beside the probe's
+       threads means other work shared the cores and may have decided the race */
+    if (p && p->load1 > p->threads + 0.5)
+        fprintf(stderr, "vaec: warning: the bf16 kernel probe ran at load %.1f on %d threads: other work may have "
+                "timed it rather than the kernels; set VAEC_BF16_KERNELS=native or widened to pin the choice\n",
+                p->load1, p->threads);
     if (bf16_cpu_any_native()) return;
     if (!bf16_cpu_native_available())
         fprintf(stderr, "vaec: warning: this CPU has no fast oneDNN bf16 kernels (they need AVX-512): bf16 runs widened "
                 "to float32 kernels, saving memory, not time (%s is as fast)\n", fp32_setting);
-    else if (bf16_cpu_mode() == BF16_KERNELS_AUTO)
+    else if (p)
         fprintf(stderr, "vaec: warning: oneDNN's bf16 kernels measured slower than float32 here (conv fwd %.2f ms against "
                 "%.2f widened; every class on the 'bf16 kernels' line): bf16 runs widened to float32 kernels, saving "
-                "memory, not time (%s is as fast)\n", bf16_cpu_probe()->native_ms[BF16_CONV_FWD],
-                bf16_cpu_probe()->widened_ms[BF16_CONV_FWD], fp32_setting);
+                "memory, not time (%s is as fast)\n", p->native_ms[BF16_CONV_FWD], p->widened_ms[BF16_CONV_FWD],
+                fp32_setting);
 }
 
 void precision_inference(vaec_model *m, const char *precision) {
