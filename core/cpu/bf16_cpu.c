@@ -102,7 +102,7 @@ void bf16_cpu_describe(char *buf, size_t size) {
     const bf16_probe_result *p = bf16_cpu_probe();
     int n_native = 0;
     for (int k = 0; k < BF16_KERNEL_CLASSES; k++) n_native += p->native[k];
-    size_t len = (size_t)snprintf(buf, size, "%s, measured (bf16 vs widened, best of the probe on %d threads, load %.1f):",
+    size_t len = (size_t)snprintf(buf, size, "%s, measured on one core (bf16 vs widened, best of the probe; %d threads run, load %.1f):",
                                   n_native == BF16_KERNEL_CLASSES ? "oneDNN's bf16 kernels"
                                   : n_native == 0                 ? "widened to float32 kernels"
                                                                   : "mixed",

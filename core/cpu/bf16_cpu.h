@@ -11,7 +11,7 @@
  * orders of magnitude slower: there the ops are widened without asking. From avx512_core up which is
  * faster depends on the chip: AMX and fast vdpbf16ps (Zen 4/5) run the bf16 kernels faster than float32,
  * some AVX512-BF16 VMs at a third to half the float32 rate. So on the first bf16 use the process times a
- * small problem of each kernel class both ways (bf16_probe.c, ~tens of ms in all) and takes native only
+ * small problem of each kernel class both ways on one thread (bf16_probe.c, ~tens of ms in all) and takes native only
  * where it is clearly faster (BF16_NATIVE_MARGIN). VAEC_BF16_KERNELS=auto|native|widened sets it for a
  * run (native still means widened below avx512_core: there is no fast kernel to force). */
 #ifndef VAEC_CPU_BF16_CPU_H
@@ -42,14 +42,14 @@ bf16_kernels_mode bf16_cpu_mode(void);
 void bf16_cpu_force(bf16_kernels_mode m);
 void bf16_cpu_force_fallback(bool on);
 
-/* what the probe measured (best of its repetitions, ms, widening and rounding included) */
+/* what the probe measured (best of its repetitions on one thread, ms, widening and rounding included) */
 typedef struct {
     bool ran;                                /* false: not needed (no native kernels, or a mode set) */
     double native_ms[BF16_KERNEL_CLASSES];
     double widened_ms[BF16_KERNEL_CLASSES];
     bool native[BF16_KERNEL_CLASSES];        /* its decision */
     double total_ms;                         /* the whole probe, warm-ups and primitive creation included */
-    int threads;                             /* the thread count it ran on */
+    int threads;                             /* the run's thread count then (the probe itself times one) */
     double load1;                            /* the load average then (-1: unknown): a loaded machine skews it */
 } bf16_probe_result;
 

@@ -1,20 +1,25 @@
 /* bf16_probe.c: times each bf16 kernel class both ways on a small representative problem, once per process
  * (bf16_cpu_probe in bf16_cpu.c calls it on the first bf16 use), so that the faster path runs (bf16_cpu.h).
  *
- * The problems: a 3x3 conv of 256 channels in and out over one 16x16 image (forward, backward data,
- * backward weights: 0.3 GFLOP each, the channel count of the VAEs' inner layers, where their time goes) and
- * a 512x512x512 GEMM (0.27 GFLOP, the attention and linear sizes). Each is timed through the op's own entry
+ * The problems: a 3x3 conv of 256 channels in and out over one 12x12 image (forward, backward data,
+ * backward weights: 0.17 GFLOP each, the channel count of the VAEs' inner layers, where their time goes) and
+ * a 384x384x384 GEMM (0.11 GFLOP), about 1-2 ms each. They run on one thread: what decides the race is how
+ * fast a core multiplies bf16 against float32 (AMX, vdpbf16ps, emulation), which one thread shows, and a
+ * one-thread run is far less often stalled by other processes on a shared machine than a team of threads
+ * whose barrier waits for its slowest member. Each is timed through the op's own entry
  * point (conv_forward_bf16_cpu, conv_backward_bf16_cpu, gemm_bf16) with the path pinned on this thread, so
  * the widened time includes its widening, rounding and allocations (and, as in a real call on a temporary
  * weight, oneDNN's weight reorder), as a real call pays them. One warm-up each (oneDNN builds its
- * primitives, the allocator its blocks), then the best of a few runs, the two paths alternating so that a
- * burst of load on a shared machine hits both; the best, not the median, because load only ever adds time.
- * Native is taken where it is below BF16_NATIVE_MARGIN of the widened time. The probe runs on the calling
- * thread with the thread count then in force (the trainer sets it first); called inside an OpenMP parallel
- * region it would time one thread. */
+ * primitives, the allocator its blocks), then the best of a few runs: the best, not the median, because
+ * load only ever adds time. The two paths alternate, each first every other time, and each run starts after
+ * a sched_yield, on a fresh time slice: on the 2-core VM at load 5-6 (other processes' benchmarks) that made
+ * 6 probes of 6 agree with the idle answer, where two-thread runs without it were 5-15x their idle time and
+ * decided at random. Native is taken where it is below BF16_NATIVE_MARGIN of the widened time. The probe
+ * runs on the calling thread, inside the first bf16 call. */
 #include <math.h>
 #include <stdlib.h>
 #include <omp.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include "core/check.h"           // defines: xmalloc
@@ -26,12 +31,12 @@
    native is already clearly slower (the safe answer: a preempted native run can only make the widened path,
    float32's speed, win) or the class has taken PROBE_CLASS_BUDGET_MS (a loaded machine: the best so far) */
 #define PROBE_MIN_REPS 2
-#define PROBE_MAX_REPS 3
+#define PROBE_MAX_REPS 4
 #define PROBE_CLEARLY_SLOWER 1.25
 #define PROBE_CLASS_BUDGET_MS 25.0
 #define PROBE_C 256     /* conv channels in and out */
-#define PROBE_HW 16     /* conv image side */
-#define PROBE_N 512     /* GEMM m = n = k */
+#define PROBE_HW 12     /* conv image side */
+#define PROBE_N 384     /* GEMM m = n = k */
 
 static double now_ms(void) {
     struct timespec ts;
@@ -59,6 +64,7 @@ static void run_class(probe_bufs *p, bf16_kernel_class k) {
 
 static double time_one(probe_bufs *p, bf16_kernel_class k, int native) {
     bf16_probe_pin(native);
+    sched_yield();   /* start on a fresh time slice where other processes want the core */
     double t0 = now_ms();
     run_class(p, k);
     double t = now_ms() - t0;
@@ -79,6 +85,8 @@ static void fill(uint16_t *d, int64_t n, double phase) {
 
 void bf16_probe_measure(bf16_probe_result *r) {
     const double start = now_ms();
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);   /* this thread's count only: the run's is given back below */
     probe_bufs p;
     conv_geom g = {1, 1, PROBE_HW, PROBE_HW, PROBE_C, PROBE_C, 1, 3, 3, 1, 1, 1, {0, 0, 1, 1, 1, 1}, 1, PROBE_HW, PROBE_HW, 0};
     p.g = g;
@@ -95,7 +103,8 @@ void bf16_probe_measure(bf16_probe_result *r) {
         time_one(&p, (bf16_kernel_class)k, 1), time_one(&p, (bf16_kernel_class)k, 0);   /* warm-up */
         const double t0 = now_ms();
         for (int rep = 0; rep < PROBE_MAX_REPS; rep++) {
-            for (int native = 1; native >= 0; native--) {
+            for (int i = 0; i < 2; i++) {
+                const int native = (rep + i) % 2;   /* each path first every other time: neither always runs late in a slice */
                 double t = time_one(&p, (bf16_kernel_class)k, native);
                 if (t < best[native]) best[native] = t;
             }
@@ -107,7 +116,8 @@ void bf16_probe_measure(bf16_probe_result *r) {
         r->native[k] = best[1] < BF16_NATIVE_MARGIN * best[0];
     }
     free(p.x), free(p.w), free(p.y), free(p.gy), free(p.gx), free(p.gw), free(p.a), free(p.b), free(p.c);
-    r->threads = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    r->threads = threads;
     if (getloadavg(&r->load1, 1) != 1) r->load1 = -1;
     r->total_ms = now_ms() - start;
     r->ran = true;
