@@ -8,7 +8,7 @@
 #include <string.h>
 #include "core/bf16.h"            // defines: bf16_from_f32, bf16_to_f32
 #include "core/check.h"           // defines: CHECK_HINT
-#include "core/cpu/dnnl_util.h"   // defines: cpu_backend_use_dnnl, dnnl_conv_preferred, dnnl_isa_name
+#include "core/cpu/dnnl_util.h"   // defines: cpu_backend_use_dnnl, dnnl_conv_preferred
 
 /* ---- the mode: a test's forced one, else VAEC_BF16_KERNELS ---- */
 
@@ -19,7 +19,6 @@ void bf16_cpu_force_fallback(bool on) { bf16_cpu_force(on ? BF16_KERNELS_WIDENED
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 static bf16_kernels_mode env_mode;
-static const char *env_value;   /* the variable as set, for the log */
 
 static void read_env(void) {
     const char *e = getenv("VAEC_BF16_KERNELS");
@@ -27,7 +26,6 @@ static void read_env(void) {
                "use auto (the default: time both paths once and take the faster), native (oneDNN's bf16 kernels) or "
                "widened (float32 kernels on widened copies)",
                "VAEC_BF16_KERNELS=%s is not a bf16 kernel choice", e);
-    env_value = e;
     env_mode = !e || !*e || !strcmp(e, "auto") ? BF16_KERNELS_AUTO
                : !strcmp(e, "native")          ? BF16_KERNELS_NATIVE
                                                : BF16_KERNELS_WIDENED;
@@ -102,11 +100,11 @@ void bf16_cpu_describe(char *buf, size_t size) {
     const bf16_probe_result *p = bf16_cpu_probe();
     int n_native = 0;
     for (int k = 0; k < BF16_KERNEL_CLASSES; k++) n_native += p->native[k];
-    size_t len = (size_t)snprintf(buf, size, "%s, measured on one core (bf16 vs widened, best of the probe; %d threads run, load %.1f):",
-                                  n_native == BF16_KERNEL_CLASSES ? "oneDNN's bf16 kernels"
-                                  : n_native == 0                 ? "widened to float32 kernels"
-                                                                  : "mixed",
-                                  p->threads, p->load1);
+    const char *what = n_native == BF16_KERNEL_CLASSES ? "oneDNN's bf16 kernels"
+                       : n_native == 0                 ? "widened to float32 kernels"
+                                                       : "mixed";
+    size_t len = (size_t)snprintf(buf, size, "%s, measured on one core (bf16 vs widened, best of the probe; %d threads "
+                                  "run, load %.1f):", what, p->threads, p->load1);
     for (int k = 0; k < BF16_KERNEL_CLASSES && len < size; k++)
         len += (size_t)snprintf(buf + len, size - len, "%s %s %.2f vs %.2f ms -> %s", k ? ";" : "",
                                 bf16_kernel_class_name((bf16_kernel_class)k), p->native_ms[k], p->widened_ms[k],
