@@ -11,7 +11,7 @@
  * orders of magnitude slower: there the ops are widened without asking. From avx512_core up which is
  * faster depends on the chip: AMX and fast vdpbf16ps (Zen 4/5) run the bf16 kernels faster than float32,
  * some AVX512-BF16 VMs at a third to half the float32 rate. So on the first bf16 use the process times a
- * small problem of each kernel class both ways on one thread (bf16_probe.c, ~tens of ms in all) and takes native only
+ * small problem of each kernel class both ways on one thread (bf16_probe.c, ~0.1 s in all) and takes native only
  * where it is clearly faster (BF16_NATIVE_MARGIN). VAEC_BF16_KERNELS=auto|native|widened sets it for a
  * run (native still means widened below avx512_core: there is no fast kernel to force). */
 #ifndef VAEC_CPU_BF16_CPU_H
