@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "core/cpu/bf16_cpu.h"    // defines: bf16_cpu_native_for, bf16_cpu_probe
 #include "core/cpu/dnnl_util.h"   // defines: dnnl_isa_name
 #include "core/mem.h"   // defines: mem_get_stats
 #include "core/ops/conv.h"        // defines: conv_backend_name
@@ -61,12 +62,23 @@ void bench_print(const char *row, const bench_result *r) {
     const double fixed_mib = (double)(s.peak[MEM_PARAMS] + s.peak[MEM_GRADS] + s.peak[MEM_OPTIMIZER]) / 1048576.0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    /* a bf16 row on the CPU: the path of each kernel class (n native, w widened: conv fwd, bwd data, bwd
+       weights, gemm) and the probe's times, bf16 / widened ms */
+    char bf16[256] = "";
+    if (bench_bf16 && bench_device == DEVICE_CPU) {
+        const bf16_probe_result *p = bf16_cpu_probe();
+        char *s = bf16 + snprintf(bf16, sizeof bf16, ", \"bf16_kernels\": \"");
+        for (int k = 0; k < BF16_KERNEL_CLASSES; k++) *s++ = bf16_cpu_native_for((bf16_kernel_class)k) ? 'n' : 'w';
+        snprintf(s, sizeof bf16 - (size_t)(s - bf16), "\", \"bf16_probe_ms\": \"%.2f/%.2f %.2f/%.2f %.2f/%.2f %.2f/%.2f\"",
+                 p->native_ms[0], p->widened_ms[0], p->native_ms[1], p->widened_ms[1], p->native_ms[2], p->widened_ms[2],
+                 p->native_ms[3], p->widened_ms[3]);
+    }
     printf("{\"row\": \"%s%s\", \"impl\": \"vaec\", \"threads\": %d, \"reps\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, "
            "\"loss\": %.9g, \"peak_alloc_mib\": %.1f, \"peak_act_mib\": %.1f, \"fixed_mib\": %.1f, \"peak_rss_mib\": %.1f, "
-           "\"isa\": \"%s\", \"conv\": \"%s\"}\n",
+           "\"isa\": \"%s\", \"conv\": \"%s\"%s}\n",
            row, bench_bf16 ? "_bf16" : "", omp_get_max_threads(), r->reps, r->median_ms, r->min_ms, r->loss, (double)s.peak_total / 1048576.0,
            (double)s.peak[MEM_ACTIVATIONS] / 1048576.0, fixed_mib, (double)ru.ru_maxrss / 1024.0, dnnl_isa_name(),
-           conv_backend_name());
+           conv_backend_name(), bf16);
     fflush(stdout);
 }
 

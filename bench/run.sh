@@ -69,4 +69,8 @@ echo
 echo "vaec vs PyTorch, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $threads threads, $device"
 isa=$(grep -m1 -o '"isa": "[^"]*", "conv": "[^"]*"' "$out" | sed 's/"isa": "\([^"]*\)", "conv": "\([^"]*\)"/oneDNN ISA \1, convolutions on \2/')
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, ${isa:-ISA unknown}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+# the bf16 rows' kernel choice (core/cpu/bf16_cpu.h): n/w per class (conv fwd, bwd data, bwd weights, gemm), each row
+# its own process and probe, so the distinct choices are listed
+bf16k=$(grep -o '"bf16_kernels": "[nw]*"' "$out" | sed 's/.*: "\(.*\)"/\1/' | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')
+[ -n "$bf16k" ] && echo "bf16 kernels (conv fwd, bwd data, bwd weights, gemm; n oneDNN bf16, w widened to float32): $bf16k${VAEC_BF16_KERNELS:+ (VAEC_BF16_KERNELS=$VAEC_BF16_KERNELS)}"
 "$fmt_py" bench/table.py "$out"

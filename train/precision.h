@@ -23,8 +23,9 @@
 /* every frozen (requires_grad false) parameter of rank >= 2 converted to bf16 in place; returns the bytes
  * this frees */
 int64_t precision_hold_frozen_bf16(param_list *pl);
-/* the log line of a bf16 run (what runs in bf16, the bytes the frozen weights freed); on a CPU without
- * oneDNN's bf16 kernels (no AVX-512) a warning that bf16 runs widened to float32 there, slower than fp32 */
+/* the log lines of a bf16 run (what runs in bf16, the bytes the frozen weights freed; on the CPU which bf16
+ * kernels run and why: core/cpu/bf16_cpu.h, whose probe runs here); where none is oneDNN's (no AVX-512, or
+ * they measured slower than the widened float32 kernels) a warning that bf16 saves memory there, not time */
 void precision_report(int64_t frozen_bytes_saved, device_t dev);
 /* --precision of encode/decode/reconstruct: "fp32" (or NULL) changes nothing; "bf16" converts the model's
  * conv and linear weights to bf16 and turns autocast on (results stay float32); anything else stops with

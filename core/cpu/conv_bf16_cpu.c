@@ -1,23 +1,26 @@
-/* conv_bf16_cpu.c: bf16 convolutions on the CPU (see cpu.h): oneDNN's bf16 kernels where the CPU has them
- * (bf16_cpu_native), else the float32 conv on widened copies with the result rounded to bf16. Either way
- * the products of bf16 values accumulate in float32, so both paths compute the same thing up to the order
- * of the sums (and, for y, the rounding of results that land near a bf16 tie). */
+/* conv_bf16_cpu.c: bf16 convolutions on the CPU (see cpu.h): oneDNN's bf16 kernels where they measured faster
+ * (bf16_cpu_native_for, per pass), else the float32 conv on widened copies with the result rounded to bf16.
+ * Either way the products of bf16 values accumulate in float32, so both paths compute the same thing up to
+ * the order of the sums (and, for y, the rounding of results that land near a bf16 tie). */
 #include "core/cpu/cpu.h"
-#include "core/cpu/bf16_cpu.h"   // defines: bf16_cpu_native, bf16_widened, bf16_rounded, bf16_f32_scratch
+#include "core/cpu/bf16_cpu.h"   // defines: bf16_cpu_native_for, bf16_operand_*, bf16_widened, bf16_rounded(_widened)
 
 static int64_t numel_x(const conv_geom *g) { return g->B * g->T * g->H * g->W * g->cin; }
 static int64_t numel_w(const conv_geom *g) { return g->cout * g->kt * g->kh * g->kw * g->cin; }
 static int64_t rows_y(const conv_geom *g) { return g->B * g->To * g->Ho * g->Wo; }
 
-void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y) {
+void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y) {
     const int64_t ny = rows_y(g) * g->cout;
     if (ny == 0) return;
-    if (bf16_cpu_native()) {
-        conv_dnnl_forward_bf16(g, x, w, b, y);
+    if (bf16_cpu_native_for(BF16_CONV_FWD)) {
+        mem_block *wt, *bt;
+        conv_dnnl_forward_bf16(g, x, bf16_operand_bf16(w, numel_w(g), &wt), bf16_operand_bf16(b, g->cout, &bt), y);
+        mem_block_release(wt);
+        mem_block_release(bt);
         return;
     }
-    mem_block *xf = bf16_widened(x, numel_x(g)), *wf = bf16_widened(w, numel_w(g));
-    mem_block *bf = b ? bf16_widened(b, g->cout) : NULL, *yf = bf16_f32_scratch(ny);
+    mem_block *xf = bf16_widened(x, numel_x(g)), *wf = bf16_operand_widened(w, numel_w(g));
+    mem_block *bf = bf16_operand_widened(b, g->cout), *yf = bf16_f32_scratch(ny);
     conv_forward_cpu(g, xf->ptr, wf->ptr, bf ? bf->ptr : NULL, yf->ptr);
     bf16_round_array(yf->ptr, y, ny);
     mem_block_release(xf);
@@ -26,22 +29,29 @@ void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t
     mem_block_release(yf);
 }
 
-void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const float *gy, float *gx,
+void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
                             float *gw, float *gb) {
     const int64_t P = rows_y(g), ny = P * g->cout;
     if (gb) conv_bias_grad_cpu(gy, P, g->cout, gb);   /* from the float32 gradient, as cuDNN's path does */
     if (!gx && !gw) return;
-    /* the products take the output gradient in the operands' dtype (cuDNN takes one dtype; the same here) */
-    mem_block *gyb = bf16_rounded(gy, ny);
-    if (ny > 0 && bf16_cpu_native()) {
-        if (gx) conv_dnnl_backward_data_bf16(g, w, gyb->ptr, gx);
-        if (gw) conv_dnnl_backward_weights_bf16(g, x, gyb->ptr, gw);
-    } else {
-        mem_block *xf = bf16_widened(x, numel_x(g)), *wf = bf16_widened(w, numel_w(g)), *gyf = bf16_widened(gyb->ptr, ny);
-        conv_backward_cpu(g, xf->ptr, wf->ptr, gyf->ptr, gx, gw, NULL);
-        mem_block_release(xf);
-        mem_block_release(wf);
-        mem_block_release(gyf);
+    /* each pass takes its own path; a native pass gets gy rounded to bf16 (cuDNN takes one dtype; the same
+       here), a widened one the same values as float32, rounded and widened in one pass */
+    const bool nat_x = gx && ny > 0 && bf16_cpu_native_for(BF16_CONV_BWD_DATA);
+    const bool nat_w = gw && ny > 0 && bf16_cpu_native_for(BF16_CONV_BWD_WEIGHTS);
+    float *wide_gx = nat_x ? NULL : gx, *wide_gw = nat_w ? NULL : gw;
+    if (nat_x || nat_w) {
+        mem_block *gyb = bf16_rounded(gy, ny), *wt = NULL;
+        if (nat_x) conv_dnnl_backward_data_bf16(g, bf16_operand_bf16(w, numel_w(g), &wt), gyb->ptr, gx);
+        if (nat_w) conv_dnnl_backward_weights_bf16(g, x, gyb->ptr, gw);
+        mem_block_release(gyb);
+        mem_block_release(wt);
     }
-    mem_block_release(gyb);
+    if (!wide_gx && !wide_gw) return;
+    /* the input gradient reads only w, the weight gradient only x: widen what the passes read */
+    mem_block *gyf = bf16_rounded_widened(gy, ny);
+    mem_block *wf = wide_gx ? bf16_operand_widened(w, numel_w(g)) : NULL, *xf = wide_gw ? bf16_widened(x, numel_x(g)) : NULL;
+    conv_backward_cpu(g, xf ? xf->ptr : NULL, wf ? wf->ptr : NULL, gyf->ptr, wide_gx, wide_gw, NULL);
+    mem_block_release(xf);
+    mem_block_release(wf);
+    mem_block_release(gyf);
 }

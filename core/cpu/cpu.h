@@ -12,11 +12,13 @@
  *   weight_cache.c   oneDNN's reordered conv weights kept while the parameters are unchanged weight_cache.h
  *   conv_bwd_flip.c  a stride-1 conv's input gradient as a forward conv on flipped weights   conv_bwd_flip.h
  *   conv_bf16_cpu.c  conv_forward_bf16_cpu / conv_backward_bf16_cpu: oneDNN's bf16 kernels, or widen to
- *                    float32, run the float32 conv and round (CPUs without avx512_core)
+ *                    float32, run the float32 conv and round (per pass, whichever bf16_cpu.h picks)
  *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)
  *   gemm.c           gemm_f32: the GEMM of matmul, linear and attention (oneDNN sgemm or OpenBLAS)  gemm.h
  *   gemm_bf16.c      gemm_bf16: bf16 operands, float32 result (oneDNN matmul, or widen + gemm_f32)  gemm_bf16.h
- *   bf16_cpu.c       the bf16 path choice (bf16_cpu_native) and bf16 <-> float32 arrays         bf16_cpu.h
+ *   bf16_cpu.c       the bf16 path choice per kernel class (bf16_cpu_native_for; VAEC_BF16_KERNELS)
+ *                    and bf16 <-> float32 arrays                                                 bf16_cpu.h
+ *   bf16_probe.c     times native and widened bf16 once per process, for that choice           bf16_cpu.h
  *   gemm_avx2.c      the AVX2 kernel of the Winograd products                                    gemm_avx2.h
  *   threads.c        the one thread count of OpenMP, oneDNN and OpenBLAS                            threads.h
  *   prim_cache.c     the LRU cache of built oneDNN primitives (convolutions, bf16 GEMMs)        prim_cache.h
@@ -28,7 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "core/ops/conv.h"   // defines: conv_geom
+#include "core/cpu/bf16_cpu.h"   // defines: bf16_operand
+#include "core/ops/conv.h"        // defines: conv_geom
 
 /* the CPU conv entry points (core/ops/conv.c dispatches here): oneDNN, Winograd or im2col per
  * conv_uses_dnnl / conv_winograd_applies; any of gx, gw, gb may be NULL (not needed), the others are
@@ -39,9 +42,11 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
 /* gb = column sums of gy (P rows of CO), in double over a fixed partition (deterministic) */
 void conv_bias_grad_cpu(const float *gy, int64_t P, int64_t CO, float *gb);
 /* bf16 x, w, b -> bf16 y (float32 accumulation); gradients float32 from the float32 output gradient gy, which
- * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself) */
-void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y);
-void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, const uint16_t *w, const float *gy, float *gx,
+ * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself). w and b are bf16, or
+ * autocast's float32 master weights rounded here (the widened path rounds and widens them in one pass);
+ * b.data NULL: no bias */
+void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y);
+void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
                             float *gw, float *gb);
 /* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
 void conv_set_workspace_limit(size_t bytes);

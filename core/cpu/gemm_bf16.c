@@ -6,7 +6,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <string.h>
-#include "core/cpu/bf16_cpu.h"    // defines: bf16_cpu_native, bf16_widened
+#include "core/cpu/bf16_cpu.h"    // defines: bf16_cpu_native_for, bf16_widened
 #include "core/cpu/dnnl_util.h"   // defines: DNNL_CHECK, dnnl_md_matrix, dnnl_run
 #include "core/cpu/gemm.h"        // defines: gemm_f32
 #include "core/cpu/prim_cache.h"  // defines: prim_cache_get, prim_cache_done
@@ -57,7 +57,7 @@ void gemm_bf16(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k,
             for (int64_t r = 0; r < m; r++) memset(c + i * sc + r * ldc, 0, (size_t)n * sizeof(float));
         return;
     }
-    if (bf16_cpu_native()) {
+    if (bf16_cpu_native_for(BF16_GEMM)) {
         mm_key key;
         memset(&key, 0, sizeof key);   /* compared with memcmp: padding bytes zeroed */
         key.batch = batch, key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;

@@ -1,6 +1,6 @@
 /* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (CPU kernels in core/cpu/, CUDA in conv.cu). */
 #include "core/ops/conv.h"
-#include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu, conv_*_bf16_cpu
+#include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu, conv_*_bf16_cpu, bf16_operand
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #include "core/autocast.h"       // defines: autocast_on, autocast_operand
@@ -12,7 +12,9 @@
 /* Under autocast a float32 weight (and bias) is rounded to bf16 into a temporary for each kernel call instead of
    through an op_cast node: the node keeps the float32 master weight it would hold anyway rather than a bf16
    copy of every weight until backward, and its gradient goes to the weight directly (no pass-through copy).
-   Returns w itself when it already has x's dtype; the caller releases what it got when it differs. */
+   Returns w itself when it already has x's dtype; the caller releases what it got when it differs. The CPU's bf16
+   conv takes the float32 weight as it is and rounds it itself (bf16_operand_of), so that its widened path
+   rounds and widens in one pass. */
 static tensor *weight_as(const tensor *w, const tensor *x) {
     if (!w || w->dtype == x->dtype) return (tensor *)w;
     return tensor_cast(w, x->dtype);
@@ -23,6 +25,13 @@ static tensor *weight_as(const tensor *w, const tensor *x) {
    and tensor_f32 / tensor_copy_, each of which changes the version, while any tensor could be written through a
    pointer kept from before (a test's finite differences). The kernels read the weights through tensor_f32_read,
    which leaves the version as it is. */
+/* a weight or bias for the CPU's bf16 conv: bf16 as it is, or float32 (autocast's master weights), which the
+   kernels round themselves (the widened path rounds and widens in one pass instead of two) */
+static bf16_operand bf16_operand_of(const tensor *t) {
+    if (!t) return (bf16_operand){NULL, false};
+    return t->dtype == DTYPE_F32 ? (bf16_operand){tensor_f32_read(t), true} : (bf16_operand){t->data, false};
+}
+
 static uint64_t weight_version(const tensor *w) {
     if (w->device != DEVICE_CPU || w->dtype != DTYPE_F32 || !w->block || w->block->tag != MEM_PARAMS) return 0;
     mem_block_note_derived(w->block);
@@ -33,7 +42,8 @@ static void conv_backward(ag_node *n) {
     conv_geom gv = *(const conv_geom *)n->ctx;
     const conv_geom *g = &gv;
     tensor *x = n->inputs[0], *w_in = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
-    tensor *w = weight_as(w_in, x);        /* autocast: a float32 weight, rounded again for the products */
+    const bool cpu_bf16 = x->device == DEVICE_CPU && x->dtype == DTYPE_BF16;   /* rounds float32 weights itself */
+    tensor *w = cpu_bf16 ? w_in : weight_as(w_in, x);   /* autocast: a float32 weight, rounded again for the products */
     gv.w_version = x->dtype == DTYPE_F32 ? weight_version(w) : 0;
     tensor *gy = grad_f32(n->out->grad);   /* a bf16 conv may be handed a bf16 gradient */
     /* gradients are float32 whatever the dtype of x and w */
@@ -43,7 +53,7 @@ static void conv_backward(ag_node *n) {
     switch (x->device) {
         case DEVICE_CPU:
             if (x->dtype == DTYPE_BF16)
-                conv_backward_bf16_cpu(g, x->data, w->data, tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
+                conv_backward_bf16_cpu(g, x->data, bf16_operand_of(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
                                        gw ? tensor_f32(gw) : NULL, gb ? tensor_f32(gb) : NULL);
             else
                 conv_backward_cpu(g, tensor_f32_read(x), tensor_f32_read(w), tensor_f32(gy), gx ? tensor_f32(gx) : NULL,
@@ -88,11 +98,13 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
           dtype_name(x->dtype));
     tensor *y = out_ndim == 5 ? tensor_new(SHAPE(g->B, g->To, g->Ho, g->Wo, g->cout), x->dtype, x->device)
                               : tensor_new(SHAPE(g->B, g->Ho, g->Wo, g->cout), x->dtype, x->device);
-    tensor *wk = mixed ? weight_as(w, x) : w, *bk = mixed ? weight_as(b, x) : b;   /* what the kernels take */
+    /* what the kernels take; the CPU's bf16 conv rounds float32 weights itself (bf16_operand_of) */
+    const bool round_here = mixed && x->device != DEVICE_CPU;
+    tensor *wk = round_here ? weight_as(w, x) : w, *bk = round_here ? weight_as(b, x) : b;
     g->w_version = x->dtype == DTYPE_F32 ? weight_version(wk) : 0;
     switch (x->device) {
         case DEVICE_CPU:
-            if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, wk->data, bk ? bk->data : NULL, y->data);
+            if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, bf16_operand_of(wk), bf16_operand_of(bk), y->data);
             else conv_forward_cpu(g, tensor_f32_read(x), tensor_f32_read(wk), bk ? tensor_f32_read(bk) : NULL, tensor_f32(y));
             break;
 #ifdef VAEC_HAVE_CUDA

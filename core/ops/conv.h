@@ -11,8 +11,8 @@
  * with stride 1 in H and W (any kt, any time stride) by Winograd F(2x2,3x3) (core/cpu/conv_winograd.c).
  * On CUDA they run through
  * cuDNN (conv.cu). Both devices take float32, or bf16 x, w, b with a bf16 result (fp32 accumulation; on
- * the CPU oneDNN's bf16 kernels where the CPU has avx512_core, else a float32 conv on widened copies:
- * core/cpu/conv_bf16_cpu.c); gradients are float32. */
+ * the CPU oneDNN's bf16 kernels where they measured faster on this CPU, else a float32 conv on widened
+ * copies: core/cpu/conv_bf16_cpu.c, core/cpu/bf16_cpu.h); gradients are float32. */
 #ifndef VAEC_OPS_CONV_H
 #define VAEC_OPS_CONV_H
 #include "core/tensor.h"   // defines: tensor
@@ -37,7 +37,7 @@ typedef struct {
  * oneDNN; IM2COL: vaec's im2col + GEMM only; WINOGRAD: vaec's Winograd wherever the kernel shape allows, at
  * any size, im2col elsewhere (tests). VAEC_CONV_ALGO=auto|dnnl|im2col|winograd sets it for a run;
  * conv_set_algorithm overrides that. This picks the float32 kernel; a bf16 conv runs oneDNN's bf16 kernels
- * where bf16_cpu_native() (core/cpu/bf16_cpu.h), else this choice on widened copies. */
+ * where bf16_cpu_native_for() picks them per pass (core/cpu/bf16_cpu.h), else this choice on widened copies. */
 typedef enum { CONV_ALGO_AUTO, CONV_ALGO_IM2COL, CONV_ALGO_WINOGRAD, CONV_ALGO_DNNL } conv_algo;
 void conv_set_algorithm(conv_algo a);
 conv_algo conv_current_algorithm(void);

@@ -1,6 +1,7 @@
 /* test_cli_precision.c: bf16 from the command line, as users run it: `vaec reconstruct --precision bf16`
  * against fp32 (and a typo named), `vaec train` with [train] precision = bf16 (a typo named; a stage-1 run
- * whose checkpoint is float32 under the upstream keys, frozen spatial VAE included, and loads back). */
+ * whose checkpoint is float32 under the upstream keys, frozen spatial VAE included, and loads back),
+ * VAEC_BF16_KERNELS (a bad value named; native and widened reported and agreeing). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,6 +79,55 @@ TEST(test_cli_train_bf16_checkpoint_is_fp32) {
     snprintf(cmd, sizeof cmd, "%s/vaec train %s/tests/data/train_tiny.ini --set data.path=%s/d.h5 --steps 2 "
              "--set train.precision=bf16 --out %s/run --resume auto", VAEC_BIN_DIR, src, dir, dir);
     EXPECT(test_run_command(cmd, out, sizeof out) == 0 && strstr(out, "resumed from"), "bf16 resume:\n%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    EXPECT(system(cmd) == 0, "cleanup");
+}
+
+/* VAEC_BF16_KERNELS from the command line: a bad value stops the run naming it; native and widened are each
+   reported on the 'bf16 kernels (CPU)' line and reconstruct to the same result up to bf16 rounding order */
+TEST(test_cli_bf16_kernels_env_checked_and_reported) {
+    char dir[128], cmd[4096], out[8192], path[4][256];
+    snprintf(dir, sizeof dir, "/tmp/vaec_bf16k_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    EXPECT(system(cmd) == 0, "mkdir");
+    const char *names[4] = {"x", "native", "widened", "auto"};
+    for (int i = 0; i < 4; i++) snprintf(path[i], sizeof path[i], "%s/%s.safetensors", dir, names[i]);
+    tensor *x = gc_input_scaled(SHAPE(1, 3, 16, 16, 3), 5, 0.5f);
+    x->requires_grad = false;
+    EXPECT(video_save(path[0], "x", x) == 0, "write input: %s", vaec_last_error());
+    const char *src = test_source_dir();
+    char common[1024];
+    snprintf(common, sizeof common, "--config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors",
+             src, src);
+    snprintf(cmd, sizeof cmd, "VAEC_BF16_KERNELS=fastest %s/vaec reconstruct %s --input %s --output %s/bad.safetensors "
+             "--precision bf16", VAEC_BIN_DIR, common, path[0], dir);
+    EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "VAEC_BF16_KERNELS=fastest is not a bf16 kernel choice") &&
+               strstr(out, "HINT") && strstr(out, "auto (the default"), "a bad VAEC_BF16_KERNELS must be named with the choices:\n%s", out);
+    for (int i = 1; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "VAEC_BF16_KERNELS=%s %s/vaec reconstruct %s --input %s --output %s --precision bf16",
+                 names[i], VAEC_BIN_DIR, common, path[0], path[i]);
+        EXPECT(test_run_command(cmd, out, sizeof out) == 0, "VAEC_BF16_KERNELS=%s:\n%s", names[i], out);
+        const char *line = strstr(out, "bf16 kernels (CPU): ");
+        EXPECT(line != NULL, "VAEC_BF16_KERNELS=%s: no 'bf16 kernels (CPU)' line:\n%s", names[i], out);
+        if (!line) continue;
+        char want[64];
+        snprintf(want, sizeof want, "VAEC_BF16_KERNELS=%s", names[i]);
+        /* forced: the line names the variable, unless the CPU has no bf16 kernels at all (then it says why) */
+        const bool floor = strstr(line, "no fast oneDNN bf16 kernels") != NULL;
+        if (i < 3) EXPECT(floor || strstr(line, want), "VAEC_BF16_KERNELS=%s is not reported:\n%s", names[i], out);
+        else EXPECT(floor || strstr(line, "measured"), "auto does not report its measurement:\n%s", out);
+        printf("    %s: %.*s\n", names[i], (int)strcspn(line, "\n"), line);
+    }
+    tensor *nat = video_load(path[1], "x"), *wide = video_load(path[2], "x"), *au = video_load(path[3], "x");
+    EXPECT(nat && wide && au && tensor_same_shape(nat, wide), "outputs: %s", vaec_last_error());
+    if (nat && wide && au) {
+        /* ~20 bf16 convolutions: sums in another order may flip a bf16 rounding (2^-7), which propagates: two bf16
+           runs differ by about what bf16 and fp32 do (test_cli_reconstruct_bf16_matches_fp32: 2.7e-2; here 1.8e-2) */
+        double e = rel_error(wide, nat), ea = rel_error(au, nat);
+        printf("    reconstruct widened vs native: %.2e, auto vs native %.2e of the largest value\n", e, ea);
+        EXPECT(e <= 5e-2 && ea <= 5e-2, "widened / auto differ from native by %.3g / %.3g (expected <= 5e-2)", e, ea);
+    }
+    tensor_release(nat), tensor_release(wide), tensor_release(au), tensor_release(x);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     EXPECT(system(cmd) == 0, "cleanup");
 }
