@@ -40,6 +40,8 @@ typedef struct {
     int bwd_mode;           /* backward data: the conv_bwd_data_mode asked for (auto, direct, forward); else 0 */
     int flip_w;             /* forward of a backward data's flipped problem: takes the original conv's weights */
     int x_dt, w_dt, y_dt;   /* dnnl_data_type_t of x (src or diff_src), w (weights or diff_weights), y (dst or diff_dst) */
+    int user_w_dt;          /* the dtype of the weights as handed over: w_dt, or bf16 for a float32 forward (the
+                               widened bf16 path): the reorder into the kernel's layout widens them as well */
     int64_t n, c_in, c_out, d, h, w, kd, kh, kw, od, oh, ow;
     int stride[3], pad_l[3], pad_r[3];
 } conv_key;
@@ -71,7 +73,7 @@ static conv_key make_key(const conv_geom *g, conv_kind kind, bool has_bias, dnnl
     bool flat = g->kt == 1 && g->st == 1 && !g->pad[0] && !g->pad[1];
     k.kind = kind;
     k.has_bias = has_bias;
-    k.x_dt = x_dt, k.w_dt = w_dt, k.y_dt = y_dt;
+    k.x_dt = x_dt, k.w_dt = w_dt, k.y_dt = y_dt, k.user_w_dt = w_dt;
     k.nthreads = omp_get_max_threads();
     k.spatial = flat ? 2 : 3;
     k.n = flat ? g->B * g->T : g->B;
@@ -198,7 +200,7 @@ static void build(conv_prim *e, const conv_key *k) {
     const dnnl_data_type_t xdt = k->x_dt, wdt = k->w_dt, ydt = k->y_dt;
     dnnl_md_activation(&e->src, xdt, sp, k->n, k->c_in, k->d, k->h, k->w);
     dnnl_md_activation(&e->dst, ydt, sp, k->n, k->c_out, k->od, k->oh, k->ow);
-    dnnl_md_conv_weight(&e->user_w, wdt, sp, k->c_out, k->c_in, k->kd, k->kh, k->kw);
+    dnnl_md_conv_weight(&e->user_w, k->user_w_dt, sp, k->c_out, k->c_in, k->kd, k->kh, k->kw);
     dnnl_md_vector(&e->bias, k->kind == KIND_FWD ? ydt : dnnl_f32, k->c_out);   /* the bias gradient is float32 */
     e->as_forward = false;
     e->prim = NULL;
@@ -285,16 +287,17 @@ static void run_forward(const conv_key *k, const void *x, const void *w, uint64_
     prim_cache_done(&cache);
 }
 
+/* g->w_version: the version of w's own storage, or 0 (a temporary, as a float32 weight rounded for a bf16 conv) */
 static void forward(const conv_geom *g, dnnl_data_type_t dt, const void *x, const void *w, const void *b, void *y) {
     conv_key k = make_key(g, KIND_FWD, b != NULL, dt, dt, dt);
-    run_forward(&k, x, w, dt == dnnl_f32 ? g->w_version : 0, b, y);
+    run_forward(&k, x, w, g->w_version, b, y);
 }
 
 /* gx (float32) from w and gy in dt: oneDNN's backward-data kernel, or a forward conv of gy with the flipped
    weights where that is faster (build: choose_as_forward) */
 static void backward_data(const conv_geom *g, dnnl_data_type_t dt, const void *w, const void *gy, float *gx) {
     conv_key k = make_key(g, KIND_BWD_DATA, false, dnnl_f32, dt, dt);
-    const uint64_t version = dt == dnnl_f32 ? g->w_version : 0;
+    const uint64_t version = g->w_version;
     conv_prim *e = prim_cache_get(&cache, &k);
     if (e->as_forward) {
         prim_cache_done(&cache);   /* the forward's entry is taken next: the cache's lock is not recursive */
@@ -337,6 +340,12 @@ void conv_dnnl_backward_data(const conv_geom *g, const float *w, const float *gy
 
 void conv_dnnl_backward_weights(const conv_geom *g, const float *x, const float *gy, float *gw, float *gb) {
     backward_weights(g, dnnl_f32, x, gy, gw, gb);
+}
+
+void conv_dnnl_forward_f32_bf16_weights(const conv_geom *g, const float *x, const uint16_t *w, const float *b, float *y) {
+    conv_key k = make_key(g, KIND_FWD, b != NULL, dnnl_f32, dnnl_f32, dnnl_f32);
+    k.user_w_dt = dnnl_bf16;
+    run_forward(&k, x, w, g->w_version, b, y);
 }
 
 void conv_dnnl_forward_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y) {

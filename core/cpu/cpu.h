@@ -65,6 +65,10 @@ void conv_dnnl_backward_weights(const conv_geom *g, const float *x, const float 
 void conv_dnnl_forward_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *w, const uint16_t *b, uint16_t *y);
 void conv_dnnl_backward_data_bf16(const conv_geom *g, const uint16_t *w, const uint16_t *gy, float *gx);
 void conv_dnnl_backward_weights_bf16(const conv_geom *g, const uint16_t *x, const uint16_t *gy, float *gw);
+/* float32 x, b and y with bf16 weights (a bf16 conv on the widened path): the weights are widened by the reorder
+ * into the kernel's layout, which is kept while their version holds (weight_cache.h), so a frozen module held in
+ * bf16 is neither widened nor reordered again at every call */
+void conv_dnnl_forward_f32_bf16_weights(const conv_geom *g, const float *x, const uint16_t *w, const float *b, float *y);
 /* the oneDNN implementation chosen for g (kind 0 forward, 1 backward data, 2 backward weights), in float32 or
  * bf16: "brgconv:avx512_core", ... */
 const char *conv_dnnl_impl_name(const conv_geom *g, int kind, bool bf16);

@@ -20,8 +20,8 @@ static tensor *weight_as(const tensor *w, const tensor *x) {
     return tensor_cast(w, x->dtype);
 }
 
-/* the version oneDNN's reordered copy of a float32 CPU weight is kept under (core/cpu/weight_cache.h); 0 for
-   anything else. Only model parameters (tag MEM_PARAMS): they are written by the optimizers, checkpoint loads
+/* the version oneDNN's reordered copy of a CPU weight (float32, or bf16 as a frozen module holds it) is kept
+   under (core/cpu/weight_cache.h); 0 for anything else. Only model parameters (tag MEM_PARAMS): they are written by the optimizers, checkpoint loads
    and tensor_f32 / tensor_copy_, each of which changes the version, while any tensor could be written through a
    pointer kept from before (a test's finite differences). The kernels read the weights through tensor_f32_read,
    which leaves the version as it is. */
@@ -33,7 +33,7 @@ static bf16_operand bf16_operand_of(const tensor *t) {
 }
 
 static uint64_t weight_version(const tensor *w) {
-    if (w->device != DEVICE_CPU || w->dtype != DTYPE_F32 || !w->block || w->block->tag != MEM_PARAMS) return 0;
+    if (!w || w->device != DEVICE_CPU || !w->block || w->block->tag != MEM_PARAMS) return 0;
     mem_block_note_derived(w->block);
     return w->block->version;
 }
@@ -44,7 +44,7 @@ static void conv_backward(ag_node *n) {
     tensor *x = n->inputs[0], *w_in = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
     const bool cpu_bf16 = x->device == DEVICE_CPU && x->dtype == DTYPE_BF16;   /* rounds float32 weights itself */
     tensor *w = cpu_bf16 ? w_in : weight_as(w_in, x);   /* autocast: a float32 weight, rounded again for the products */
-    gv.w_version = x->dtype == DTYPE_F32 ? weight_version(w) : 0;
+    gv.w_version = weight_version(w);   /* the bf16 kernels keep it only where they get w's own storage */
     tensor *gy = grad_f32(n->out->grad);   /* a bf16 conv may be handed a bf16 gradient */
     /* gradients are float32 whatever the dtype of x and w */
     tensor *gx = ag_needs_grad(n, 0) ? tensor_new(x->ndim, x->shape, DTYPE_F32, x->device) : NULL;
@@ -101,7 +101,7 @@ static tensor *conv_run(const char *op, tensor *x, tensor *w, tensor *b, conv_ge
     /* what the kernels take; the CPU's bf16 conv rounds float32 weights itself (bf16_operand_of) */
     const bool round_here = mixed && x->device != DEVICE_CPU;
     tensor *wk = round_here ? weight_as(w, x) : w, *bk = round_here ? weight_as(b, x) : b;
-    g->w_version = x->dtype == DTYPE_F32 ? weight_version(wk) : 0;
+    g->w_version = weight_version(wk);   /* the bf16 kernels keep it only where they get wk's own storage */
     switch (x->device) {
         case DEVICE_CPU:
             if (x->dtype == DTYPE_BF16) conv_forward_bf16_cpu(g, x->data, bf16_operand_of(wk), bf16_operand_of(bk), y->data);

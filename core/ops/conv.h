@@ -28,8 +28,9 @@ typedef struct {
     int64_t B, T, H, W, cin, cout, kt, kh, kw;
     int st, sh, sw, pad[6];
     int64_t To, Ho, Wo;
-    uint64_t w_version;   /* float32 weights: their storage's version (mem_block.version), so oneDNN's reordered copy
-                             can be kept (core/cpu/weight_cache.h); 0: unknown or temporary weights, never cached */
+    uint64_t w_version;   /* a parameter's weights: their storage's version (mem_block.version), so oneDNN's reordered
+                             copy can be kept (core/cpu/weight_cache.h); 0: unknown or temporary weights, never cached
+                             (the bf16 kernels zero it where they hand over a rounded or widened copy) */
 } conv_geom;
 
 /* Which CPU kernel runs a conv (the kernels: core/cpu/cpu.h). AUTO: oneDNN on CPUs with AVX-512 unless

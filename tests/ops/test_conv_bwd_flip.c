@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "autograd/autograd.h"         // defines: ag_backward_with_grad
-#include "core/cpu/bf16_cpu.h"         // defines: bf16_cpu_native
+#include "core/cpu/bf16_cpu.h"         // defines: bf16_cpu_native_available, bf16_cpu_force
 #include "core/cpu/conv_bwd_flip.h"    // defines: conv_set_bwd_data_mode, conv_bwd_data_mode_parse
 #include "core/cpu/cpu.h"              // defines: conv_dnnl_bwd_data_as_forward, conv_dnnl_impl_name
 #include "core/cpu/dnnl_util.h"        // defines: dnnl_isa_name
@@ -117,11 +117,14 @@ TEST(test_conv_bwd_flip_matches_direct_f32) {
 }
 
 TEST(test_conv_bwd_flip_matches_direct_bf16) {
-    if (!bf16_cpu_native()) {
-        printf("  SKIP: no oneDNN bf16 kernels on this CPU (%s): bf16 convs are widened to float32\n", dnnl_isa_name());
-        return;
+    if (!bf16_cpu_native_available()) {
+        char why[160];
+        snprintf(why, sizeof why, "no oneDNN bf16 kernels on this CPU (%s): bf16 convs are widened to float32", dnnl_isa_name());
+        TEST_SKIP(why);
     }
+    bf16_cpu_force(BF16_KERNELS_NATIVE);   /* oneDNN's bf16 kernels even where the probe found them slower */
     check_modes(DTYPE_BF16, 1e-5);   /* bf16 products are exact in float32: only the order of the sums differs */
+    bf16_cpu_force(BF16_KERNELS_AUTO);
 }
 
 /* auto takes the forward conv exactly where the rule says: float32, stride 1, backward-data's kernel not
@@ -129,7 +132,7 @@ TEST(test_conv_bwd_flip_matches_direct_bf16) {
 static void check_auto_rule(void) {
     conv_set_algorithm(CONV_ALGO_DNNL);
     for (int bf16 = 0; bf16 < 2; bf16++) {
-        if (bf16 && !bf16_cpu_native()) continue;
+        if (bf16 && !bf16_cpu_native_available()) continue;   /* no oneDNN bf16 kernels to name */
         for (int i = 0; i < N_CASES; i++) {
             const conv_geom g = case_geom(&cases[i]);
             conv_set_bwd_data_mode(CONV_BWD_DATA_DIRECT);

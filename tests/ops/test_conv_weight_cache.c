@@ -2,10 +2,13 @@
  * change no bit of any result, and a weight written between calls (optimizer step, in-place write,
  * tensor_copy_) is never served from a copy of its old values, nor is the input gradient run as a forward conv
  * on flipped weights (conv_bwd_flip.h) from a flipped copy of them; a freed weight takes its copies along; a
- * weight that is not a model parameter is never cached. */
+ * weight that is not a model parameter is never cached; a bf16 weight on the widened bf16 path is widened by the
+ * reorder and kept the same way. */
 #include <string.h>
 #include "autograd/autograd.h"         // defines: ag_backward, ag_zero_grad
+#include "core/cpu/bf16_cpu.h"        // defines: bf16_cpu_force
 #include "core/cpu/conv_bwd_flip.h"    // defines: conv_set_bwd_data_mode
+#include "core/ops/cast.h"             // defines: tensor_cast, tensor_cast_
 #include "core/cpu/weight_cache.h"     // defines: weight_cache_set_limit, weight_cache_get_stats
 #include "core/ops.h"                  // defines: op_conv2d, op_conv3d, op_sum_all, op_mul
 #include "optim/adamw.h"               // defines: adamw_new, adamw_step
@@ -245,4 +248,58 @@ TEST(test_conv_weight_cache_flipped_never_stale) {
     }
     conv_set_bwd_data_mode(CONV_BWD_DATA_AUTO);
     conv_set_algorithm(CONV_ALGO_AUTO);
+}
+
+/* conv(x, w) of bf16 x and w computed by hand on the widened path: both widened (exact), the float32 conv on
+   a non-parameter copy (never cached), the result rounded to bf16 */
+static tensor *widened_by_hand(tensor *x, tensor *w) {
+    tensor *xf = tensor_cast(x, DTYPE_F32), *wf = tensor_cast(w, DTYPE_F32);
+    tensor_scope_begin();
+    tensor *y = tensor_cast(conv(xf, wf, NULL), DTYPE_BF16);
+    tensor_scope_end(y);
+    tensor_release(xf), tensor_release(wf);
+    return y;
+}
+
+static bool same_bf16(const tensor *a, const tensor *b) {
+    return a && b && a->numel == b->numel && !memcmp(a->data, b->data, (size_t)a->numel * sizeof(uint16_t));
+}
+
+/* a weight held in bf16 (a frozen module under precision = bf16) on the widened bf16 path: oneDNN widens it in
+   the reorder into its layout and keeps that copy (conv_dnnl_forward_f32_bf16_weights): the same bits as
+   widening by hand, the third call served from the copy, and a write to the bf16 weight never served stale */
+TEST(test_conv_weight_cache_bf16_weight_widened_by_the_reorder) {
+    conv_set_algorithm(CONV_ALGO_DNNL);
+    bf16_cpu_force(BF16_KERNELS_WIDENED);
+    weight_cache_set_limit((size_t)64 << 20);
+    tensor *x0 = gc_input(SHAPE(2, 12, 10, 32), 1), *x = tensor_cast(x0, DTYPE_BF16);
+    tensor *w = param(SHAPE(48, 3, 3, 32), 2);
+    mem_tag prev = mem_set_tag(MEM_PARAMS);
+    tensor_cast_(w, DTYPE_BF16);   /* as precision_hold_frozen_bf16 holds a frozen weight */
+    mem_set_tag(prev);
+    w->requires_grad = false;
+    for (int round = 0; round < 2; round++) {
+        weight_cache_stats before, after;
+        weight_cache_get_stats(&before);
+        tensor *want = widened_by_hand(x, w);
+        tensor *y[3];   /* the copy is kept from the second call with one version, served from the third */
+        for (int i = 0; i < 3; i++) {
+            tensor_scope_begin();
+            y[i] = tensor_clone(conv(x, w, NULL));
+            tensor_scope_end(NULL);
+        }
+        weight_cache_get_stats(&after);
+        EXPECT(y[0]->dtype == DTYPE_BF16 && same_bf16(y[0], want) && same_bf16(y[1], want) && same_bf16(y[2], want),
+               "%s: the bf16 weight widened by oneDNN's reorder gives other bits than widening it by hand",
+               round ? "after a write" : "first calls");
+        EXPECT(after.hits > before.hits, "%s: the third call was not served from the kept copy (hits %llu -> %llu)",
+               round ? "after a write" : "first calls", (unsigned long long)before.hits, (unsigned long long)after.hits);
+        tensor_release(want), tensor_release(y[0]), tensor_release(y[1]), tensor_release(y[2]);
+        uint16_t *h = w->data;   /* new values through a kept pointer, marked as its writer must */
+        for (int64_t k = 0; k < w->numel; k += 5) h[k] ^= 0x0040;
+        tensor_mark_written(w);
+    }
+    bf16_cpu_force(BF16_KERNELS_AUTO);
+    conv_set_algorithm(CONV_ALGO_AUTO);
+    tensor_release(x0), tensor_release(x), tensor_release(w);
 }
