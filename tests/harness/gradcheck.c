@@ -23,6 +23,17 @@ tensor *gc_input_scaled(int ndim, const int64_t *shape, uint64_t seed, float sca
 
 tensor *gc_input(int ndim, const int64_t *shape, uint64_t seed) { return gc_input_scaled(ndim, shape, seed, 1.0f); }
 
+void gc_take_input_grads(tensor **x, int n, tensor **out, const char *what) {
+    for (int j = 0; j < n; j++) {
+        out[j] = NULL;
+        if (!x[j]) continue;
+        EXPECT(x[j]->grad && x[j]->grad->dtype == DTYPE_F32, "%s: input %d's gradient is missing or not float32", what, j);
+        out[j] = x[j]->grad;
+        x[j]->grad = NULL;
+        tensor_release(x[j]);
+    }
+}
+
 static double dot_with(const tensor *out, const tensor *r) {
     tensor *o = out->device == DEVICE_CPU ? (tensor *)out : tensor_to(out, DEVICE_CPU);
     const float *a = tensor_f32(o), *b = tensor_f32(r);

@@ -32,6 +32,10 @@ int gradcheck(const char *label, gc_fn f, void *ctx, int n_inputs, tensor **inpu
 /* random N(0, scale^2) leaf tensor with requires_grad, from a seed */
 tensor *gc_input(int ndim, const int64_t *shape, uint64_t seed);
 tensor *gc_input_scaled(int ndim, const int64_t *shape, uint64_t seed, float scale);
+/* after a backward: out[j] takes x[j]'s gradient over (x[j]->grad left NULL), for each of the n inputs that is not
+   NULL (out[j] NULL for those that are); a missing or not-float32 gradient is a failure naming `what` and j.
+   Then each x[j] is released: the inputs were made for this one run. */
+void gc_take_input_grads(tensor **x, int n, tensor **out, const char *what);
 
 typedef st_file golden_file;
 golden_file *golden_open(const char *name);          /* fatal with a hint if missing */

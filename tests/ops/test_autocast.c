@@ -15,7 +15,7 @@
 #include "core/ops/cast.h"             // defines: op_cast, tensor_cast, tensor_cast_
 #include "core/rng.h"                  // defines: rng_seed, rng_fill_normal
 #include "tests/harness/conv_case.h"   // defines: conv_case, conv_case_fn, conv_case_inputs
-#include "tests/harness/gradcheck.h"   // defines: gc_input_scaled, rel_error
+#include "tests/harness/gradcheck.h"   // defines: gc_input_scaled, rel_error, gc_take_input_grads
 #include "tests/harness/test.h"
 
 #define TOL_AUTOCAST 2e-2
@@ -88,15 +88,7 @@ static void run_case(int i, tensor **in, int n, bool bf16, tensor **gy, tensor *
     ag_backward_with_grad(y, *gy);
     tensor_scope_end(NULL);
     autocast_set(prev);
-    for (int j = 0; j < 3; j++) {
-        out[j + 1] = NULL;
-        if (!x[j]) continue;
-        EXPECT(x[j]->grad && x[j]->grad->dtype == DTYPE_F32, "%s: input %d's gradient is missing or not float32",
-               case_name(i), j);
-        out[j + 1] = x[j]->grad;
-        x[j]->grad = NULL;
-        tensor_release(x[j]);
-    }
+    gc_take_input_grads(x, 3, out + 1, case_name(i));
 }
 
 static void release4(tensor *t[4]) {

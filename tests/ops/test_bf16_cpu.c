@@ -29,7 +29,7 @@
 #include "core/ops.h"                  // defines: op_conv2d, op_conv3d, op_matmul, op_linear
 #include "core/rng.h"                  // defines: rng_seed, rng_fill_normal
 #include "tests/harness/conv_case.h"   // defines: conv_case, conv_case_fn, conv_case_inputs
-#include "tests/harness/gradcheck.h"   // defines: gc_input, rel_error
+#include "tests/harness/gradcheck.h"   // defines: gc_input, rel_error, gc_take_input_grads
 #include "tests/harness/test.h"
 
 #define TOL_OUT (1.0 / 256 + 1e-5)   /* 2^-8 + float32 noise */
@@ -132,15 +132,7 @@ static void run_case(int i, tensor **in, int n, dtype_t dt, bool gy_exact, tenso
     }
     ag_backward_with_grad(y, *gy);
     tensor_scope_end(NULL);
-    for (int j = 0; j < 3; j++) {
-        out[j + 1] = NULL;
-        if (!x[j]) continue;
-        EXPECT(x[j]->grad && x[j]->grad->dtype == DTYPE_F32, "%s: input %d's gradient is missing or not float32",
-               case_name(i), j);
-        out[j + 1] = x[j]->grad;
-        x[j]->grad = NULL;
-        tensor_release(x[j]);
-    }
+    gc_take_input_grads(x, 3, out + 1, case_name(i));
 }
 
 static void release4(tensor *t[4]) {
@@ -245,12 +237,7 @@ TEST(test_bf16_cpu_autocast_conv_widened_matches_native) {
             ag_backward_with_grad(y, gy);
             tensor_scope_end(NULL);
             autocast_set(false);
-            for (int j = 0; j < 3; j++) {
-                EXPECT(x[j]->grad && x[j]->grad->dtype == DTYPE_F32, "%s: gradient %d missing", c->name, j);
-                out[path][j + 1] = x[j]->grad;
-                x[j]->grad = NULL;
-                tensor_release(x[j]);
-            }
+            gc_take_input_grads(x, 3, out[path] + 1, c->name);
         }
         bf16_cpu_force(BF16_KERNELS_AUTO);
         printf("  %-20s autocast widened vs native:", c->name);
