@@ -10,20 +10,28 @@
 #include "tests/harness/test.h"
 #include "train/video_io.h"            // defines: video_save, video_load
 
-TEST(test_cli_reconstruct_bf16_matches_fp32) {
-    char dir[128], cmd[4096], out[8192], path[3][256];
-    snprintf(dir, sizeof dir, "/tmp/vaec_prec_%d", (int)getpid());
+/* a scratch folder /tmp/vaec_<tag>_<pid>, path[i] = <dir>/<names[i]>.safetensors for i < n, a 3-frame 16x16
+   video written to path[0] (returned), and common = the --config and --ckpt of the golden spatial VAE */
+static tensor *reconstruct_setup(const char *tag, uint64_t seed, char *dir, size_t dir_n, char (*path)[256],
+                                 const char *const *names, int n, char *common, size_t common_n) {
+    char cmd[512];
+    snprintf(dir, dir_n, "/tmp/vaec_%s_%d", tag, (int)getpid());
     snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-    EXPECT(system(cmd) == 0, "mkdir");
-    const char *names[3] = {"x", "fp32", "bf16"};
-    for (int i = 0; i < 3; i++) snprintf(path[i], sizeof path[i], "%s/%s.safetensors", dir, names[i]);
-    tensor *x = gc_input_scaled(SHAPE(1, 3, 16, 16, 3), 3, 0.5f);
+    EXPECT(system(cmd) == 0, "mkdir %s", dir);
+    for (int i = 0; i < n; i++) snprintf(path[i], 256, "%s/%s.safetensors", dir, names[i]);
+    tensor *x = gc_input_scaled(SHAPE(1, 3, 16, 16, 3), seed, 0.5f);
     x->requires_grad = false;
     EXPECT(video_save(path[0], "x", x) == 0, "write input: %s", vaec_last_error());
     const char *src = test_source_dir();
-    char common[1024];
-    snprintf(common, sizeof common, "--config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors",
+    snprintf(common, common_n, "--config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors",
              src, src);
+    return x;
+}
+
+TEST(test_cli_reconstruct_bf16_matches_fp32) {
+    char dir[128], cmd[4096], out[8192], path[3][256], common[1024];
+    const char *names[3] = {"x", "fp32", "bf16"};
+    tensor *x = reconstruct_setup("prec", 3, dir, sizeof dir, path, names, 3, common, sizeof common);
     for (int i = 1; i < 3; i++) {
         snprintf(cmd, sizeof cmd, "%s/vaec reconstruct %s --input %s --output %s --precision %s", VAEC_BIN_DIR, common,
                  path[0], path[i], names[i]);
@@ -86,19 +94,9 @@ TEST(test_cli_train_bf16_checkpoint_is_fp32) {
 /* VAEC_BF16_KERNELS from the command line: a bad value stops the run naming it; native and widened are each
    reported on the 'bf16 kernels (CPU)' line and reconstruct to the same result up to bf16 rounding order */
 TEST(test_cli_bf16_kernels_env_checked_and_reported) {
-    char dir[128], cmd[4096], out[8192], path[4][256];
-    snprintf(dir, sizeof dir, "/tmp/vaec_bf16k_%d", (int)getpid());
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-    EXPECT(system(cmd) == 0, "mkdir");
+    char dir[128], cmd[4096], out[8192], path[4][256], common[1024];
     const char *names[4] = {"x", "native", "widened", "auto"};
-    for (int i = 0; i < 4; i++) snprintf(path[i], sizeof path[i], "%s/%s.safetensors", dir, names[i]);
-    tensor *x = gc_input_scaled(SHAPE(1, 3, 16, 16, 3), 5, 0.5f);
-    x->requires_grad = false;
-    EXPECT(video_save(path[0], "x", x) == 0, "write input: %s", vaec_last_error());
-    const char *src = test_source_dir();
-    char common[1024];
-    snprintf(common, sizeof common, "--config %s/tests/data/spatial_a.ini --ckpt %s/tests/golden/spatial_a_model.safetensors",
-             src, src);
+    tensor *x = reconstruct_setup("bf16k", 5, dir, sizeof dir, path, names, 4, common, sizeof common);
     snprintf(cmd, sizeof cmd, "VAEC_BF16_KERNELS=fastest %s/vaec reconstruct %s --input %s --output %s/bad.safetensors "
              "--precision bf16", VAEC_BIN_DIR, common, path[0], dir);
     EXPECT(test_run_command(cmd, out, sizeof out) != 0 && strstr(out, "VAEC_BF16_KERNELS=fastest is not a bf16 kernel choice") &&

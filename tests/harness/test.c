@@ -65,6 +65,17 @@ char *test_path(const char *rel) {
     return p;
 }
 
+void test_run_self(const char *env, const char *name, const char *what) {
+    char exe[1024], cmd[1600], out[16384];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    EXPECT(len > 0, "%s: cannot find the test binary to run again", what);
+    if (len <= 0) return;
+    exe[len] = 0;
+    snprintf(cmd, sizeof cmd, "%s '%s' --exact %s", env, exe, name);
+    int rc = test_run_command(cmd, out, sizeof out);
+    EXPECT(rc == 0 && strstr(out, "1 passed, 0 failed"), "%s failed (status %d):\n%s", what, rc, out);
+}
+
 int test_run_command(const char *cmd, char *out, size_t n) {
     size_t len = strlen(cmd) + 8;
     char *full = malloc(len);

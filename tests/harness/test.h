@@ -35,6 +35,11 @@ char *test_path(const char *rel);                           /* source dir + rel;
 /* Runs a shell command (stderr folded into stdout), keeps the first n-1 bytes of its output in out,
    returns its exit status (-1 if it could not run). */
 int test_run_command(const char *cmd, char *out, size_t n);
+/* Runs this test binary again as `<env> vaec_tests --exact <name>` (env: "VAR=value ..." assignments) and records a
+   failure, naming `what` and the child's output, unless the child passed: for a test that needs a process of its
+   own (oneDNN's ISA is fixed at its first call; a once-per-process probe). The test calls it when its env guard is
+   absent and returns:   if (!getenv("ONEDNN_MAX_CPU_ISA")) { test_run_self("ONEDNN_MAX_CPU_ISA=AVX2", name, ...); return; } */
+void test_run_self(const char *env, const char *name, const char *what);
 /* Runs tests/golden/<script> with args under VAEC_PYTHON (default python3); returns its exit status.
    77 or 127 mean the Python lacks torch/diffusers/h5py or is absent: the caller reports itself skipped. */
 int test_run_python(const char *script, const char *args, char *out, size_t n);

@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "autograd/autograd.h"         // defines: ag_backward_with_grad
 #include "core/autocast.h"             // defines: autocast_set
 #include "core/cpu/bf16_cpu.h"         // defines: bf16_cpu_native_for, bf16_cpu_force, bf16_cpu_probe
@@ -327,14 +326,8 @@ static void *ask_all(void *out) {
 
 TEST(test_bf16_cpu_probe_once_across_threads) {
     if (!getenv("VAEC_BF16_PROBE_CHILD")) {
-        char exe[1024], cmd[1300], out[8192];
-        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        EXPECT(len > 0, "cannot find the test binary to run the child");
-        if (len <= 0) return;
-        exe[len] = 0;
-        snprintf(cmd, sizeof cmd, "VAEC_BF16_PROBE_CHILD=1 VAEC_BF16_KERNELS=auto '%s' --exact test_bf16_cpu_probe_once_across_threads", exe);
-        int rc = test_run_command(cmd, out, sizeof out);
-        EXPECT(rc == 0 && strstr(out, "1 passed, 0 failed"), "the child failed (status %d):\n%s", rc, out);
+        test_run_self("VAEC_BF16_PROBE_CHILD=1 VAEC_BF16_KERNELS=auto", "test_bf16_cpu_probe_once_across_threads",
+                      "the child (a fresh process: no probe yet)");
         return;
     }
     pthread_t th[ASKERS];
@@ -355,16 +348,8 @@ TEST(test_bf16_cpu_probe_once_across_threads) {
    fallback by themselves and still match float32 */
 TEST(test_bf16_cpu_avx2_takes_fallback) {
     if (!getenv("ONEDNN_MAX_CPU_ISA")) {
-        char exe[1024], cmd[1200], out[8192];
-        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        EXPECT(len > 0, "cannot find the test binary to run the AVX2 child");
-        if (len <= 0) return;
-        exe[len] = 0;
         /* VAEC_BF16_KERNELS=native too: the floor holds against it (there is no fast kernel to force) */
-        snprintf(cmd, sizeof cmd, "ONEDNN_MAX_CPU_ISA=AVX2 VAEC_BF16_KERNELS=native '%s' --exact test_bf16_cpu_avx2_takes_fallback",
-                 exe);
-        int rc = test_run_command(cmd, out, sizeof out);
-        EXPECT(rc == 0 && strstr(out, "1 passed, 0 failed"), "the AVX2 child failed (status %d):\n%s", rc, out);
+        test_run_self("ONEDNN_MAX_CPU_ISA=AVX2 VAEC_BF16_KERNELS=native", "test_bf16_cpu_avx2_takes_fallback", "the AVX2 child");
         return;
     }
     char what[768];

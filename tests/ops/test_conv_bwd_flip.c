@@ -8,7 +8,6 @@
  * weight and bias gradients do not change bit for bit. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "autograd/autograd.h"         // defines: ag_backward_with_grad
 #include "core/cpu/bf16_cpu.h"         // defines: bf16_cpu_native_available, bf16_cpu_force
 #include "core/cpu/conv_bwd_flip.h"    // defines: conv_set_bwd_data_mode, conv_bwd_data_mode_parse
@@ -161,14 +160,7 @@ TEST(test_conv_bwd_flip_auto_follows_the_kernels) {
    there, so auto stays direct, and forced forward still matches */
 TEST(test_conv_bwd_flip_avx2) {
     if (!getenv("ONEDNN_MAX_CPU_ISA")) {
-        char exe[1024], cmd[1200], out[16384];
-        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        EXPECT(len > 0, "cannot find the test binary to run the AVX2 child");
-        if (len <= 0) return;
-        exe[len] = 0;
-        snprintf(cmd, sizeof cmd, "ONEDNN_MAX_CPU_ISA=AVX2 '%s' --exact test_conv_bwd_flip_avx2", exe);
-        int rc = test_run_command(cmd, out, sizeof out);
-        EXPECT(rc == 0 && strstr(out, "1 passed, 0 failed"), "the AVX2 child failed (status %d):\n%s", rc, out);
+        test_run_self("ONEDNN_MAX_CPU_ISA=AVX2", "test_conv_bwd_flip_avx2", "the AVX2 child");
         return;
     }
     printf("  oneDNN ISA %s\n", dnnl_isa_name());

@@ -145,6 +145,33 @@ static void expect_fresh(const char *when, tensor *x, tensor *w) {
     tensor_scope_end(NULL);
 }
 
+/* every way a weight is written between calls, `check` after each: AdamW steps, an in-place write through
+   tensor_f32, tensor_copy_, taking a pointer, a write through a kept pointer marked by its writer */
+static void write_every_way(tensor *x, tensor *w, void (*check)(const char *when, tensor *x, tensor *w)) {
+    adamw *opt = adamw_new(&w, 1, (adamw_config){.lr = 0.1f});
+    for (int step = 0; step < 2; step++) {
+        tensor_scope_begin();
+        ag_backward(op_sum_all(conv(x, w, NULL)));
+        tensor_scope_end(NULL);
+        adamw_step(opt);
+        tensor *ps[2] = {x, w};
+        ag_zero_grad(ps, 2);
+        check("an AdamW step", x, w);
+    }
+    tensor_f32(w)[7] += 1.0f;
+    check("an in-place write through tensor_f32", x, w);
+    tensor *other = param(w->ndim, w->shape, 9);
+    tensor_copy_(w, other);
+    check("tensor_copy_", x, w);
+    float *held = tensor_f32(w);   /* a pointer kept across convs: its writer marks each write */
+    check("taking a pointer", x, w);
+    held[3] -= 2.0f;
+    tensor_mark_written(w);
+    check("a write through a kept pointer", x, w);
+    adamw_free(opt);
+    tensor_release(other);
+}
+
 TEST(test_conv_weight_cache_never_stale) {
     conv_set_algorithm(CONV_ALGO_DNNL);
     weight_cache_set_limit((size_t)64 << 20);
@@ -155,27 +182,8 @@ TEST(test_conv_weight_cache_never_stale) {
     expect_fresh("the first calls", x, w);   /* the copy exists from here on */
     weight_cache_get_stats(&st);
     EXPECT(st.bytes > 0, "no copy was kept after two calls with one version");
-    adamw *opt = adamw_new(&w, 1, (adamw_config){.lr = 0.1f});
-    for (int step = 0; step < 2; step++) {
-        tensor_scope_begin();
-        ag_backward(op_sum_all(conv(x, w, NULL)));
-        tensor_scope_end(NULL);
-        adamw_step(opt);
-        ag_zero_grad(&w, 1);
-        expect_fresh("an AdamW step", x, w);
-    }
-    tensor_f32(w)[7] += 1.0f;
-    expect_fresh("an in-place write through tensor_f32", x, w);
-    tensor *other = param(SHAPE(48, 3, 3, 32), 9);
-    tensor_copy_(w, other);
-    expect_fresh("tensor_copy_", x, w);
-    float *held = tensor_f32(w);   /* a pointer kept across convs: its writer marks each write */
-    expect_fresh("taking a pointer", x, w);
-    held[3] -= 2.0f;
-    tensor_mark_written(w);
-    expect_fresh("a write through a kept pointer", x, w);
-    adamw_free(opt);
-    tensor_release(other), tensor_release(x), tensor_release(w);
+    write_every_way(x, w, expect_fresh);
+    tensor_release(x), tensor_release(w);
     conv_set_algorithm(CONV_ALGO_AUTO);
 }
 
@@ -224,27 +232,8 @@ TEST(test_conv_weight_cache_flipped_never_stale) {
         EXPECT(b.hits > a.hits && b.entries >= a.entries + 2,
                "conv%dd: the flipped copy was not kept beside the forward's (hits %llu -> %llu, entries %d -> %d)", d,
                (unsigned long long)a.hits, (unsigned long long)b.hits, a.entries, b.entries);
-        adamw *opt = adamw_new(&w, 1, (adamw_config){.lr = 0.1f});
-        for (int step = 0; step < 2; step++) {
-            tensor_scope_begin();
-            ag_backward(op_sum_all(conv(x, w, NULL)));
-            tensor_scope_end(NULL);
-            adamw_step(opt);
-            tensor *ps[2] = {x, w};
-            ag_zero_grad(ps, 2);
-            expect_fresh_flipped("an AdamW step", x, w);
-        }
-        tensor_f32(w)[7] += 1.0f;
-        expect_fresh_flipped("an in-place write through tensor_f32", x, w);
-        tensor *other = d == 2 ? param(SHAPE(32, 3, 3, 32), 9) : param(SHAPE(32, 3, 3, 3, 32), 9);
-        tensor_copy_(w, other);
-        expect_fresh_flipped("tensor_copy_", x, w);
-        float *held = tensor_f32(w);
-        held[3] -= 2.0f;
-        tensor_mark_written(w);
-        expect_fresh_flipped("a write through a kept pointer", x, w);
-        adamw_free(opt);
-        tensor_release(other), tensor_release(x), tensor_release(w);
+        write_every_way(x, w, expect_fresh_flipped);
+        tensor_release(x), tensor_release(w);
     }
     conv_set_bwd_data_mode(CONV_BWD_DATA_AUTO);
     conv_set_algorithm(CONV_ALGO_AUTO);
