@@ -1,5 +1,6 @@
 /* bf16_cpu.c: the CPU's bf16 path choice per kernel class (mode, floor, the once-per-process probe) and the
- * array conversions (see bf16_cpu.h; the timing itself is bf16_probe.c). */
+ * bf16 conv and GEMM entry points that follow it (see bf16_cpu.h; the timing itself is bf16_probe.c, the two
+ * paths conv_bf16_cpu.c and gemm_bf16.c). */
 #include "core/cpu/bf16_cpu.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include "core/bf16.h"            // defines: bf16_from_f32, bf16_to_f32
 #include "core/check.h"           // defines: CHECK_HINT
+#include "core/cpu/cpu.h"         // defines: conv_forward_bf16_path, conv_backward_bf16_path
+#include "core/cpu/gemm_bf16.h"   // defines: gemm_bf16_path
 #include "core/cpu/dnnl_util.h"   // defines: cpu_backend_use_dnnl, dnnl_conv_preferred
 
 /* ---- the mode: a test's forced one, else VAEC_BF16_KERNELS ---- */
@@ -46,12 +49,6 @@ bool bf16_cpu_native_available(void) { return cpu_backend_use_dnnl() && dnnl_con
 
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static bf16_probe_result probe;
-/* the path pinned on this thread while the probe times it (-1: none): the probe calls the ops' own entry
-   points, which ask bf16_cpu_native_for, from inside pthread_once */
-static _Thread_local int pinned = -1;
-
-void bf16_probe_pin(int native) { pinned = native; }
-
 static void run_probe(void) {
     if (bf16_cpu_native_available()) bf16_probe_measure(&probe);
 }
@@ -62,7 +59,6 @@ const bf16_probe_result *bf16_cpu_probe(void) {
 }
 
 bool bf16_cpu_native_for(bf16_kernel_class k) {
-    if (pinned >= 0) return pinned;
     bf16_kernels_mode m = bf16_cpu_mode();   /* first: a bad VAEC_BF16_KERNELS is named on every CPU */
     if (!bf16_cpu_native_available()) return false;
     switch (m) {
@@ -112,51 +108,19 @@ void bf16_cpu_describe(char *buf, size_t size) {
     if (len < size) snprintf(buf + len, size - len, " (probe %.0f ms)", p->total_ms);
 }
 
-/* ---- arrays ---- */
+/* ---- the bf16 kernels, each pass on the path chosen for its class ---- */
 
-void bf16_round_array(const float *src, uint16_t *dst, int64_t n) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-    for (int64_t i = 0; i < n; i++) dst[i] = bf16_from_f32(src[i]);
+void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y) {
+    conv_forward_bf16_path(g, x, w, b, y, bf16_cpu_native_for(BF16_CONV_FWD));
 }
 
-void bf16_widen_array(const uint16_t *src, float *dst, int64_t n) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-    for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_f32(src[i]);
+void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
+                            float *gw, float *gb) {
+    conv_backward_bf16_path(g, x, w, gy, gx, gw, gb, gx && bf16_cpu_native_for(BF16_CONV_BWD_DATA),
+                            gw && bf16_cpu_native_for(BF16_CONV_BWD_WEIGHTS));
 }
 
-void bf16_round_widen_array(const float *src, float *dst, int64_t n) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-    for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_f32(bf16_from_f32(src[i]));
-}
-
-static mem_block *workspace(size_t bytes) { return mem_alloc_tagged(bytes ? bytes : 1, DEVICE_CPU, MEM_WORKSPACE); }
-
-mem_block *bf16_f32_scratch(int64_t n) { return workspace((size_t)n * sizeof(float)); }
-
-mem_block *bf16_widened(const void *src, int64_t n) {
-    mem_block *b = bf16_f32_scratch(n);
-    bf16_widen_array(src, b->ptr, n);
-    return b;
-}
-
-mem_block *bf16_rounded(const float *src, int64_t n) {
-    mem_block *b = workspace((size_t)n * sizeof(uint16_t));
-    bf16_round_array(src, b->ptr, n);
-    return b;
-}
-
-mem_block *bf16_rounded_widened(const float *src, int64_t n) {
-    mem_block *b = bf16_f32_scratch(n);
-    bf16_round_widen_array(src, b->ptr, n);
-    return b;
-}
-
-const uint16_t *bf16_operand_bf16(bf16_operand o, int64_t n, mem_block **tmp) {
-    *tmp = o.data && o.f32 ? bf16_rounded(o.data, n) : NULL;
-    return *tmp ? (*tmp)->ptr : o.data;
-}
-
-mem_block *bf16_operand_widened(bf16_operand o, int64_t n) {
-    if (!o.data) return NULL;
-    return o.f32 ? bf16_rounded_widened(o.data, n) : bf16_widened(o.data, n);
+void gemm_bf16(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+               int64_t sa, const uint16_t *b, int64_t ldb, int64_t sb, float *c, int64_t ldc, int64_t sc) {
+    gemm_bf16_path(ta, tb, batch, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, bf16_cpu_native_for(BF16_GEMM));
 }

@@ -19,16 +19,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "core/mem.h"   // defines: mem_block
+#include "core/cpu/bf16_convert.h"   // defines: bf16_operand, bf16_widened, ... (the conversions)
+#include "core/cpu/bf16_probe.h"     // defines: bf16_kernel_class, bf16_probe_result
+#include "core/ops/conv.h"           // defines: conv_geom
 
-/* the classes of bf16 kernel the choice is made for (each times differently: oneDNN 2.6 has brgemm bf16
-   forward kernels but only jit_bf16 backward ones) */
-typedef enum { BF16_CONV_FWD, BF16_CONV_BWD_DATA, BF16_CONV_BWD_WEIGHTS, BF16_GEMM, BF16_KERNEL_CLASSES } bf16_kernel_class;
 typedef enum { BF16_KERNELS_AUTO, BF16_KERNELS_NATIVE, BF16_KERNELS_WIDENED } bf16_kernels_mode;
 
-/* native is taken when its time is below this fraction of the widened time (10% faster at least): a tie
-   goes to the widened path, whose float32 kernels are the better tested */
-#define BF16_NATIVE_MARGIN 0.9
 
 /* whether class k runs oneDNN's bf16 kernels now: the forced mode, else VAEC_BF16_KERNELS, else the probe
    (run once per process on the first call; thread-safe) */
@@ -42,24 +38,9 @@ bf16_kernels_mode bf16_cpu_mode(void);
 void bf16_cpu_force(bf16_kernels_mode m);
 void bf16_cpu_force_fallback(bool on);
 
-/* what the probe measured (best of its repetitions on one thread, ms, widening and rounding included) */
-typedef struct {
-    bool ran;                                /* false: not needed (no native kernels, or a mode set) */
-    double native_ms[BF16_KERNEL_CLASSES];
-    double widened_ms[BF16_KERNEL_CLASSES];
-    bool native[BF16_KERNEL_CLASSES];        /* its decision */
-    double total_ms;                         /* the whole probe, warm-ups and primitive creation included */
-    int threads;                             /* the run's thread count then (the probe itself times one) */
-    double load1;                            /* the load average then (-1: unknown): a loaded machine skews it */
-} bf16_probe_result;
-
-/* the probe's result, running it first if it has not run (whatever the mode: for reports and tests) */
+/* the probe's result (bf16_probe.h), running it first if it has not run (whatever the mode: for reports and
+   tests) */
 const bf16_probe_result *bf16_cpu_probe(void);
-/* times both paths of every class into *r (bf16_probe.c; bf16_cpu_probe calls it once) */
-void bf16_probe_measure(bf16_probe_result *r);
-/* bf16_probe.c only: pin the path this thread's bf16 calls take while it times them (1 native, 0 widened,
-   -1 unpinned) */
-void bf16_probe_pin(int native);
 /* "conv fwd", "conv bwd data", "conv bwd weights", "gemm" */
 const char *bf16_kernel_class_name(bf16_kernel_class k);
 /* one line for logs: the choice per class and why, e.g. "widened (measured: conv fwd 3.1 ms bf16 vs 1.9 ms
@@ -68,28 +49,16 @@ void bf16_cpu_describe(char *buf, size_t size);
 /* whether any class runs natively now */
 bool bf16_cpu_any_native(void);
 
-/* dst[i] = bf16 of src[i], rounded to nearest even (core/bf16.h) */
-void bf16_round_array(const float *src, uint16_t *dst, int64_t n);
-/* dst[i] = src[i] as float32 (exact) */
-void bf16_widen_array(const uint16_t *src, float *dst, int64_t n);
-/* dst[i] = src[i] rounded to bf16 and widened back, in one pass (what the widened path takes for a float32
-   operand that the bf16 kernels would get rounded) */
-void bf16_round_widen_array(const float *src, float *dst, int64_t n);
-/* a conv weight or bias as the bf16 kernels take it: bf16 values, or float32 ones (autocast's master weights)
-   that the products take rounded to bf16; data NULL: none */
-typedef struct { const void *data; bool f32; } bf16_operand;
-/* its n values in bf16 for oneDNN's bf16 kernels: data itself, or a rounded copy kept in *tmp (release it) */
-const uint16_t *bf16_operand_bf16(bf16_operand o, int64_t n, mem_block **tmp);
-/* its n values (rounded to bf16 first when float32) in float32, one pass either way (NULL for none) */
-mem_block *bf16_operand_widened(bf16_operand o, int64_t n);
-
-/* a float32 copy of n bf16 values, in workspace memory from vaec's allocator (the caller releases it) */
-mem_block *bf16_widened(const void *src, int64_t n);
-/* a bf16 copy of n float32 values, likewise */
-mem_block *bf16_rounded(const float *src, int64_t n);
-/* n float32 values rounded through bf16 (bf16_round_widen_array), likewise */
-mem_block *bf16_rounded_widened(const float *src, int64_t n);
-/* room for n float32 values (a result before it is rounded), likewise */
-mem_block *bf16_f32_scratch(int64_t n);
+/* the bf16 convolution and GEMM on the CPU, each pass on the path chosen for its class (the two paths:
+ * conv_forward_bf16_path / conv_backward_bf16_path of cpu.h, gemm_bf16_path of gemm_bf16.h, same arguments).
+ * bf16 x, w, b -> bf16 y (float32 accumulation); gradients float32 from the float32 output gradient gy, which
+ * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself). w and b are bf16, or
+ * autocast's float32 master weights rounded for the products; b.data NULL: no bias. gemm_bf16: C_i =
+ * op(A_i) op(B_i) in float32 from bf16 operands (gemm_bf16.h). */
+void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y);
+void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
+                            float *gw, float *gb);
+void gemm_bf16(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+               int64_t sa, const uint16_t *b, int64_t ldb, int64_t sb, float *c, int64_t ldc, int64_t sc);
 
 #endif

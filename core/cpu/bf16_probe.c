@@ -6,8 +6,8 @@
  * a 384x384x384 GEMM (0.11 GFLOP), about 1-2 ms each. They run on one thread: what decides the race is how
  * fast a core multiplies bf16 against float32 (AMX, vdpbf16ps, emulation), which one thread shows, and a
  * one-thread run is far less often stalled by other processes on a shared machine than a team of threads
- * whose barrier waits for its slowest member. Each is timed through the op's own entry
- * point (conv_forward_bf16_cpu, conv_backward_bf16_cpu, gemm_bf16) with the path pinned on this thread, so
+ * whose barrier waits for its slowest member. Each is timed through the two paths the ops run
+ * (conv_forward_bf16_path, conv_backward_bf16_path, gemm_bf16_path, told which), so
  * the widened time includes its widening, rounding and allocations (and, as in a real call on a temporary
  * weight, oneDNN's weight reorder), as a real call pays them. One warm-up each (oneDNN builds its
  * primitives, the allocator its blocks), then the best of a few runs: the best, not the median, because
@@ -25,9 +25,9 @@
 #include <string.h>
 #include <time.h>
 #include "core/check.h"           // defines: xmalloc
-#include "core/cpu/bf16_cpu.h"    // defines: bf16_probe_result, bf16_probe_pin, BF16_NATIVE_MARGIN
-#include "core/cpu/cpu.h"         // defines: conv_forward_bf16_cpu, conv_backward_bf16_cpu
-#include "core/cpu/gemm_bf16.h"   // defines: gemm_bf16
+#include "core/cpu/bf16_probe.h"  // defines: bf16_probe_result, BF16_NATIVE_MARGIN
+#include "core/cpu/cpu.h"         // defines: conv_forward_bf16_path, conv_backward_bf16_path
+#include "core/cpu/gemm_bf16.h"   // defines: gemm_bf16_path
 
 /* repetitions of each path after the warm-up: at least PROBE_MIN_REPS, then on until PROBE_MAX_REPS unless
    native is already clearly slower (the safe answer: a preempted native run can only make the widened path,
@@ -52,26 +52,24 @@ typedef struct {
     float *gy, *gx, *gw, *c;
 } probe_bufs;
 
-/* one call of class k on the pinned path */
-static void run_class(probe_bufs *p, bf16_kernel_class k) {
+/* one call of class k on the given path */
+static void run_class(probe_bufs *p, bf16_kernel_class k, bool native) {
     const bf16_operand w = {p->w, false}, none = {NULL, false};
     switch (k) {
-        case BF16_CONV_FWD: conv_forward_bf16_cpu(&p->g, p->x, w, none, p->y); break;
-        case BF16_CONV_BWD_DATA: conv_backward_bf16_cpu(&p->g, p->x, w, p->gy, p->gx, NULL, NULL); break;
-        case BF16_CONV_BWD_WEIGHTS: conv_backward_bf16_cpu(&p->g, p->x, w, p->gy, NULL, p->gw, NULL); break;
+        case BF16_CONV_FWD: conv_forward_bf16_path(&p->g, p->x, w, none, p->y, native); break;
+        case BF16_CONV_BWD_DATA: conv_backward_bf16_path(&p->g, p->x, w, p->gy, p->gx, NULL, NULL, native, false); break;
+        case BF16_CONV_BWD_WEIGHTS: conv_backward_bf16_path(&p->g, p->x, w, p->gy, NULL, p->gw, NULL, false, native); break;
         default:
-            gemm_bf16(false, false, 1, PROBE_N, PROBE_N, PROBE_N, p->a, PROBE_N, 0, p->b, PROBE_N, 0, p->c, PROBE_N, 0);
+            gemm_bf16_path(false, false, 1, PROBE_N, PROBE_N, PROBE_N, p->a, PROBE_N, 0, p->b, PROBE_N, 0, p->c, PROBE_N, 0,
+                           native);
     }
 }
 
 static double time_one(probe_bufs *p, bf16_kernel_class k, int native) {
-    bf16_probe_pin(native);
     sched_yield();   /* start on a fresh time slice where other processes want the core */
     double t0 = now_ms();
-    run_class(p, k);
-    double t = now_ms() - t0;
-    bf16_probe_pin(-1);
-    return t;
+    run_class(p, k, native);
+    return now_ms() - t0;
 }
 
 /* bf16 values in (-0.5, 0.5) from an integer hash: no period a kernel could exploit, no zeros to skip, no libm

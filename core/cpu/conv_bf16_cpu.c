@@ -1,9 +1,10 @@
-/* conv_bf16_cpu.c: bf16 convolutions on the CPU (see cpu.h): oneDNN's bf16 kernels where they measured faster
- * (bf16_cpu_native_for, per pass), else the float32 conv on widened copies with the result rounded to bf16.
- * Either way the products of bf16 values accumulate in float32, so both paths compute the same thing up to
- * the order of the sums (and, for y, the rounding of results that land near a bf16 tie). */
+/* conv_bf16_cpu.c: the two paths of a bf16 convolution on the CPU (see cpu.h): oneDNN's bf16 kernels
+ * ("native"), or the float32 conv on widened copies with the result rounded to bf16 ("widened"). Either way
+ * the products of bf16 values accumulate in float32, so both paths compute the same thing up to the order
+ * of the sums (and, for y, the rounding of results that land near a bf16 tie). Which path runs is the
+ * caller's: bf16_cpu.c's entry points pass bf16_cpu_native_for's choice, the probe each in turn. */
 #include "core/cpu/cpu.h"
-#include "core/cpu/bf16_cpu.h"   // defines: bf16_cpu_native_for, bf16_operand_*, bf16_widened, bf16_rounded(_widened)
+#include "core/cpu/bf16_convert.h"   // defines: bf16_operand_*, bf16_widened, bf16_rounded(_widened)
 
 static int64_t numel_x(const conv_geom *g) { return g->B * g->T * g->H * g->W * g->cin; }
 static int64_t numel_w(const conv_geom *g) { return g->cout * g->kt * g->kh * g->kw * g->cin; }
@@ -17,10 +18,11 @@ static conv_geom geom_for(const conv_geom *g, bool own_storage) {
     return c;
 }
 
-void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y) {
+void conv_forward_bf16_path(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y,
+                            bool native) {
     const int64_t ny = rows_y(g) * g->cout;
     if (ny == 0) return;
-    if (bf16_cpu_native_for(BF16_CONV_FWD)) {
+    if (native) {
         mem_block *wt, *bt;
         const conv_geom gk = geom_for(g, !w.f32);
         conv_dnnl_forward_bf16(&gk, x, bf16_operand_bf16(w, numel_w(g), &wt), bf16_operand_bf16(b, g->cout, &bt), y);
@@ -49,15 +51,15 @@ void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w
     mem_block_release(yf);
 }
 
-void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
-                            float *gw, float *gb) {
+void conv_backward_bf16_path(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
+                             float *gw, float *gb, bool native_gx, bool native_gw) {
     const int64_t P = rows_y(g), ny = P * g->cout;
     if (gb) conv_bias_grad_cpu(gy, P, g->cout, gb);   /* from the float32 gradient, as cuDNN's path does */
     if (!gx && !gw) return;
     /* each pass takes its own path; a native pass gets gy rounded to bf16 (cuDNN takes one dtype; the same
        here), a widened one the same values as float32, rounded and widened in one pass */
-    const bool nat_x = gx && ny > 0 && bf16_cpu_native_for(BF16_CONV_BWD_DATA);
-    const bool nat_w = gw && ny > 0 && bf16_cpu_native_for(BF16_CONV_BWD_WEIGHTS);
+    const bool nat_x = gx && ny > 0 && native_gx;
+    const bool nat_w = gw && ny > 0 && native_gw;
     float *wide_gx = nat_x ? NULL : gx, *wide_gw = nat_w ? NULL : gw;
     if (nat_x || nat_w) {
         mem_block *gyb = bf16_rounded(gy, ny), *wt = NULL;

@@ -11,14 +11,16 @@
  *   conv_dnnl.c      conv2d/conv3d forward, input gradient, weight + bias gradient (oneDNN convolution)
  *   weight_cache.c   oneDNN's reordered conv weights kept while the parameters are unchanged weight_cache.h
  *   conv_bwd_flip.c  a stride-1 conv's input gradient as a forward conv on flipped weights   conv_bwd_flip.h
- *   conv_bf16_cpu.c  conv_forward_bf16_cpu / conv_backward_bf16_cpu: oneDNN's bf16 kernels, or widen to
- *                    float32, run the float32 conv and round (per pass, whichever bf16_cpu.h picks)
+ *   conv_bf16_cpu.c  conv_forward_bf16_path / conv_backward_bf16_path: oneDNN's bf16 kernels, or widen to
+ *                    float32, run the float32 conv and round (per pass, as the caller says)
  *   conv_winograd.c  vaec's Winograd F(2x2,3x3) forward and weight gradient (AVX2 CPUs)
  *   gemm.c           gemm_f32: the GEMM of matmul, linear and attention (oneDNN sgemm or OpenBLAS)  gemm.h
- *   gemm_bf16.c      gemm_bf16: bf16 operands, float32 result (oneDNN matmul, or widen + gemm_f32)  gemm_bf16.h
+ *   gemm_bf16.c      gemm_bf16_path: bf16 operands, float32 result (oneDNN matmul, or widen +
+ *                    gemm_f32)                                                                   gemm_bf16.h
  *   bf16_cpu.c       the bf16 path choice per kernel class (bf16_cpu_native_for; VAEC_BF16_KERNELS)
- *                    and bf16 <-> float32 arrays                                                 bf16_cpu.h
- *   bf16_probe.c     times native and widened bf16 once per process, for that choice           bf16_cpu.h
+ *                    and the entry points that follow it: conv_*_bf16_cpu, gemm_bf16            bf16_cpu.h
+ *   bf16_probe.c     times native and widened bf16 once per process, for that choice           bf16_probe.h
+ *   bf16_convert.c   bf16 <-> float32 arrays, the bf16 kernels' operands                        bf16_convert.h
  *   gemm_avx2.c      the AVX2 kernel of the Winograd products                                    gemm_avx2.h
  *   threads.c        the one thread count of OpenMP, oneDNN and OpenBLAS                            threads.h
  *   prim_cache.c     the LRU cache of built oneDNN primitives (convolutions, bf16 GEMMs)        prim_cache.h
@@ -30,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "core/cpu/bf16_cpu.h"   // defines: bf16_operand
+#include "core/cpu/bf16_convert.h"   // defines: bf16_operand
 #include "core/ops/conv.h"        // defines: conv_geom
 
 /* the CPU conv entry points (core/ops/conv.c dispatches here): oneDNN, Winograd or im2col per
@@ -41,13 +43,16 @@ void conv_backward_cpu(const conv_geom *g, const float *x, const float *w, const
                        float *gb);
 /* gb = column sums of gy (P rows of CO), in double over a fixed partition (deterministic) */
 void conv_bias_grad_cpu(const float *gy, int64_t P, int64_t CO, float *gb);
-/* bf16 x, w, b -> bf16 y (float32 accumulation); gradients float32 from the float32 output gradient gy, which
- * is rounded to bf16 for the products as on CUDA (the bias gradient sums gy itself). w and b are bf16, or
- * autocast's float32 master weights rounded here (the widened path rounds and widens them in one pass);
- * b.data NULL: no bias */
-void conv_forward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y);
-void conv_backward_bf16_cpu(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
-                            float *gw, float *gb);
+/* the two paths of the bf16 conv, per pass: native (oneDNN's bf16 kernels) or widened (the float32 conv on
+ * widened copies, the result rounded); conv_forward_bf16_cpu / conv_backward_bf16_cpu (bf16_cpu.h) run the one
+ * chosen for each pass. bf16 x, w, b -> bf16 y (float32 accumulation); gradients float32 from the float32
+ * output gradient gy, which is rounded to bf16 for the products as on CUDA (the bias gradient sums gy
+ * itself). w and b are bf16, or autocast's float32 master weights rounded here (the widened path rounds and
+ * widens them in one pass); b.data NULL: no bias */
+void conv_forward_bf16_path(const conv_geom *g, const uint16_t *x, bf16_operand w, bf16_operand b, uint16_t *y,
+                            bool native);
+void conv_backward_bf16_path(const conv_geom *g, const uint16_t *x, bf16_operand w, const float *gy, float *gx,
+                             float *gw, float *gb, bool native_gx, bool native_gw);
 /* im2col tile budget (default 32 MiB; 0 restores it). Tests shrink it to force one output row per tile. */
 void conv_set_workspace_limit(size_t bytes);
 /* Winograd forward for kh = kw = 3, stride 1 in H and W, >= 16 channels in and out, and enough 2x2 output

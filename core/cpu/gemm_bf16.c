@@ -6,7 +6,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <string.h>
-#include "core/cpu/bf16_cpu.h"    // defines: bf16_cpu_native_for, bf16_widened
+#include "core/cpu/bf16_convert.h"   // defines: bf16_widened
 #include "core/cpu/dnnl_util.h"   // defines: DNNL_CHECK, dnnl_md_matrix, dnnl_run
 #include "core/cpu/gemm.h"        // defines: gemm_f32
 #include "core/cpu/prim_cache.h"  // defines: prim_cache_get, prim_cache_done
@@ -49,15 +49,15 @@ static int64_t extent(int64_t batch, int64_t rows, int64_t cols, int64_t ld, int
     return (batch - 1) * stride + one;
 }
 
-void gemm_bf16(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
-               int64_t sa, const uint16_t *b, int64_t ldb, int64_t sb, float *c, int64_t ldc, int64_t sc) {
+void gemm_bf16_path(bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                    int64_t sa, const uint16_t *b, int64_t ldb, int64_t sb, float *c, int64_t ldc, int64_t sc, bool native) {
     if (batch <= 0 || m <= 0 || n <= 0) return;
     if (k <= 0) {   /* an empty sum */
         for (int64_t i = 0; i < batch; i++)
             for (int64_t r = 0; r < m; r++) memset(c + i * sc + r * ldc, 0, (size_t)n * sizeof(float));
         return;
     }
-    if (bf16_cpu_native_for(BF16_GEMM)) {
+    if (native) {
         mm_key key;
         memset(&key, 0, sizeof key);   /* compared with memcmp: padding bytes zeroed */
         key.batch = batch, key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;

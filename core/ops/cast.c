@@ -1,7 +1,7 @@
 /* cast.c: op_cast, tensor_cast, tensor_cast_ (see cast.h). */
 #include "core/ops/cast.h"
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
-#include "core/cpu/bf16_cpu.h"   // defines: bf16_round_array, bf16_widen_array
+#include "core/cpu/bf16_convert.h"   // defines: bf16_round_array, bf16_widen_array
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #ifdef VAEC_HAVE_CUDA
 #include "core/ops/linalg_cuda.h"   // defines: f32_to_bf16_cuda, bf16_to_f32_cuda

@@ -1,6 +1,7 @@
 /* conv.c: op_conv2d / op_conv3d: shape checks, dispatch, autograd node (CPU kernels in core/cpu/, CUDA in conv.cu). */
 #include "core/ops/conv.h"
-#include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu, conv_*_bf16_cpu, bf16_operand
+#include "core/cpu/cpu.h"        // defines: conv_forward_cpu, conv_backward_cpu
+#include "core/cpu/bf16_cpu.h"   // defines: conv_forward_bf16_cpu, conv_backward_bf16_cpu, bf16_operand
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #include "core/autocast.h"       // defines: autocast_on, autocast_operand

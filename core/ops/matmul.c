@@ -5,8 +5,7 @@
 #include "autograd/autograd.h"   // defines: ag_record, ag_grad_add_owned
 #include "core/ops/grad_f32.h"   // defines: grad_f32
 #include "core/cpu/gemm.h"       // defines: gemm_f32
-#include "core/cpu/gemm_bf16.h"  // defines: gemm_bf16
-#include "core/cpu/bf16_cpu.h"   // defines: bf16_f32_scratch, bf16_round_array
+#include "core/cpu/bf16_cpu.h"   // defines: gemm_bf16, bf16_f32_scratch, bf16_round_array
 #include "core/bf16.h"           // defines: bf16_to_f32
 #include "core/autocast.h"       // defines: autocast_on, autocast_operand
 #include "core/ops/cast.h"       // defines: op_cast
