@@ -7,11 +7,17 @@
 static dnnl_engine_t engine;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* one stream a thread: oneDNN does not promise that a stream may be used by several threads at once, and the
-   flipped conv weights are written by one reorder a kernel tap, the taps side by side (conv_dnnl.c). A CPU
-   stream is a small object; the pool's threads live as long as the process, so theirs are never destroyed. */
+   flipped conv weights are written by one reorder a kernel tap, the taps side by side (conv_dnnl.c). A thread
+   that ends (not the pool's, which live as long as the process) takes its stream along (the key's destructor). */
 static _Thread_local dnnl_stream_t stream;
+static pthread_key_t stream_key;
 
-static void create_engine(void) { DNNL_CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine"); }
+static void destroy_stream(void *s) { dnnl_stream_destroy((dnnl_stream_t)s); }
+
+static void create_engine(void) {
+    DNNL_CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine");
+    CHECK(pthread_key_create(&stream_key, destroy_stream) == 0, "oneDNN: no thread-specific key for the CPU streams");
+}
 
 dnnl_engine_t dnnl_cpu_engine(void) {
     pthread_once(&once, create_engine);
@@ -20,7 +26,10 @@ dnnl_engine_t dnnl_cpu_engine(void) {
 
 dnnl_stream_t dnnl_cpu_stream(void) {
     pthread_once(&once, create_engine);
-    if (!stream) DNNL_CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "creating the CPU stream");
+    if (!stream) {
+        DNNL_CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "creating the CPU stream");
+        pthread_setspecific(stream_key, stream);
+    }
     return stream;
 }
 
