@@ -244,8 +244,8 @@ TEST(test_conv_weight_cache_flipped_never_stale) {
 static tensor *widened_by_hand(tensor *x, tensor *w) {
     tensor *xf = tensor_cast(x, DTYPE_F32), *wf = tensor_cast(w, DTYPE_F32);
     tensor_scope_begin();
-    tensor *y = tensor_cast(conv(xf, wf, NULL), DTYPE_BF16);
-    tensor_scope_end(y);
+    tensor *y = tensor_cast(conv(xf, wf, NULL), DTYPE_BF16);   /* the caller's: not in the scope */
+    tensor_scope_end(NULL);
     tensor_release(xf), tensor_release(wf);
     return y;
 }
