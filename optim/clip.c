@@ -78,7 +78,7 @@ double clip_grad_coef(double total, double max_norm) {
 }
 
 double clip_grad_norm(tensor *const *params, int n, double max_norm) {
-    double total = grad_global_norm(params, n), coef = max_norm / (total + 1e-6);
+    const double total = grad_global_norm(params, n), coef = clip_grad_coef(total, max_norm);
     if (coef < 1.0)
         for (int i = 0; i < n; i++) {
             tensor *g = params[i]->grad;

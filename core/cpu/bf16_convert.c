@@ -2,7 +2,6 @@
 #include "core/cpu/bf16_convert.h"
 #include "core/bf16.h"   // defines: bf16_from_f32, bf16_to_f32
 
-
 void bf16_round_array(const float *src, uint16_t *dst, int64_t n) {
 #pragma omp parallel for if (n > 65536) schedule(static)
     for (int64_t i = 0; i < n; i++) dst[i] = bf16_from_f32(src[i]);

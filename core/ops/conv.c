@@ -21,11 +21,6 @@ static tensor *weight_as(const tensor *w, const tensor *x) {
     return tensor_cast(w, x->dtype);
 }
 
-/* the version oneDNN's reordered copy of a CPU weight (float32, or bf16 as a frozen module holds it) is kept
-   under (core/cpu/weight_cache.h); 0 for anything else. Only model parameters (tag MEM_PARAMS): they are written by the optimizers, checkpoint loads
-   and tensor_f32 / tensor_copy_, each of which changes the version, while any tensor could be written through a
-   pointer kept from before (a test's finite differences). The kernels read the weights through tensor_f32_read,
-   which leaves the version as it is. */
 /* a weight or bias for the CPU's bf16 conv: bf16 as it is, or float32 (autocast's master weights), which the
    kernels round themselves (the widened path rounds and widens in one pass instead of two) */
 static bf16_operand bf16_operand_of(const tensor *t) {
@@ -33,6 +28,11 @@ static bf16_operand bf16_operand_of(const tensor *t) {
     return t->dtype == DTYPE_F32 ? (bf16_operand){tensor_f32_read(t), true} : (bf16_operand){t->data, false};
 }
 
+/* the version oneDNN's reordered copy of a CPU weight (float32, or bf16 as a frozen module holds it) is kept
+   under (core/cpu/weight_cache.h); 0 for anything else. Only model parameters (tag MEM_PARAMS): they are
+   written by the optimizers, checkpoint loads and tensor_f32 / tensor_copy_, each of which changes the
+   version, while any tensor could be written through a pointer kept from before (a test's finite
+   differences). The kernels read the weights through tensor_f32_read, which leaves the version as it is. */
 static uint64_t weight_version(const tensor *w) {
     if (!w || w->device != DEVICE_CPU || !w->block || w->block->tag != MEM_PARAMS) return 0;
     mem_block_note_derived(w->block);
