@@ -28,9 +28,10 @@ static int64_t rows_a_block(int64_t Lk) {
     return r < 16 ? 16 : r;
 }
 
-/* OpenBLAS (the GEMMs where oneDNN is not used: AVX2 CPUs) repacks k and v for every small block and runs
- * them slower single-threaded, so there the whole-sample GEMMs thread instead (AVX2, SDXL's 1024x512 mid
- * block, 2 threads: 15.9 ms this way against 21.9 blocked). The same products either way with or without P. */
+/* OpenBLAS (the GEMMs under VAEC_CPU_BACKEND=own; every other run, AVX2 CPUs included, has oneDNN's sgemm:
+ * gemm.c) repacks k and v for every small block and runs them slower single-threaded, so there the
+ * whole-sample GEMMs thread instead (AVX2 kernels, SDXL's 1024x512 mid block, 2 threads: 15.9 ms this way
+ * against 21.9 blocked). The same products either way with or without P. */
 static void attention_forward_whole(const float *q, const float *k, const float *v, float *out, float *P, int64_t N,
                                     int64_t Lq, int64_t Lk, int64_t C, float scale) {
     mem_block *scratch = P ? NULL : mem_alloc_tagged((size_t)(Lq * Lk) * sizeof(float), DEVICE_CPU, MEM_WORKSPACE);
